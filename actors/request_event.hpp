@@ -1,0 +1,87 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace vigil {
+
+/// One request observed by a service: the event contract of docs/events.md.
+struct request_event {
+  /// Event time, Unix epoch milliseconds.
+  int64_t time_ms = 0;
+  /// Name of the service that served the request.
+  std::string service;
+  /// HTTP-style status code, 100..599; >= 500 is an error.
+  int32_t status_code = 0;
+  /// Request latency in milliseconds, >= 0.
+  double latency_ms = 0;
+
+  bool is_error() const noexcept {
+    return status_code >= 500;
+  }
+};
+
+/// Why an event was rejected. The set is closed so that it can label metrics
+/// and dead-letter headers; values are pinned.
+enum class invalid_reason : uint8_t {
+  /// Not valid JSON (syntax error, invalid UTF-8, truncated).
+  not_json = 1,
+  /// Valid JSON, but not an object.
+  not_object = 2,
+  /// A required field is absent.
+  missing_field = 3,
+  /// A field has the wrong JSON type.
+  wrong_type = 4,
+  /// The timestamp is not RFC 3339 nor an epoch-millisecond number.
+  bad_timestamp = 5,
+  /// The status code is not an integer in 100..599.
+  bad_status = 6,
+  /// The latency is negative, NaN or infinite.
+  bad_latency = 7,
+  /// The service name is empty or longer than the limit.
+  bad_service = 8,
+  /// The message is larger than the configured maximum.
+  oversized = 9,
+  /// Nesting deeper than the limit.
+  too_deep = 10,
+  /// The event is older than its window's allowed lateness.
+  too_late = 11,
+  /// The per-node cap of distinct services is reached.
+  service_overflow = 12,
+};
+
+/// Number of distinct invalid reasons (for arrays indexed by reason).
+constexpr size_t invalid_reason_count = 13;
+
+/// Returns the stable snake_case name of a reason, e.g. "bad_timestamp".
+const char* to_string(invalid_reason reason) noexcept;
+
+/// Limits applied while parsing.
+struct parse_limits {
+  /// Largest accepted message in bytes.
+  size_t max_bytes = 64 * 1024;
+  /// Longest accepted service name in bytes.
+  size_t max_service_length = 128;
+  /// Deepest accepted nesting of arrays and objects (in ignored fields).
+  size_t max_depth = 32;
+};
+
+/// Outcome of parsing one message.
+struct parse_outcome {
+  /// True if the event is valid and `event` was filled.
+  bool ok = false;
+  /// The reason when not ok.
+  invalid_reason reason = invalid_reason::not_json;
+  /// True if the timestamp was repaired (e.g. `+00:00Z`).
+  bool repaired = false;
+  /// The name of the offending field, when one is known (static string).
+  const char* field = nullptr;
+};
+
+/// Parses one JSON event of the contract into `out` without building a DOM.
+/// Unknown fields are ignored; duplicate known fields: the last one wins.
+parse_outcome parse_request_event(std::string_view json, request_event& out,
+                                  const parse_limits& limits = {});
+
+} // namespace vigil

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# vigil's developer entry point; every command installs what it needs first.
+#   deploy/dev.sh demo       install deps, build, run `vigil demo`
+#   deploy/dev.sh test       install deps, build, run the whole test suite
+#   deploy/dev.sh sanitize   the test suite under AddressSanitizer + UBSan
+#   deploy/dev.sh bench      build and run the benchmarks (tests/bench/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+jobs=$(nproc)
+
+build() { # build DIR [cmake args...]
+  local dir=$1
+  shift
+  cmake -S "$root" -B "$dir" "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+}
+
+cmd=${1:-}
+case "$cmd" in
+  demo)
+    bash deploy/install-deps.sh
+    build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    shift
+    exec ./build/vigil demo "$@"
+    ;;
+  test)
+    bash deploy/install-deps.sh
+    build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    cd build && ctest --output-on-failure -j "$jobs"
+    ;;
+  sanitize)
+    bash deploy/install-deps.sh
+    build build-asan -DCMAKE_BUILD_TYPE=Debug -DVIGIL_SANITIZE=ON
+    cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j "$jobs"
+    ;;
+  bench)
+    bash deploy/install-deps.sh
+    build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    for b in build/tests/*_bench; do "$b"; done
+    ;;
+  *)
+    echo "usage: deploy/dev.sh demo|test|sanitize|bench" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything vigil needs to build, test and run, from Debian 12's
+# archive. Idempotent: packages already present are left alone.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ccache pkg-config git ca-certificates
+  libcaf-dev librdkafka-dev nlohmann-json3-dev libboost-test-dev
+  libsqlite3-dev sqlite3 clang-14 libclang-rt-14-dev
+  kcat procps psmisc lsof curl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO="sudo"
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
