@@ -269,6 +269,54 @@ typename Inspector::result_type inspect(Inspector& f, checkpoint_durable& x) {
            x.offsets);
 }
 
+// -- checkpoints and control ---------------------------------------------------
+
+/// The source started checkpoint `checkpoint`: the merger aligns on the
+/// barriers of exactly these partitions.
+struct checkpoint_begin {
+  /// The checkpoint id, increasing.
+  uint64_t checkpoint = 0;
+  /// Partitions whose barriers the merger must wait for.
+  std::vector<int32_t> partitions;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, checkpoint_begin& x) {
+  return f(caf::meta::type_name("checkpoint_begin"), x.checkpoint,
+           x.partitions);
+}
+
+/// Totals of a node's pipeline, for drain summaries, the console and metrics.
+struct pipeline_stats {
+  /// Valid events consumed.
+  uint64_t events = 0;
+  /// Invalid events by reason (index: invalid_reason value).
+  std::vector<uint64_t> invalid;
+  /// Events with a repaired timestamp.
+  uint64_t repaired = 0;
+  /// Late events that updated their window.
+  uint64_t late_accepted = 0;
+  /// Windows emitted (first emission).
+  uint64_t windows = 0;
+  /// Partials lost because their window was already evicted.
+  uint64_t late_partials_dropped = 0;
+  /// Events refused by the distinct-key cap in the merger.
+  uint64_t key_overflow = 0;
+  /// Combined watermark.
+  int64_t watermark = INT64_MIN;
+  /// Windows held in memory.
+  uint64_t open_windows = 0;
+  /// Last checkpoint made durable.
+  uint64_t last_checkpoint = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, pipeline_stats& x) {
+  return f(caf::meta::type_name("pipeline_stats"), x.events, x.invalid,
+           x.repaired, x.late_accepted, x.windows, x.late_partials_dropped,
+           x.key_overflow, x.watermark, x.open_windows, x.last_checkpoint);
+}
+
 } // namespace vigil
 
 // -- type IDs and atoms ----------------------------------------------------------
@@ -289,6 +337,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(vigil, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(vigil, (vigil::partition_offset))
   CAF_ADD_TYPE_ID(vigil, (vigil::result_batch))
   CAF_ADD_TYPE_ID(vigil, (vigil::checkpoint_durable))
+  CAF_ADD_TYPE_ID(vigil, (vigil::checkpoint_begin))
+  CAF_ADD_TYPE_ID(vigil, (vigil::pipeline_stats))
 
   // -- supervision
   CAF_ADD_ATOM(vigil, vigil::atom, restart, "restart")
@@ -308,5 +358,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(vigil, caf::first_custom_type_id)
   CAF_ADD_ATOM(vigil, vigil::atom, assign, "assign")
   CAF_ADD_ATOM(vigil, vigil::atom, revoke, "revoke")
   CAF_ADD_ATOM(vigil, vigil::atom, retry, "retry")
+  CAF_ADD_ATOM(vigil, vigil::atom, ack, "ack")
+  CAF_ADD_ATOM(vigil, vigil::atom, rollback, "rollback")
 
 CAF_END_TYPE_ID_BLOCK(vigil)

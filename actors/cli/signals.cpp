@@ -1,0 +1,25 @@
+#include "actors/cli/signals.hpp"
+
+#include <csignal>
+
+namespace vigil {
+
+std::atomic<bool> stop_requested{false};
+
+namespace {
+
+extern "C" void on_stop_signal(int) {
+  stop_requested.store(true);
+}
+
+} // namespace
+
+void install_stop_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+} // namespace vigil

@@ -1,0 +1,409 @@
+#include "actors/kafka_source.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/stateful_actor.hpp>
+#include <librdkafka/rdkafka.h>
+
+#include "runtime/messages.hpp"
+
+namespace vigil {
+
+namespace {
+
+/// How long one poll may block while the source is idle.
+constexpr int idle_poll_ms = 20;
+
+/// Most records taken from librdkafka per poll round.
+constexpr size_t max_records_per_round = 20000;
+
+struct partition_info {
+  caf::actor task;
+  /// Next offset to deliver (after the last record sent to the task).
+  int64_t next_offset = 0;
+  /// Drain mode: the end offset seen at assignment.
+  int64_t end_offset = 0;
+  /// Batches sent to the task and not yet acknowledged by the merger.
+  uint32_t in_flight = 0;
+  bool paused = false;
+  bool finished = false;
+  /// Pending records for the task.
+  record_batch pending;
+};
+
+struct kafka_source_state {
+  static inline const char* name = "kafka_source";
+
+  caf::event_based_actor* self = nullptr;
+  source_settings settings;
+  caf::actor merger;
+  task_factory make_task;
+  caf::actor listener;
+  rd_kafka_t* rk = nullptr;
+  std::unordered_map<int32_t, partition_info> partitions;
+  uint64_t next_checkpoint = 1;
+  uint64_t checkpoint_in_flight = 0;
+  bool drained = false;
+  std::string last_error;
+
+  ~kafka_source_state() {
+    if (rk != nullptr) {
+      rd_kafka_consumer_close(rk);
+      rd_kafka_destroy(rk);
+    }
+  }
+
+  // -- setup ------------------------------------------------------------------
+
+  caf::error start();
+
+  // -- callbacks --------------------------------------------------------------
+
+  void on_assign(rd_kafka_topic_partition_list_t* list);
+
+  void on_revoke(rd_kafka_topic_partition_list_t* list);
+
+  void on_poll();
+
+  void on_ack(int32_t partition);
+
+  void on_tick();
+
+  void on_durable(const checkpoint_durable& msg);
+
+  // -- helpers ----------------------------------------------------------------
+
+  void send_pending(int32_t partition, partition_info& info);
+
+  void check_finished(int32_t partition, partition_info& info);
+
+  void set_paused(int32_t partition, partition_info& info, bool paused);
+
+  bool all_finished() const {
+    return !partitions.empty()
+           && std::all_of(partitions.begin(), partitions.end(),
+                          [](const auto& kv) { return kv.second.finished; });
+  }
+};
+
+using kafka_source_actor = caf::stateful_actor<kafka_source_state>;
+
+void rebalance_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                  rd_kafka_topic_partition_list_t* list, void* opaque) {
+  auto* st = static_cast<kafka_source_state*>(opaque);
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    st->on_assign(list);
+  } else {
+    st->on_revoke(list);
+    rd_kafka_assign(rk, nullptr);
+  }
+}
+
+void error_cb(rd_kafka_t*, int err, const char* reason, void* opaque) {
+  auto* st = static_cast<kafka_source_state*>(opaque);
+  std::string text = reason;
+  // One line per episode: repeated identical errors are not logged again.
+  if (text != st->last_error) {
+    std::fprintf(stderr, "kafka_source: %s (%s)\n", reason,
+                 rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)));
+    st->last_error = std::move(text);
+  }
+}
+
+caf::error kafka_source_state::start() {
+  char errstr[512];
+  auto* conf = rd_kafka_conf_new();
+  auto set = [&](const std::string& key, const std::string& value) {
+    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr,
+                          sizeof(errstr))
+        != RD_KAFKA_CONF_OK)
+      return std::string{"invalid Kafka setting "} + key + ": " + errstr;
+    return std::string{};
+  };
+  std::map<std::string, std::string> props{
+    {"bootstrap.servers", settings.brokers},
+    {"group.id", settings.group},
+    {"enable.auto.commit", "false"},
+    {"enable.auto.offset.store", "false"},
+    {"enable.partition.eof", "true"},
+    {"auto.offset.reset",
+     settings.start == start_position::earliest ? "earliest" : "latest"},
+    {"fetch.wait.max.ms", "20"},
+    {"client.id", "vigil-source"},
+  };
+  for (const auto& [k, v] : settings.kafka)
+    props[k] = v;
+  for (const auto& [k, v] : props) {
+    if (auto err = set(k, v); !err.empty()) {
+      rd_kafka_conf_destroy(conf);
+      return caf::make_error(caf::sec::invalid_argument, err);
+    }
+  }
+  rd_kafka_conf_set_opaque(conf, this);
+  rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+  rd_kafka_conf_set_error_cb(conf, error_cb);
+  rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+  if (rk == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return caf::make_error(caf::sec::invalid_argument,
+                           std::string{"cannot create consumer: "} + errstr);
+  }
+  rd_kafka_poll_set_consumer(rk);
+  auto* topics = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(topics, settings.topic.c_str(),
+                                    RD_KAFKA_PARTITION_UA);
+  auto err = rd_kafka_subscribe(rk, topics);
+  rd_kafka_topic_partition_list_destroy(topics);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return caf::make_error(caf::sec::invalid_argument,
+                           std::string{"cannot subscribe to "}
+                             + settings.topic + ": " + rd_kafka_err2str(err));
+  next_checkpoint = settings.last_checkpoint + 1;
+  return caf::none;
+}
+
+void kafka_source_state::on_assign(rd_kafka_topic_partition_list_t* list) {
+  for (int i = 0; i < list->cnt; ++i) {
+    auto& tp = list->elems[i];
+    int64_t low = 0;
+    int64_t high = 0;
+    auto err = rd_kafka_query_watermark_offsets(rk, tp.topic, tp.partition,
+                                                &low, &high, 10000);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+      std::fprintf(stderr,
+                   "kafka_source: cannot read offsets of %s[%d]: %s\n",
+                   tp.topic, tp.partition, rd_kafka_err2str(err));
+    partition_info info;
+    auto stored = settings.start_offsets.find(tp.partition);
+    if (stored != settings.start_offsets.end()) {
+      tp.offset = stored->second;
+      info.next_offset = stored->second;
+    } else if (settings.start == start_position::earliest) {
+      tp.offset = RD_KAFKA_OFFSET_BEGINNING;
+      info.next_offset = low;
+    } else {
+      tp.offset = RD_KAFKA_OFFSET_END;
+      info.next_offset = high;
+    }
+    info.end_offset = high;
+    info.pending.partition = tp.partition;
+    info.task = make_task(tp.partition);
+    self->link_to(info.task);
+    self->send(merger, atom::assign_v, tp.partition);
+    partitions[tp.partition] = std::move(info);
+  }
+  rd_kafka_assign(rk, list);
+  for (auto& [p, info] : partitions)
+    check_finished(p, info);
+}
+
+void kafka_source_state::on_revoke(rd_kafka_topic_partition_list_t* list) {
+  for (int i = 0; i < list->cnt; ++i) {
+    auto p = list->elems[i].partition;
+    auto it = partitions.find(p);
+    if (it == partitions.end())
+      continue;
+    self->unlink_from(it->second.task);
+    self->send_exit(it->second.task, caf::exit_reason::user_shutdown);
+    self->send(merger, atom::revoke_v, p);
+    partitions.erase(it);
+  }
+}
+
+void kafka_source_state::send_pending(int32_t partition, partition_info& info) {
+  if (info.pending.offsets.empty())
+    return;
+  info.next_offset = info.pending.offsets.back() + 1;
+  ++info.in_flight;
+  self->send(info.task, std::move(info.pending));
+  info.pending = record_batch{};
+  info.pending.partition = partition;
+  if (info.in_flight >= settings.credit)
+    set_paused(partition, info, true);
+}
+
+void kafka_source_state::set_paused(int32_t partition, partition_info& info,
+                                    bool paused) {
+  if (info.paused == paused)
+    return;
+  auto* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, settings.topic.c_str(), partition);
+  if (paused)
+    rd_kafka_pause_partitions(rk, list);
+  else
+    rd_kafka_resume_partitions(rk, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  info.paused = paused;
+}
+
+void kafka_source_state::check_finished(int32_t partition,
+                                        partition_info& info) {
+  if (!settings.drain || info.finished || info.next_offset < info.end_offset)
+    return;
+  info.finished = true;
+  set_paused(partition, info, true);
+  self->send(info.task, partition_end{partition, info.next_offset, true});
+}
+
+void kafka_source_state::on_poll() {
+  if (drained)
+    return;
+  size_t taken = 0;
+  int timeout = idle_poll_ms;
+  while (taken < max_records_per_round) {
+    auto* msg = rd_kafka_consumer_poll(rk, timeout);
+    if (msg == nullptr)
+      break;
+    timeout = 0;
+    std::unique_ptr<rd_kafka_message_t, decltype(&rd_kafka_message_destroy)>
+      guard{msg, rd_kafka_message_destroy};
+    auto it = partitions.find(msg->partition);
+    if (it == partitions.end())
+      continue;
+    auto& info = it->second;
+    if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      send_pending(msg->partition, info);
+      info.next_offset = std::max(info.next_offset, msg->offset);
+      if (settings.drain)
+        check_finished(msg->partition, info);
+      else
+        self->send(info.task,
+                   partition_end{msg->partition, info.next_offset, false});
+      continue;
+    }
+    if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      error_cb(rk, msg->err, rd_kafka_message_errstr(msg), this);
+      continue;
+    }
+    if (info.finished || msg->offset < info.next_offset)
+      continue; // beyond the drain end, or a duplicate after a seek
+    ++taken;
+    last_error.clear();
+    auto& batch = info.pending;
+    batch.offsets.push_back(msg->offset);
+    batch.bytes.append(static_cast<const char*>(msg->payload), msg->len);
+    batch.ends.push_back(static_cast<uint32_t>(batch.bytes.size()));
+    if (settings.drain && msg->offset + 1 >= info.end_offset) {
+      send_pending(msg->partition, info);
+      check_finished(msg->partition, info);
+    } else if (batch.offsets.size() >= settings.max_batch) {
+      send_pending(msg->partition, info);
+    }
+  }
+  for (auto& [p, info] : partitions)
+    send_pending(p, info);
+  if (!drained)
+    self->send(self, atom::poll_v);
+}
+
+void kafka_source_state::on_ack(int32_t partition) {
+  auto it = partitions.find(partition);
+  if (it == partitions.end())
+    return;
+  auto& info = it->second;
+  if (info.in_flight > 0)
+    --info.in_flight;
+  if (info.paused && !info.finished && info.in_flight <= settings.credit / 2)
+    set_paused(partition, info, false);
+}
+
+void kafka_source_state::on_tick() {
+  self->delayed_send(self, settings.checkpoint_interval, atom::tick_v);
+  if (checkpoint_in_flight != 0 || partitions.empty() || all_finished())
+    return;
+  checkpoint_begin begin;
+  begin.checkpoint = next_checkpoint++;
+  for (auto& [p, info] : partitions) {
+    send_pending(p, info);
+    begin.partitions.push_back(p);
+  }
+  std::sort(begin.partitions.begin(), begin.partitions.end());
+  self->send(merger, begin);
+  for (auto& [p, info] : partitions)
+    self->send(info.task,
+               partition_barrier{begin.checkpoint, p, info.next_offset});
+  checkpoint_in_flight = begin.checkpoint;
+}
+
+void kafka_source_state::on_durable(const checkpoint_durable& msg) {
+  next_checkpoint = std::max(next_checkpoint, msg.checkpoint + 1);
+  if (msg.checkpoint == checkpoint_in_flight)
+    checkpoint_in_flight = 0;
+  if (!msg.offsets.empty()) {
+    auto* list = rd_kafka_topic_partition_list_new(
+      static_cast<int>(msg.offsets.size()));
+    for (const auto& po : msg.offsets)
+      rd_kafka_topic_partition_list_add(list, settings.topic.c_str(),
+                                        po.partition)
+        ->offset = po.next_offset;
+    bool final = settings.drain && all_finished();
+    auto err = rd_kafka_commit(rk, list, final ? 0 : 1);
+    rd_kafka_topic_partition_list_destroy(list);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+      std::fprintf(stderr,
+                   "kafka_source: offset commit of checkpoint %llu failed: "
+                   "%s (the database holds them; lag tools lag)\n",
+                   static_cast<unsigned long long>(msg.checkpoint),
+                   rd_kafka_err2str(err));
+  }
+  if (settings.drain && all_finished() && !drained) {
+    // The merger only closes a checkpoint with every partition finished
+    // once it flushed everything: this is the final one.
+    bool covers_all = std::all_of(
+      partitions.begin(), partitions.end(), [&](const auto& kv) {
+        return std::any_of(msg.offsets.begin(), msg.offsets.end(),
+                           [&](const partition_offset& po) {
+                             return po.partition == kv.first
+                                    && po.next_offset >= kv.second.end_offset;
+                           });
+      });
+    if (covers_all) {
+      drained = true;
+      self->send(listener, atom::drained_v, msg.checkpoint);
+    }
+  }
+}
+
+caf::behavior kafka_source(kafka_source_actor* self, source_settings settings,
+                           caf::actor merger, task_factory make_task,
+                           caf::actor listener) {
+  auto& st = self->state;
+  st.self = self;
+  st.settings = std::move(settings);
+  st.merger = std::move(merger);
+  st.make_task = std::move(make_task);
+  st.listener = std::move(listener);
+  if (auto err = st.start()) {
+    self->quit(err);
+    return {};
+  }
+  self->system().registry().put(caf::atom("source"), self);
+  self->send(self, atom::poll_v);
+  self->delayed_send(self, st.settings.checkpoint_interval, atom::tick_v);
+  return {
+    [self](atom::poll) { self->state.on_poll(); },
+    [self](atom::ack, int32_t partition) { self->state.on_ack(partition); },
+    [self](atom::tick) { self->state.on_tick(); },
+    [self](const checkpoint_durable& msg) { self->state.on_durable(msg); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_kafka_source(caf::actor_system& sys, source_settings settings,
+                              caf::actor merger, task_factory make_task,
+                              caf::actor listener) {
+  return sys.spawn<caf::detached>(kafka_source, std::move(settings),
+                                  std::move(merger), std::move(make_task),
+                                  std::move(listener));
+}
+
+} // namespace vigil

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include <caf/fwd.hpp>
+
+namespace vigil {
+
+/// Where a partition without a stored checkpoint starts reading.
+enum class start_position { earliest, latest };
+
+/// Settings of the Kafka source.
+struct source_settings {
+  /// Bootstrap servers, e.g. "127.0.0.1:9092".
+  std::string brokers;
+  /// The topic to consume.
+  std::string topic = "raw_events";
+  /// The consumer group.
+  std::string group = "vigil";
+  /// Drain mode: stop at the end offsets seen at assignment.
+  bool drain = false;
+  /// Most records in one batch sent to a partition task.
+  size_t max_batch = 2000;
+  /// Unacknowledged batches per partition before the partition is paused.
+  uint32_t credit = 16;
+  /// Interval between checkpoints.
+  std::chrono::milliseconds checkpoint_interval{1000};
+  /// Start position of partitions without a checkpoint.
+  start_position start = start_position::earliest;
+  /// Extra librdkafka properties.
+  std::map<std::string, std::string> kafka;
+  /// Checkpointed next offsets by partition (from the database).
+  std::map<int32_t, int64_t> start_offsets;
+  /// Last checkpoint id stored in the database.
+  uint64_t last_checkpoint = 0;
+};
+
+/// Creates the task actor of one partition.
+using task_factory = std::function<caf::actor(int32_t partition)>;
+
+/// Spawns the Kafka source: a consumer-group member with manual offset
+/// commits. It creates one partition task per assigned partition (linked to
+/// it), sends them record batches in offset order, injects checkpoint
+/// barriers, pauses partitions that run out of credit, commits offsets to
+/// Kafka once a checkpoint is durable and, in drain mode, tells `listener`
+/// `drained` once the final checkpoint is durable. Runs on its own thread.
+caf::actor spawn_kafka_source(caf::actor_system& sys, source_settings settings,
+                              caf::actor merger, task_factory make_task,
+                              caf::actor listener);
+
+} // namespace vigil

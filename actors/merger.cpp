@@ -1,0 +1,245 @@
+#include "actors/merger.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <utility>
+#include <variant>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "runtime/messages.hpp"
+
+namespace vigil {
+
+namespace {
+
+int64_t system_wall_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+    .count();
+}
+
+/// Input held back while a checkpoint aligns: it belongs after the barrier.
+using held_input = std::variant<partial_batch, partition_end>;
+
+struct merger_state {
+  static inline const char* name = "merger";
+
+  caf::event_based_actor* self = nullptr;
+  merger_actor_settings settings;
+  std::optional<window_merger> logic;
+  caf::actor detector;
+  caf::actor source;
+  std::map<int32_t, caf::actor> tasks;
+  std::map<int32_t, int64_t> next_offsets;
+  uint64_t last_checkpoint = 0;
+  int64_t broadcast_watermark = INT64_MIN;
+  bool final_sent = false;
+
+  // Alignment of the checkpoint in progress.
+  uint64_t aligning = 0;
+  std::set<int32_t> waiting;
+  std::vector<partition_offset> barrier_offsets;
+  std::map<int32_t, std::deque<held_input>> held;
+
+  // -- callbacks ----------------------------------------------------------------
+
+  void on_partial(partial_batch&& batch) {
+    if (is_held(batch.partition)) {
+      held[batch.partition].emplace_back(std::move(batch));
+      return;
+    }
+    apply(batch);
+  }
+
+  void on_end(const partition_end& end) {
+    if (is_held(end.partition)) {
+      held[end.partition].emplace_back(end);
+      return;
+    }
+    apply(end);
+  }
+
+  void on_begin(const checkpoint_begin& begin) {
+    if (aligning != 0)
+      std::fprintf(stderr,
+                   "merger: checkpoint %llu started while %llu aligns\n",
+                   static_cast<unsigned long long>(begin.checkpoint),
+                   static_cast<unsigned long long>(aligning));
+    aligning = begin.checkpoint;
+    waiting.clear();
+    waiting.insert(begin.partitions.begin(), begin.partitions.end());
+    barrier_offsets.clear();
+    if (waiting.empty())
+      complete_checkpoint();
+  }
+
+  void on_barrier(const partition_barrier& barrier) {
+    if (barrier.checkpoint != aligning
+        || waiting.erase(barrier.partition) == 0)
+      return;
+    barrier_offsets.push_back({barrier.partition, barrier.next_offset});
+    if (waiting.empty())
+      complete_checkpoint();
+  }
+
+  void on_tick() {
+    self->delayed_send(self, settings.emit_interval, atom::tick_v);
+    emit({});
+  }
+
+  // -- helpers ------------------------------------------------------------------
+
+  bool is_held(int32_t partition) const {
+    return aligning != 0 && waiting.count(partition) == 0;
+  }
+
+  void apply(const partial_batch& batch) {
+    tasks_seen(batch.partition);
+    if (batch.next_offset >= 0)
+      next_offsets[batch.partition] = batch.next_offset;
+    logic->apply(batch, settings.now());
+    if (source)
+      self->send(source, atom::ack_v, batch.partition);
+  }
+
+  void apply(const partition_end& end) {
+    next_offsets[end.partition]
+      = std::max(next_offsets[end.partition], end.next_offset);
+    logic->at_end(end.partition, end.finished, settings.now());
+    maybe_finish();
+  }
+
+  void tasks_seen(int32_t partition) {
+    auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+    if (sender && sender != source)
+      tasks[partition] = sender;
+  }
+
+  /// Emits closed windows; with a checkpoint, also its state and offsets.
+  void emit(result_batch batch) {
+    batch.rows = logic->advance(settings.now(), settings.wall_ms());
+    if (batch.rows.empty() && batch.checkpoint == 0)
+      return broadcast();
+    self->send(detector, std::move(batch));
+    broadcast();
+  }
+
+  void broadcast() {
+    auto wm = logic->watermark();
+    if (wm <= broadcast_watermark)
+      return;
+    broadcast_watermark = wm;
+    for (auto& [p, task] : tasks)
+      self->send(task, watermark_update{wm});
+  }
+
+  void complete_checkpoint() {
+    result_batch batch;
+    batch.checkpoint = aligning;
+    batch.offsets = std::move(barrier_offsets);
+    barrier_offsets.clear();
+    batch.merger_state = logic->snapshot();
+    last_checkpoint = std::max(last_checkpoint, aligning);
+    aligning = 0;
+    emit(std::move(batch));
+    // Replay what arrived behind the barriers, in per-partition order.
+    auto pending = std::move(held);
+    held.clear();
+    for (auto& [p, inputs] : pending)
+      for (auto& input : inputs)
+        std::visit([this](auto& x) { apply(x); }, input);
+    maybe_finish();
+  }
+
+  /// Drain mode: once every partition is finished, flush every window and
+  /// close a final checkpoint at the end offsets.
+  void maybe_finish() {
+    if (final_sent || aligning != 0 || !logic->all_finished())
+      return;
+    final_sent = true;
+    auto rows = logic->advance(settings.now(), settings.wall_ms());
+    auto rest = logic->flush_all(settings.wall_ms());
+    rows.insert(rows.end(), std::make_move_iterator(rest.begin()),
+                std::make_move_iterator(rest.end()));
+    result_batch batch;
+    batch.rows = std::move(rows);
+    batch.checkpoint = ++last_checkpoint;
+    for (auto& [p, offset] : next_offsets)
+      batch.offsets.push_back({p, offset});
+    batch.merger_state = logic->snapshot();
+    self->send(detector, std::move(batch));
+  }
+
+  pipeline_stats stats() const {
+    const auto& c = logic->counters();
+    pipeline_stats s;
+    s.events = c.events;
+    s.invalid = c.invalid;
+    s.repaired = c.repaired;
+    s.late_accepted = c.late_accepted;
+    s.windows = c.windows_emitted;
+    s.late_partials_dropped = c.late_partials_dropped;
+    s.key_overflow = c.key_overflow;
+    s.watermark = logic->watermark();
+    s.open_windows = logic->window_count();
+    s.last_checkpoint = last_checkpoint;
+    return s;
+  }
+};
+
+using merger_actor = caf::stateful_actor<merger_state>;
+
+caf::behavior merger(merger_actor* self, merger_actor_settings settings,
+                     caf::actor detector) {
+  auto& st = self->state;
+  st.self = self;
+  st.settings = std::move(settings);
+  if (!st.settings.wall_ms)
+    st.settings.wall_ms = system_wall_ms;
+  st.detector = std::move(detector);
+  st.logic.emplace(st.settings.windows);
+  st.last_checkpoint = st.settings.last_checkpoint;
+  if (!st.settings.restore_state.empty()
+      && !st.logic->restore(st.settings.restore_state)) {
+    self->quit(caf::make_error(caf::sec::invalid_argument,
+                               "merger: stored checkpoint state is invalid"));
+    return {};
+  }
+  self->delayed_send(self, st.settings.emit_interval, atom::tick_v);
+  return {
+    [self](partial_batch& batch) { self->state.on_partial(std::move(batch)); },
+    [self](const partition_end& end) { self->state.on_end(end); },
+    [self](const checkpoint_begin& begin) { self->state.on_begin(begin); },
+    [self](const partition_barrier& b) { self->state.on_barrier(b); },
+    [self](atom::assign, int32_t partition) {
+      auto& st = self->state;
+      st.source = caf::actor_cast<caf::actor>(self->current_sender());
+      st.logic->add_partition(partition);
+    },
+    [self](atom::revoke, int32_t partition) {
+      auto& st = self->state;
+      st.logic->remove_partition(partition);
+      st.tasks.erase(partition);
+      st.waiting.erase(partition);
+      st.held.erase(partition);
+    },
+    [self](atom::tick) { self->state.on_tick(); },
+    [self](atom::stats) { return self->state.stats(); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_merger(caf::actor_system& sys, merger_actor_settings settings,
+                        caf::actor detector) {
+  return sys.spawn(merger, std::move(settings), std::move(detector));
+}
+
+} // namespace vigil

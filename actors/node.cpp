@@ -1,0 +1,299 @@
+#include "actors/node.hpp"
+
+#include <cstdio>
+#include <optional>
+#include <utility>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "actors/db_writer.hpp"
+#include "actors/detector_actor.hpp"
+#include "actors/dlq_producer.hpp"
+#include "actors/kafka_source.hpp"
+#include "actors/merger.hpp"
+#include "actors/partition_task.hpp"
+#include "actors/store.hpp"
+#include "runtime/error.hpp"
+#include "runtime/messages.hpp"
+#include "runtime/options.hpp"
+#include "runtime/supervisor.hpp"
+
+namespace vigil {
+
+namespace {
+
+caf::actor lookup(caf::actor_system& sys, const char* name) {
+  return caf::actor_cast<caf::actor>(sys.registry().get(caf::atom(name)));
+}
+
+/// Wraps a start function so that each new instance is registered under the
+/// child's name, where its siblings look it up when they (re)start.
+child_spec registered(const char* name,
+                      std::function<caf::actor(caf::actor_system&)> start) {
+  child_spec spec;
+  spec.name = name;
+  spec.start = [name, start = std::move(start)](caf::actor_system& sys) {
+    auto a = start(sys);
+    if (a)
+      sys.registry().put(caf::atom(name),
+                         caf::actor_cast<caf::strong_actor_ptr>(a));
+    return a;
+  };
+  return spec;
+}
+
+/// Reads the latest durable checkpoint (a short-lived connection).
+std::optional<stored_checkpoint> load_checkpoint(const node_config& cfg,
+                                                 std::string& error) {
+  auto store = metrics_store::open(cfg.db);
+  if (!store) {
+    error = store.error().message;
+    return std::nullopt;
+  }
+  auto ck = store->load_latest_checkpoint(cfg.topic);
+  if (!ck) {
+    error = ck.error().message;
+    return std::nullopt;
+  }
+  return ck.value() ? std::move(ck.value()) : stored_checkpoint{};
+}
+
+void log_event(const supervisor_event& ev) {
+  if (ev.kind == supervisor_event::started)
+    return;
+  std::fprintf(stderr, "supervisor %s: %s %s%s%s\n", ev.supervisor.c_str(),
+               ev.child.c_str(), to_string(ev.kind),
+               ev.reason.empty() ? "" : ": ", ev.reason.c_str());
+}
+
+} // namespace
+
+void add_node_options(option_set& opts, node_config& cfg) {
+  opts.add("brokers", "Kafka bootstrap servers (host:port,...)",
+           &cfg.brokers);
+  opts.add("topic", "topic of request events", &cfg.topic);
+  opts.add("dlq-topic", "dead-letter topic (default <topic>.dlq)",
+           &cfg.dlq_topic);
+  opts.add("group", "Kafka consumer group", &cfg.group);
+  opts.add("db", "SQLite database file", &cfg.db);
+  opts.add("window", "tumbling window size", &cfg.window);
+  opts.add("out-of-order", "out-of-orderness bound of watermarks",
+           &cfg.out_of_order);
+  opts.add("lateness", "allowed lateness after a window closes",
+           &cfg.lateness);
+  opts.add("idle-timeout",
+           "a partition at its end this long stops holding windows open",
+           &cfg.idle_timeout);
+  opts.add("checkpoint-interval", "interval between checkpoints",
+           &cfg.checkpoint_interval);
+  opts.add("max-services", "cap on distinct services tracked",
+           &cfg.max_services);
+  opts.add("max-event-bytes", "largest accepted event", &cfg.max_event_bytes);
+  opts.add("batch-size", "records per batch handed to a partition task",
+           &cfg.batch_size);
+  opts.add("credit", "unacknowledged batches per partition before pausing it",
+           &cfg.credit);
+  opts.add("start", "where partitions without a checkpoint start: "
+                    "earliest or latest",
+           &cfg.start);
+  opts.add("workers", "scheduler threads (0 = one per core)", &cfg.workers);
+  opts.add("drain",
+           "consume to the end offsets seen at start, flush, commit, exit",
+           &cfg.drain);
+  opts.add("seed", "seed of the supervisors' backoff jitter", &cfg.seed);
+}
+
+std::string validate(const node_config& cfg) {
+  if (cfg.brokers.empty())
+    return "no Kafka brokers: pass --brokers HOST:PORT (or set "
+           "VIGIL_BROKERS); for a local broker run 'vigil broker'";
+  if (cfg.topic.empty())
+    return "empty --topic: name the topic of request events";
+  if (cfg.db.empty())
+    return "empty --db: give a database file such as ./data/vigil.db";
+  if (cfg.window.count() <= 0)
+    return "--window must be positive, e.g. --window 10s";
+  if (cfg.checkpoint_interval.count() <= 0)
+    return "--checkpoint-interval must be positive, e.g. 1s";
+  if (cfg.batch_size == 0 || cfg.credit == 0)
+    return "--batch-size and --credit must be at least 1";
+  if (cfg.max_services == 0)
+    return "--max-services must be at least 1";
+  if (cfg.start != "earliest" && cfg.start != "latest")
+    return "--start must be 'earliest' or 'latest' (got '" + cfg.start + "')";
+  return {};
+}
+
+int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
+  if (auto err = validate(cfg); !err.empty()) {
+    std::fprintf(stderr, "vigil run: %s\n", err.c_str());
+    return 2;
+  }
+  std::string error;
+  auto initial = load_checkpoint(cfg, error);
+  if (!initial) {
+    std::fprintf(stderr,
+                 "vigil run: cannot open database %s: %s\n"
+                 "  check that its directory is writable and that no other "
+                 "vigil node writes to it ('vigil doctor' tells which "
+                 "process holds it)\n",
+                 cfg.db.c_str(), error.c_str());
+    return 1;
+  }
+  if (initial->id != 0)
+    std::fprintf(stderr,
+                 "vigil: resuming from checkpoint %llu (%zu partitions)\n",
+                 static_cast<unsigned long long>(initial->id),
+                 initial->offsets.size());
+  caf::actor_system_config sys_cfg;
+  sys_cfg.add_message_types<caf::id_block::vigil>();
+  if (cfg.workers > 0)
+    sys_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.workers));
+  sys_cfg.set("logger.console", caf::atom("none"));
+  caf::actor_system sys{sys_cfg};
+  caf::scoped_actor self{sys};
+  auto listener = caf::actor{self};
+  auto dlq_topic = cfg.dlq_topic.empty() ? cfg.topic + ".dlq" : cfg.dlq_topic;
+
+  processor_settings proc;
+  proc.window_ms = cfg.window.count();
+  proc.lateness_ms = cfg.lateness.count();
+  proc.limits.max_bytes = cfg.max_event_bytes;
+  proc.max_services = cfg.max_services;
+
+  supervisor_spec root;
+  root.name = "node";
+  root.strategy = restart_strategy::rest_for_one;
+  root.seed = cfg.seed;
+  root.on_event = log_event;
+  root.children.push_back(registered("db_writer", [cfg](caf::actor_system&
+                                                          sys) {
+    db_writer_config wc;
+    wc.path = cfg.db;
+    wc.topic = cfg.topic;
+    return spawn_db_writer(sys, std::move(wc));
+  }));
+  root.children.push_back(registered("detector", [cfg](caf::actor_system&
+                                                         sys) {
+    std::string err;
+    auto ck = load_checkpoint(cfg, err);
+    return spawn_detector_actor(sys, detector_settings{},
+                                ck ? ck->detector_state : std::string{},
+                                lookup(sys, "db_writer"));
+  }));
+  root.children.push_back(registered("merger", [cfg](caf::actor_system& sys) {
+    std::string err;
+    auto ck = load_checkpoint(cfg, err);
+    merger_actor_settings ms;
+    ms.windows.window_ms = cfg.window.count();
+    ms.windows.bound_ms = cfg.out_of_order.count();
+    ms.windows.lateness_ms = cfg.lateness.count();
+    ms.windows.idle_timeout = cfg.idle_timeout;
+    ms.windows.max_keys = cfg.max_services;
+    if (ck) {
+      ms.restore_state = ck->merger_state;
+      ms.last_checkpoint = ck->id;
+    }
+    return spawn_merger(sys, std::move(ms), lookup(sys, "detector"));
+  }));
+  root.children.push_back(
+    registered("dlq", [cfg, dlq_topic](caf::actor_system& sys) {
+      return spawn_dlq_producer(sys, cfg.brokers, dlq_topic);
+    }));
+  root.children.push_back(registered(
+    "source", [cfg, proc, listener](caf::actor_system& sys) {
+      std::string err;
+      auto ck = load_checkpoint(cfg, err);
+      source_settings ss;
+      ss.brokers = cfg.brokers;
+      ss.topic = cfg.topic;
+      ss.group = cfg.group;
+      ss.drain = cfg.drain;
+      ss.max_batch = cfg.batch_size;
+      ss.credit = static_cast<uint32_t>(cfg.credit);
+      ss.checkpoint_interval = cfg.checkpoint_interval;
+      ss.start = cfg.start == "latest" ? start_position::latest
+                                       : start_position::earliest;
+      if (ck) {
+        ss.last_checkpoint = ck->id;
+        for (const auto& po : ck->offsets)
+          ss.start_offsets[po.partition] = po.next_offset;
+      }
+      auto merger = lookup(sys, "merger");
+      auto dlq = lookup(sys, "dlq");
+      auto make_task = [&sys, proc, merger, dlq](int32_t partition) {
+        return spawn_partition_task(sys, partition, proc, merger, dlq);
+      };
+      return spawn_kafka_source(sys, std::move(ss), merger,
+                                std::move(make_task), listener);
+    }));
+
+  auto started = std::chrono::steady_clock::now();
+  auto tree = spawn_supervisor(sys, std::move(root));
+  self->monitor(tree);
+  int rc = 0;
+  bool done = false;
+  bool stopping = false;
+  while (!done) {
+    self->receive(
+      [&](atom::drained, uint64_t checkpoint) {
+        auto secs = std::chrono::duration<double>(
+                      std::chrono::steady_clock::now() - started)
+                      .count();
+        pipeline_stats st;
+        self->request(lookup(sys, "merger"), std::chrono::seconds(10),
+                      atom::stats_v)
+          .receive([&](pipeline_stats& x) { st = std::move(x); },
+                   [&](caf::error&) {});
+        self->request(lookup(sys, "dlq"), std::chrono::seconds(30),
+                      atom::flush_v)
+          .receive([&](uint64_t) {},
+                   [&](caf::error& err) {
+                     std::fprintf(stderr,
+                                  "vigil: dead-letter flush failed: %s\n",
+                                  caf::to_string(err).c_str());
+                     rc = 1;
+                   });
+        uint64_t invalid = 0;
+        for (size_t i = 0; i < st.invalid.size(); ++i)
+          if (i != 11) // too_late is reported on its own
+            invalid += st.invalid[i];
+        uint64_t too_late = st.invalid.size() > 11 ? st.invalid[11] : 0;
+        std::printf("drained: events=%llu windows=%llu invalid=%llu "
+                    "late=%llu too_late=%llu repaired=%llu checkpoint=%llu "
+                    "seconds=%.2f events/s=%.0f\n",
+                    static_cast<unsigned long long>(st.events),
+                    static_cast<unsigned long long>(st.windows),
+                    static_cast<unsigned long long>(invalid),
+                    static_cast<unsigned long long>(st.late_accepted),
+                    static_cast<unsigned long long>(too_late),
+                    static_cast<unsigned long long>(st.repaired),
+                    static_cast<unsigned long long>(checkpoint), secs,
+                    secs > 0 ? static_cast<double>(st.events) / secs : 0.0);
+        std::fflush(stdout);
+        self->send_exit(tree, caf::exit_reason::user_shutdown);
+        stopping = true;
+      },
+      [&](caf::down_msg& down) {
+        if (!stopping && down.reason) {
+          std::fprintf(stderr, "vigil: node stopped: %s\n",
+                       caf::to_string(down.reason).c_str());
+          rc = 1;
+        }
+        done = true;
+      },
+      caf::after(std::chrono::milliseconds(100)) >>
+        [&] {
+          if (stop.load() && !stopping) {
+            std::fprintf(stderr, "vigil: stopping\n");
+            self->send_exit(tree, caf::exit_reason::user_shutdown);
+            stopping = true;
+          }
+        });
+  }
+  return rc;
+}
+
+} // namespace vigil

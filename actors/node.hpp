@@ -1,0 +1,62 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace vigil {
+
+class option_set;
+
+/// Configuration of a vigil node (`vigil run`).
+struct node_config {
+  /// Kafka bootstrap servers.
+  std::string brokers;
+  /// Topic of request events.
+  std::string topic = "raw_events";
+  /// Dead-letter topic ("" = `<topic>.dlq`).
+  std::string dlq_topic;
+  /// Consumer group.
+  std::string group = "vigil";
+  /// SQLite database file.
+  std::string db = "./data/vigil.db";
+  /// Tumbling window size.
+  std::chrono::milliseconds window{10000};
+  /// Out-of-orderness bound of watermarks.
+  std::chrono::milliseconds out_of_order{2000};
+  /// Allowed lateness after a window's end.
+  std::chrono::milliseconds lateness{5000};
+  /// A partition at its end this long stops holding the watermark back.
+  std::chrono::milliseconds idle_timeout{10000};
+  /// Interval between checkpoints.
+  std::chrono::milliseconds checkpoint_interval{1000};
+  /// Cap on distinct services tracked.
+  uint64_t max_services = 10000;
+  /// Largest accepted event in bytes.
+  uint64_t max_event_bytes = 65536;
+  /// Records per batch handed to a partition task.
+  uint64_t batch_size = 2000;
+  /// Unacknowledged batches per partition before it is paused.
+  uint64_t credit = 16;
+  /// Where partitions without a checkpoint start: earliest or latest.
+  std::string start = "earliest";
+  /// Scheduler worker threads (0 = one per core).
+  uint64_t workers = 0;
+  /// Drain mode: stop at the end offsets seen at start.
+  bool drain = false;
+  /// Seed of the supervisors' backoff jitter.
+  uint64_t seed = 42;
+};
+
+/// Declares every node setting on `opts` (flags, VIGIL_* variables, file).
+void add_node_options(option_set& opts, node_config& cfg);
+
+/// Checks a configuration; returns what is wrong and how to fix it, or "".
+std::string validate(const node_config& cfg);
+
+/// Runs a node until it drains (drain mode), `stop` becomes true, or its
+/// supervision tree gives up. Returns the process exit status.
+int run_node(const node_config& cfg, const std::atomic<bool>& stop);
+
+} // namespace vigil

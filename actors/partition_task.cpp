@@ -1,0 +1,64 @@
+#include "actors/partition_task.hpp"
+
+#include <algorithm>
+#include <optional>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "runtime/messages.hpp"
+
+namespace vigil {
+
+namespace {
+
+struct partition_task_state {
+  static inline const char* name = "partition_task";
+
+  std::optional<partition_processor> processor;
+  caf::actor merger;
+  caf::actor dlq;
+  int64_t watermark = INT64_MIN;
+};
+
+using partition_task_actor = caf::stateful_actor<partition_task_state>;
+
+caf::behavior partition_task(partition_task_actor* self, int32_t partition,
+                             processor_settings settings, caf::actor merger,
+                             caf::actor dlq) {
+  self->state.processor.emplace(partition, settings);
+  self->state.merger = std::move(merger);
+  self->state.dlq = std::move(dlq);
+  return {
+    // -- callbacks -------------------------------------------------------------
+    [self](const record_batch& batch) {
+      auto& st = self->state;
+      auto result = st.processor->process(batch, st.watermark);
+      if (!result.dead_letters.empty() && st.dlq)
+        self->send(st.dlq, dead_letter_batch{std::move(result.dead_letters)});
+      self->send(st.merger, std::move(result.partials));
+    },
+    [self](const partition_barrier& barrier) {
+      self->send(self->state.merger, barrier);
+    },
+    [self](const partition_end& end) {
+      self->send(self->state.merger, end);
+    },
+    [self](const watermark_update& update) {
+      auto& st = self->state;
+      st.watermark = std::max(st.watermark, update.watermark);
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_partition_task(caf::actor_system& sys, int32_t partition,
+                                processor_settings settings, caf::actor merger,
+                                caf::actor dlq) {
+  return sys.spawn(partition_task, partition, settings, std::move(merger),
+                   std::move(dlq));
+}
+
+} // namespace vigil
