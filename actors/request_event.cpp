@@ -45,12 +45,12 @@ enum class field_id : uint8_t { timestamp, service, status_code, latency_ms };
 
 constexpr size_t field_count = 4;
 
-constexpr std::array<const char*, field_count> field_names = {
-  "timestamp", "service", "status_code", "latency_ms"};
+constexpr std::array<const char*, field_count> field_names
+    = {"timestamp", "service", "status_code", "latency_ms"};
 
-constexpr std::array<invalid_reason, field_count> bad_value_reasons = {
-  invalid_reason::bad_timestamp, invalid_reason::bad_service,
-  invalid_reason::bad_status, invalid_reason::bad_latency};
+constexpr std::array<invalid_reason, field_count> bad_value_reasons
+    = {invalid_reason::bad_timestamp, invalid_reason::bad_service,
+       invalid_reason::bad_status, invalid_reason::bad_latency};
 
 /// What the last occurrence of a field looked like.
 enum class field_state : uint8_t { absent, valid, wrong_type, bad_value };
@@ -60,22 +60,23 @@ constexpr auto no_field = static_cast<uint8_t>(field_count);
 
 /// Maps a top-level key to a field; the four names have distinct lengths.
 uint8_t lookup_field(const std::string& key) noexcept {
-  auto is = [&key](field_id id) {
-    return std::memcmp(key.data(), field_names[static_cast<size_t>(id)],
-                       key.size())
-           == 0;
+  auto match = [&key](field_id id) -> uint8_t {
+    const auto index = static_cast<size_t>(id);
+    return std::memcmp(key.data(), field_names[index], key.size()) == 0
+               ? static_cast<uint8_t>(index)
+               : no_field;
   };
   switch (key.size()) {
-    case 9:
-      return is(field_id::timestamp) ? 0 : no_field;
-    case 7:
-      return is(field_id::service) ? 1 : no_field;
-    case 11:
-      return is(field_id::status_code) ? 2 : no_field;
-    case 10:
-      return is(field_id::latency_ms) ? 3 : no_field;
-    default:
-      return no_field;
+  case 9:
+    return match(field_id::timestamp);
+  case 7:
+    return match(field_id::service);
+  case 11:
+    return match(field_id::status_code);
+  case 10:
+    return match(field_id::latency_ms);
+  default:
+    return no_field;
   }
 }
 
@@ -89,7 +90,7 @@ public:
   using binary_t = json::binary_t;
 
   event_handler(request_event& out, const parse_limits& limits) noexcept
-    : out_(out), limits_(limits) {
+      : out_(out), limits_(limits) {
     // nop
   }
 
@@ -129,14 +130,14 @@ public:
       return true;
     }
     switch (static_cast<field_id>(current_)) {
-      case field_id::timestamp:
-        on_epoch_ms(value);
-        break;
-      case field_id::latency_ms:
-        on_latency(value);
-        break;
-      default:
-        set(field_state::wrong_type);
+    case field_id::timestamp:
+      on_epoch_ms(value);
+      break;
+    case field_id::latency_ms:
+      on_latency(value);
+      break;
+    default:
+      set(field_state::wrong_type);
     }
     return true;
   }
@@ -147,25 +148,25 @@ public:
       return true;
     }
     switch (static_cast<field_id>(current_)) {
-      case field_id::timestamp:
-        if (auto ts = parse_rfc3339(value)) {
-          out_.time_ms = ts->epoch_ms;
-          repaired_ = ts->repaired;
-          set(field_state::valid);
-        } else {
-          set(field_state::bad_value);
-        }
-        break;
-      case field_id::service:
-        if (value.empty() || value.size() > limits_.max_service_length) {
-          set(field_state::bad_value);
-        } else {
-          out_.service.assign(value.data(), value.size());
-          set(field_state::valid);
-        }
-        break;
-      default:
-        set(field_state::wrong_type);
+    case field_id::timestamp:
+      if (auto ts = parse_rfc3339(value)) {
+        out_.time_ms = ts->epoch_ms;
+        repaired_ = ts->repaired;
+        set(field_state::valid);
+      } else {
+        set(field_state::bad_value);
+      }
+      break;
+    case field_id::service:
+      if (value.empty() || value.size() > limits_.max_service_length) {
+        set(field_state::bad_value);
+      } else {
+        out_.service.assign(value.data(), value.size());
+        set(field_state::valid);
+      }
+      break;
+    default:
+      set(field_state::wrong_type);
     }
     return true;
   }
@@ -270,22 +271,22 @@ private:
 
   void on_integer(double value, bool status_in_range) {
     switch (static_cast<field_id>(current_)) {
-      case field_id::timestamp:
-        on_epoch_ms(value);
-        break;
-      case field_id::status_code:
-        if (status_in_range) {
-          out_.status_code = static_cast<int32_t>(value);
-          set(field_state::valid);
-        } else {
-          set(field_state::bad_value);
-        }
-        break;
-      case field_id::latency_ms:
-        on_latency(value);
-        break;
-      default:
-        set(field_state::wrong_type);
+    case field_id::timestamp:
+      on_epoch_ms(value);
+      break;
+    case field_id::status_code:
+      if (status_in_range) {
+        out_.status_code = static_cast<int32_t>(value);
+        set(field_state::valid);
+      } else {
+        set(field_state::bad_value);
+      }
+      break;
+    case field_id::latency_ms:
+      on_latency(value);
+      break;
+    default:
+      set(field_state::wrong_type);
     }
   }
 

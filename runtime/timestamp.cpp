@@ -58,8 +58,8 @@ constexpr bool is_leap_year(unsigned y) noexcept {
 }
 
 constexpr unsigned days_in_month(unsigned y, unsigned m) noexcept {
-  constexpr unsigned char days[] = {31, 28, 31, 30, 31, 30,
-                                    31, 31, 30, 31, 30, 31};
+  constexpr unsigned char days[]
+      = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   return m == 2 && is_leap_year(y) ? 29u : days[m - 1];
 }
 
