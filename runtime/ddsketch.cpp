@@ -41,7 +41,7 @@ ddsketch::ddsketch() : ddsketch(default_accuracy) {
 }
 
 ddsketch::ddsketch(double relative_accuracy, uint32_t max_buckets)
-  : max_buckets_(std::max(max_buckets, uint32_t{1})) {
+    : max_buckets_(std::max(max_buckets, uint32_t{1})) {
   set_accuracy(clamp_accuracy(relative_accuracy));
 }
 
@@ -127,9 +127,9 @@ void ddsketch::trim() {
     offset_ = 0;
     return;
   }
-  auto last = std::find_if(buckets_.rbegin(), buckets_.rend(),
-                           [](uint64_t x) { return x != 0; })
-                .base();
+  auto last = std::find_if(buckets_.rbegin(), buckets_.rend(), [](uint64_t x) {
+                return x != 0;
+              }).base();
   buckets_.erase(last, buckets_.end());
   offset_ += static_cast<int32_t>(first - buckets_.begin());
   buckets_.erase(buckets_.begin(), first);
@@ -153,8 +153,10 @@ bool ddsketch::merge(const ddsketch& other) {
   size_t last = src.size() - 1;
   while (src[last] == 0)
     --last;
-  auto src_lo = static_cast<int64_t>(other.offset_) + static_cast<int64_t>(first);
-  auto src_hi = static_cast<int64_t>(other.offset_) + static_cast<int64_t>(last);
+  auto src_lo
+      = static_cast<int64_t>(other.offset_) + static_cast<int64_t>(first);
+  auto src_hi
+      = static_cast<int64_t>(other.offset_) + static_cast<int64_t>(last);
   ensure_range(src_lo, src_hi);
   for (size_t i = first; i <= last; ++i) {
     auto index = static_cast<int64_t>(other.offset_) + static_cast<int64_t>(i);
@@ -171,8 +173,8 @@ double ddsketch::quantile(double q) const {
     q = 0; // also maps NaN to the minimum
   else if (q > 1)
     q = 1;
-  auto rank = static_cast<uint64_t>(
-    std::floor(q * static_cast<double>(count_ - 1)));
+  auto rank
+      = static_cast<uint64_t>(std::floor(q * static_cast<double>(count_ - 1)));
   // Guards against rounding of huge counts in the double product.
   rank = std::min(rank, count_ - 1);
   if (rank < zero_count_)
@@ -184,8 +186,9 @@ double ddsketch::quantile(double q) const {
       return value_of(offset_ + static_cast<int32_t>(i));
   }
   // Unreachable while count_ equals the sum of all buckets.
-  return buckets_.empty() ? 0 : value_of(offset_ + static_cast<int32_t>(
-                                                     buckets_.size() - 1));
+  return buckets_.empty()
+             ? 0
+             : value_of(offset_ + static_cast<int32_t>(buckets_.size() - 1));
 }
 
 void ddsketch::clear() {
@@ -221,7 +224,7 @@ bool ddsketch::operator==(const ddsketch& other) const {
   return std::equal(buckets_.begin() + static_cast<std::ptrdiff_t>(first_a),
                     buckets_.begin() + static_cast<std::ptrdiff_t>(last_a),
                     other.buckets_.begin()
-                      + static_cast<std::ptrdiff_t>(first_b));
+                        + static_cast<std::ptrdiff_t>(first_b));
 }
 
 bool ddsketch::restore(double accuracy, int32_t offset,
@@ -269,8 +272,8 @@ caf::error ddsketch::on_load() {
         return false;
     if (total != count_)
       return false;
-    auto end = static_cast<int64_t>(offset_)
-               + static_cast<int64_t>(buckets_.size());
+    auto end
+        = static_cast<int64_t>(offset_) + static_cast<int64_t>(buckets_.size());
     if (!buckets_.empty() && end - 1 > std::numeric_limits<int32_t>::max())
       return false;
     set_accuracy(accuracy_);

@@ -3,11 +3,10 @@
 #include <cstdint>
 #include <vector>
 
+// inspect's load callback returns a caf::error to every inspector, including
+// caf::deep_to_string's, which does not include this header itself.
+#include <caf/error.hpp>
 #include <caf/meta/load_callback.hpp>
-
-namespace caf {
-class error;
-} // namespace caf
 
 namespace vigil {
 

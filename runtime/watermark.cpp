@@ -22,7 +22,7 @@ int64_t saturating_sub(int64_t t, int64_t bound) {
 
 watermark_tracker::watermark_tracker(int64_t bound_ms,
                                      std::chrono::milliseconds idle_timeout)
-  : bound_ms_(bound_ms), idle_timeout_(idle_timeout) {
+    : bound_ms_(bound_ms), idle_timeout_(idle_timeout) {
   // nop
 }
 

@@ -9,7 +9,7 @@ namespace vigil {
 // A window size below 1 ms has no meaning and would divide by zero; it is
 // treated as 1 ms.
 tumbling_windows::tumbling_windows(int64_t size_ms)
-  : size_(std::max(size_ms, int64_t{1})) {
+    : size_(std::max(size_ms, int64_t{1})) {
   // nop
 }
 

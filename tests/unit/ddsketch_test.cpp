@@ -24,7 +24,7 @@ constexpr size_t sample_count = 100'000;
 /// 0-based sorted values.
 double exact_quantile(const std::vector<double>& sorted, double q) {
   auto rank = static_cast<size_t>(
-    std::floor(q * static_cast<double>(sorted.size() - 1)));
+      std::floor(q * static_cast<double>(sorted.size() - 1)));
   return sorted[rank];
 }
 
@@ -152,8 +152,8 @@ BOOST_AUTO_TEST_CASE(merge_equals_union_even_when_buckets_collapse) {
   auto xs = sweep_samples(31, 20'000);
   std::mt19937_64 rng{32};
   std::uniform_int_distribution<size_t> pick{0, 15};
-  std::vector<ddsketch> parts(16, ddsketch{ddsketch::default_accuracy,
-                                           max_buckets});
+  std::vector<ddsketch> parts(
+      16, ddsketch{ddsketch::default_accuracy, max_buckets});
   for (auto x : xs)
     parts[pick(rng)].add(x);
   auto whole = sketch_of(xs, max_buckets);
@@ -337,8 +337,8 @@ BOOST_AUTO_TEST_CASE(restore_rejects_inconsistent_parts_and_changes_nothing) {
   BOOST_TEST(!sketch.restore(1.5, 0, {1}, 0));
   auto huge = std::numeric_limits<uint64_t>::max();
   BOOST_TEST(!sketch.restore(0.005, 0, {huge, 1}, 0));
-  BOOST_TEST(!sketch.restore(0.005, std::numeric_limits<int32_t>::max(),
-                             {1, 1}, 0));
+  BOOST_TEST(
+      !sketch.restore(0.005, std::numeric_limits<int32_t>::max(), {1, 1}, 0));
   BOOST_TEST((sketch == before));
 }
 
@@ -384,8 +384,8 @@ BOOST_AUTO_TEST_CASE(caf_deserialization_rejects_counts_that_do_not_add_up) {
   std::vector<uint64_t> buckets{1, 2, 3};
   uint64_t zero_count = 1;
   uint64_t count = 99;
-  BOOST_REQUIRE(!sink(accuracy, max_buckets, offset, buckets, zero_count,
-                      count));
+  BOOST_REQUIRE(
+      !sink(accuracy, max_buckets, offset, buckets, zero_count, count));
   ddsketch target;
   target.add(5.0);
   caf::binary_deserializer source{nullptr, buf};
