@@ -3,6 +3,11 @@
 #include <cstdint>
 #include <vector>
 
+// inspect's load callback returns a caf::error to every inspector, including
+// caf::deep_to_string's, which does not include this header itself.
+#include <caf/error.hpp>
+#include <caf/meta/load_callback.hpp>
+
 namespace vigil {
 
 /// A mergeable quantile sketch with a relative-accuracy guarantee (DDSketch).
@@ -11,19 +16,30 @@ namespace vigil {
 /// every quantile estimate is within relative error `a` of a value whose rank
 /// matches the requested quantile. Two sketches with the same accuracy merge
 /// exactly: the merge equals the sketch of the union of their inputs.
-/// Values <= `min_positive` (including 0 and negatives) land in a zero bucket.
-/// Memory is bounded: at most `max_buckets` buckets; when exceeded, the lowest
-/// buckets collapse into one (only the smallest quantiles lose accuracy).
+/// Values <= `min_positive` (including 0, negatives and -inf) land in a zero
+/// bucket whose estimate is 0; +inf counts as the largest finite double; NaN
+/// is ignored (not counted). Memory is bounded: at most `max_buckets` buckets;
+/// when exceeded, the lowest buckets collapse into the lowest kept one (only
+/// the smallest quantiles lose accuracy). The result depends only on the
+/// multiset of values added, never on their order or on how they were split
+/// across merged sketches.
 class ddsketch {
 public:
+  /// Values at or below this go to the zero bucket.
+  static constexpr double min_positive = 1e-9;
+
   /// Default relative accuracy: 0.5 %, well inside the 1 % contract.
   static constexpr double default_accuracy = 0.005;
 
-  /// Default bucket limit; covers 1 microsecond to ~1e12 at 0.5 %.
+  /// Default bucket limit; spans about 17.8 decades (e.g. 1e-6 to 6e11) at
+  /// 0.5 %.
   static constexpr uint32_t default_max_buckets = 4096;
 
+  /// Creates an empty sketch with the default accuracy and bucket limit.
   ddsketch();
 
+  /// Creates an empty sketch; the accuracy is clamped into [1e-6, 0.5] (NaN
+  /// selects the default) and the bucket limit is at least 1.
   explicit ddsketch(double relative_accuracy,
                     uint32_t max_buckets = default_max_buckets);
 
@@ -46,10 +62,12 @@ public:
     return count_;
   }
 
+  /// True if no value was added.
   bool empty() const noexcept {
     return count_ == 0;
   }
 
+  /// The relative accuracy `a` of quantile estimates.
   double relative_accuracy() const noexcept {
     return accuracy_;
   }
@@ -57,7 +75,14 @@ public:
   /// Removes all values, keeping the accuracy.
   void clear();
 
+  /// Compares accuracy, counts and buckets (aligned by index, ignoring
+  /// empty buckets at either end); the bucket limit is not compared.
   bool operator==(const ddsketch& other) const;
+
+  /// Negation of operator==.
+  bool operator!=(const ddsketch& other) const {
+    return !(*this == other);
+  }
 
   // -- serialization (used by inspect and checkpoints) ------------------------
 
@@ -76,24 +101,46 @@ public:
     return zero_count_;
   }
 
-  /// Rebuilds a sketch from its serialized parts; returns false if they are
-  /// inconsistent (counts do not add up, accuracy out of (0, 1)).
+  /// Rebuilds a sketch from its serialized parts, keeping this sketch's bucket
+  /// limit (wider input collapses as if added here); returns false and leaves
+  /// this sketch unchanged if they are inconsistent (accuracy outside
+  /// [1e-6, 0.5], counts overflow, bucket indexes out of range).
   bool restore(double accuracy, int32_t offset, std::vector<uint64_t> buckets,
                uint64_t zero_count);
 
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f, ddsketch& x) {
-    return f(x.accuracy_, x.max_buckets_, x.gamma_ln_, x.offset_, x.buckets_,
-             x.zero_count_, x.count_);
+    // gamma is derived from the accuracy, so it is recomputed (and the whole
+    // state validated) after loading instead of being trusted from the wire.
+    return f(x.accuracy_, x.max_buckets_, x.offset_, x.buckets_, x.zero_count_,
+             x.count_, caf::meta::load_callback([&x] { return x.on_load(); }));
   }
 
 private:
+  /// Sets the accuracy and everything derived from it.
+  void set_accuracy(double accuracy);
+
+  /// Validates and normalises state written by a deserializer.
+  caf::error on_load();
+
+  /// Drops empty buckets at both ends of `buckets_`.
+  void trim();
+
+  /// Makes `buckets_` cover [lo, hi], collapsing the lowest buckets when the
+  /// range would exceed `max_buckets_`; afterwards, index `i` in [lo, hi]
+  /// belongs to slot `max(i, offset_) - offset_`.
+  void ensure_range(int64_t lo, int64_t hi);
+
   int32_t index_of(double value) const;
   double value_of(int32_t index) const;
 
   double accuracy_;
   uint32_t max_buckets_;
   double gamma_ln_;
+  /// 1 / ln(gamma): turns the division per add into a multiplication.
+  double inv_gamma_ln_;
+  /// ln(2 / (gamma + 1)): the midpoint factor of value_of.
+  double log_value_factor_;
   int32_t offset_ = 0;
   std::vector<uint64_t> buckets_;
   uint64_t zero_count_ = 0;

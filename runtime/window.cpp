@@ -1,21 +1,40 @@
 #include "runtime/window.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 namespace vigil {
 
-tumbling_windows::tumbling_windows(int64_t size_ms) : size_(size_ms) {
+// A window size below 1 ms has no meaning and would divide by zero; it is
+// treated as 1 ms.
+tumbling_windows::tumbling_windows(int64_t size_ms)
+    : size_(std::max(size_ms, int64_t{1})) {
   // nop
 }
 
+// Window bounds that fall outside the range of event_time (only for times
+// within one window size of its limits) saturate instead of overflowing.
 window_bounds tumbling_windows::assign(event_time t) const noexcept {
-  auto start = t / size_ * size_;
-  if (t % size_ < 0)
-    start -= size_;
-  return {start, start + size_};
+  constexpr auto lowest = std::numeric_limits<event_time>::min();
+  constexpr auto highest = std::numeric_limits<event_time>::max();
+  auto rem = t % size_;
+  if (rem < 0)
+    rem += size_;
+  event_time start = 0;
+  if (__builtin_sub_overflow(t, rem, &start))
+    start = lowest;
+  event_time end = 0;
+  if (__builtin_add_overflow(start, size_, &end))
+    end = highest;
+  return {start, end};
 }
 
+// NaN carries no measurement: it is skipped entirely, so it can neither
+// poison the sum and mean nor make `count` disagree with the sketch.
 void measure_aggregate::add(double value) {
+  if (std::isnan(value))
+    return;
   ++count;
   sum += value;
   min = std::min(min, value);
@@ -51,6 +70,9 @@ void window_aggregate::add(bool is_error, const double* values, bool is_late) {
     measures[i].add(values[i]);
 }
 
+// Shapes that differ (a bug in the caller, or an empty default-constructed
+// aggregate as the merge target) are merged as if the shorter side had empty
+// aggregates for the measures it lacks: nothing is dropped.
 void window_aggregate::merge(const window_aggregate& other) {
   count += other.count;
   errors += other.errors;
