@@ -69,7 +69,7 @@ void window_merger::at_end(int32_t partition, bool finished,
 }
 
 bool window_merger::all_finished() const {
-  return tracker_.all_finished();
+  return tracker_.partition_count() > 0 && tracker_.all_finished();
 }
 
 void window_merger::apply(const partial_batch& batch, clock_time now) {
