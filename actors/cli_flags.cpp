@@ -13,7 +13,7 @@ namespace {
 class flag_reader {
 public:
   flag_reader(const std::vector<std::string>& args, std::string command)
-    : args_(args), command_(std::move(command)) {
+      : args_(args), command_(std::move(command)) {
     // nop
   }
 
@@ -78,8 +78,8 @@ public:
 
   /// An error about the current flag, with a pointer to --help.
   error_text unknown() const {
-    return make_error_text("unknown flag '" + name_ + "'; see vigil "
-                           + command_ + " --help");
+    return make_error_text("unknown flag '" + name_ + "'; see vigil " + command_
+                           + " --help");
   }
 
 private:
@@ -125,7 +125,7 @@ bool digits(std::string_view text, size_t pos, size_t n, int& out) {
 
 } // namespace
 
-// -- broker --------------------------------------------------------------------
+// -- broker -------------------------------------------------------------------
 
 const char* broker_usage() noexcept {
   return "usage: vigil broker [--port N] [--partitions N --topic NAME]...\n"
@@ -191,14 +191,14 @@ parse_broker_flags(const std::vector<std::string>& args) {
   }
   if (dangling_partitions && !result.help)
     return make_error_text(
-      "--partitions " + std::to_string(partitions)
-      + " is not followed by any --topic, so it applies to no topic; put "
-        "--partitions before the --topic it is for, e.g. --partitions 4 "
-        "--topic raw_events");
+        "--partitions " + std::to_string(partitions)
+        + " is not followed by any --topic, so it applies to no topic; put "
+          "--partitions before the --topic it is for, e.g. --partitions 4 "
+          "--topic raw_events");
   return result;
 }
 
-// -- generate ------------------------------------------------------------------
+// -- generate -----------------------------------------------------------------
 
 expected<int64_t> parse_start_time(std::string_view text, int64_t now_ms) {
   auto fail = [text] {
@@ -227,8 +227,8 @@ expected<int64_t> parse_start_time(std::string_view text, int64_t now_ms) {
       || !digits(text, 14, 2, minute) || text[16] != ':'
       || !digits(text, 17, 2, second))
     return fail();
-  static constexpr int month_days[] = {31, 29, 31, 30, 31, 30,
-                                       31, 31, 30, 31, 30, 31};
+  static constexpr int month_days[]
+      = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
   if (month < 1 || month > 12 || day < 1 || day > month_days[month - 1]
       || (month == 2 && day == 29 && !leap) || hour > 23 || minute > 59
@@ -264,8 +264,8 @@ expected<int64_t> parse_start_time(std::string_view text, int64_t now_ms) {
   }
   int64_t days = days_from_civil(year, static_cast<unsigned>(month),
                                  static_cast<unsigned>(day));
-  int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second
-                 - offset_min * 60;
+  int64_t secs
+      = days * 86400 + hour * 3600 + minute * 60 + second - offset_min * 60;
   return secs * 1000 + millis;
 }
 
@@ -409,11 +409,11 @@ parse_generate_flags(const std::vector<std::string>& args, int64_t now_ms) {
       known = event_generator::service_name(i) == inc.service;
     if (!known)
       return make_error_text(
-        "--incident names service '" + inc.service + "', which is not among "
-        + "the " + std::to_string(opts.services) + " generated services ("
-        + event_generator::service_name(0) + " ... "
-        + event_generator::service_name(opts.services - 1)
-        + "); raise --services or fix the name");
+          "--incident names service '" + inc.service + "', which is not among "
+          + "the " + std::to_string(opts.services) + " generated services ("
+          + event_generator::service_name(0) + " ... "
+          + event_generator::service_name(opts.services - 1)
+          + "); raise --services or fix the name");
   }
   return result;
 }

@@ -21,21 +21,21 @@ struct known_service {
 };
 
 constexpr std::array<known_service, 8> known_services{{
-  {"checkout", 120, 1.0},
-  {"payments", 180, 0.8},
-  {"search", 60, 2.0},
-  {"auth", 25, 2.5},
-  {"catalog", 45, 1.5},
-  {"cart", 35, 1.2},
-  {"shipping", 140, 0.5},
-  {"recommendations", 220, 1.0},
+    {"checkout", 120, 1.0},
+    {"payments", 180, 0.8},
+    {"search", 60, 2.0},
+    {"auth", 25, 2.5},
+    {"catalog", 45, 1.5},
+    {"cart", 35, 1.2},
+    {"shipping", 140, 0.5},
+    {"recommendations", 220, 1.0},
 }};
 
-constexpr std::array<const char*, 3> regions{{"eu-west-1", "us-east-1",
-                                              "ap-southeast-1"}};
+constexpr std::array<const char*, 3> regions{
+    {"eu-west-1", "us-east-1", "ap-southeast-1"}};
 
-constexpr std::array<const char*, 3> endpoint_suffixes{{"", "/items",
-                                                        "/status"}};
+constexpr std::array<const char*, 3> endpoint_suffixes{
+    {"", "/items", "/status"}};
 
 constexpr std::array<int, 4> client_errors{{400, 401, 404, 429}};
 
@@ -65,8 +65,9 @@ std::string format_time(int64_t epoch_ms, const char* zone) {
   unsigned d = 0;
   civil_from_days(days, y, m, d);
   char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04" PRId64 "-%02u-%02uT%02d:%02d:%02d.%03d%s",
-                y, m, d, static_cast<int>(ms_of_day / 3600000),
+  std::snprintf(buf, sizeof(buf),
+                "%04" PRId64 "-%02u-%02uT%02d:%02d:%02d.%03d%s", y, m, d,
+                static_cast<int>(ms_of_day / 3600000),
                 static_cast<int>(ms_of_day / 60000 % 60),
                 static_cast<int>(ms_of_day / 1000 % 60),
                 static_cast<int>(ms_of_day % 1000), zone);
@@ -77,20 +78,20 @@ void append_escaped(std::string& out, const std::string& text) {
   out += '"';
   for (char c : text) {
     switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    default:
+      if (static_cast<unsigned char>(c) < 0x20) {
+        char buf[8];
+        std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+        out += buf;
+      } else {
+        out += c;
+      }
     }
   }
   out += '"';
@@ -115,24 +116,24 @@ double uniform(std::mt19937_64& rng) {
 
 } // namespace
 
-// -- incidents -----------------------------------------------------------------
+// -- incidents ----------------------------------------------------------------
 
 const char* to_string(incident_kind kind) noexcept {
   switch (kind) {
-    case incident_kind::errors:
-      return "errors";
-    case incident_kind::latency:
-      return "latency";
-    case incident_kind::drop:
-      return "drop";
+  case incident_kind::errors:
+    return "errors";
+  case incident_kind::latency:
+    return "latency";
+  case incident_kind::drop:
+    return "drop";
   }
   return "unknown";
 }
 
 expected<incident> parse_incident(std::string_view spec) {
   auto fail = [spec](const std::string& what) {
-    return make_error_text("invalid incident '" + std::string{spec} + "': "
-                           + what
+    return make_error_text("invalid incident '" + std::string{spec}
+                           + "': " + what
                            + "; expected SERVICE:KIND:START_S:DURATION_S "
                              "with KIND errors|latency|drop, e.g. "
                              "payments:errors:60:120");
@@ -175,7 +176,7 @@ expected<incident> parse_incident(std::string_view spec) {
   return result;
 }
 
-// -- generator -----------------------------------------------------------------
+// -- generator ----------------------------------------------------------------
 
 std::string to_json(const generated_event& event) {
   std::string out;
@@ -205,7 +206,7 @@ std::string event_generator::service_name(size_t i) {
 }
 
 event_generator::event_generator(generator_settings settings)
-  : settings_(std::move(settings)), rng_(settings_.seed) {
+    : settings_(std::move(settings)), rng_(settings_.seed) {
   if (settings_.rate <= 0)
     settings_.rate = 1000;
   if (settings_.services == 0)
@@ -231,18 +232,19 @@ event_generator::event_generator(generator_settings settings)
     services_.push_back(std::move(profile));
   }
   for (const auto& inc : settings_.incidents) {
-    auto pos = std::find_if(services_.begin(), services_.end(),
-                            [&](const auto& p) { return p.name == inc.service; });
-    incident_service_.push_back(pos == services_.end()
-                                  ? no_service
-                                  : static_cast<size_t>(pos - services_.begin()));
+    auto pos
+        = std::find_if(services_.begin(), services_.end(),
+                       [&](const auto& p) { return p.name == inc.service; });
+    incident_service_.push_back(
+        pos == services_.end() ? no_service
+                               : static_cast<size_t>(pos - services_.begin()));
   }
 }
 
 int64_t event_generator::nominal_time_ms(uint64_t i) const noexcept {
   return settings_.start_ms
-         + static_cast<int64_t>(std::llround(static_cast<double>(i) * 1000.0
-                                             / settings_.rate));
+         + static_cast<int64_t>(
+             std::llround(static_cast<double>(i) * 1000.0 / settings_.rate));
 }
 
 bool event_generator::active(size_t idx, size_t service,
@@ -251,7 +253,8 @@ bool event_generator::active(size_t idx, size_t service,
     return false;
   const auto& inc = settings_.incidents[idx];
   auto rel = static_cast<double>(time_ms - settings_.start_ms);
-  return rel >= inc.start_s * 1000 && rel < (inc.start_s + inc.duration_s) * 1000;
+  return rel >= inc.start_s * 1000
+         && rel < (inc.start_s + inc.duration_s) * 1000;
 }
 
 void event_generator::next(generated_event& out) {
@@ -310,8 +313,8 @@ void event_generator::next(generated_event& out, int64_t base_time_ms) {
   } else if (u_status < 0.93) {
     status = 204;
   } else {
-    status = client_errors[static_cast<size_t>((u_status - 0.93) / 0.07 * 4)
-                           % 4];
+    status
+        = client_errors[static_cast<size_t>((u_status - 0.93) / 0.07 * 4) % 4];
   }
   // Latency: lognormal, rounded to 0.01 ms.
   double z = std::normal_distribution<double>{0.0, 1.0}(rng_);
@@ -321,8 +324,8 @@ void event_generator::next(generated_event& out, int64_t base_time_ms) {
   // Time with jitter.
   int64_t jitter = 0;
   if (settings_.max_jitter_ms > 0)
-    jitter = static_cast<int64_t>(rng_() % static_cast<uint64_t>(
-                                    settings_.max_jitter_ms + 1));
+    jitter = static_cast<int64_t>(
+        rng_() % static_cast<uint64_t>(settings_.max_jitter_ms + 1));
   auto endpoint_draw = rng_();
   auto host_draw = rng_();
   auto id_draw = rng_();
@@ -347,7 +350,7 @@ std::string event_generator::next_json() {
   return to_json(event);
 }
 
-// -- malformed events ----------------------------------------------------------
+// -- malformed events ---------------------------------------------------------
 
 malformed_event malformed_json(uint64_t i, int64_t time_ms) {
   malformed_event result;
@@ -357,32 +360,32 @@ malformed_event malformed_json(uint64_t i, int64_t time_ms) {
   auto rest = "\"service\":\"" + service
               + "\",\"status_code\":200,\"latency_ms\":12.5";
   switch (result.kind) {
-    case malformed_kind::bad_timestamp:
-      // Month 13 of the same year.
-      result.json = "{\"timestamp\":\"" + ts.substr(0, 5) + "13"
-                    + ts.substr(7) + "\"," + rest + "}";
-      break;
-    case malformed_kind::double_zone:
-      result.json = "{\"timestamp\":\"" + format_time(time_ms, "+00:00Z")
-                    + "\"," + rest + "}";
-      result.valid = true;
-      break;
-    case malformed_kind::missing_field:
-      result.json = "{\"timestamp\":\"" + ts
-                    + "\",\"status_code\":200,\"latency_ms\":12.5}";
-      break;
-    case malformed_kind::not_json:
-      result.json = "{\"timestamp\":\"" + ts + "\",\"service\":\"" + service
-                    + "\",\"status_code\":";
-      break;
-    case malformed_kind::negative_latency:
-      result.json = "{\"timestamp\":\"" + ts + "\",\"service\":\"" + service
-                    + "\",\"status_code\":200,\"latency_ms\":-5.0}";
-      break;
-    case malformed_kind::bad_status:
-      result.json = "{\"timestamp\":\"" + ts + "\",\"service\":\"" + service
-                    + "\",\"status_code\":700,\"latency_ms\":12.5}";
-      break;
+  case malformed_kind::bad_timestamp:
+    // Month 13 of the same year.
+    result.json = "{\"timestamp\":\"" + ts.substr(0, 5) + "13" + ts.substr(7)
+                  + "\"," + rest + "}";
+    break;
+  case malformed_kind::double_zone:
+    result.json = "{\"timestamp\":\"" + format_time(time_ms, "+00:00Z") + "\","
+                  + rest + "}";
+    result.valid = true;
+    break;
+  case malformed_kind::missing_field:
+    result.json = "{\"timestamp\":\"" + ts
+                  + "\",\"status_code\":200,\"latency_ms\":12.5}";
+    break;
+  case malformed_kind::not_json:
+    result.json = "{\"timestamp\":\"" + ts + "\",\"service\":\"" + service
+                  + "\",\"status_code\":";
+    break;
+  case malformed_kind::negative_latency:
+    result.json = "{\"timestamp\":\"" + ts + "\",\"service\":\"" + service
+                  + "\",\"status_code\":200,\"latency_ms\":-5.0}";
+    break;
+  case malformed_kind::bad_status:
+    result.json = "{\"timestamp\":\"" + ts + "\",\"service\":\"" + service
+                  + "\",\"status_code\":700,\"latency_ms\":12.5}";
+    break;
   }
   return result;
 }

@@ -15,7 +15,7 @@
 
 namespace vigil {
 
-// -- incidents -----------------------------------------------------------------
+// -- incidents ----------------------------------------------------------------
 
 /// What goes wrong with a service during an incident.
 enum class incident_kind : uint8_t {
@@ -51,7 +51,7 @@ struct incident {
 /// Parses "SERVICE:KIND:START_S:DURATION_S", e.g. "payments:errors:60:120".
 expected<incident> parse_incident(std::string_view spec);
 
-// -- generator -----------------------------------------------------------------
+// -- generator ----------------------------------------------------------------
 
 /// Settings of an event generator.
 struct generator_settings {
@@ -152,7 +152,7 @@ private:
   uint64_t index_ = 0;
 };
 
-// -- malformed events ----------------------------------------------------------
+// -- malformed events ---------------------------------------------------------
 
 /// The kinds of malformed events `malformed_json` produces, in cycle order.
 enum class malformed_kind : uint8_t {
@@ -187,7 +187,7 @@ struct malformed_event {
 /// event time `time_ms`; deterministic.
 malformed_event malformed_json(uint64_t i, int64_t time_ms);
 
-// -- producing to Kafka --------------------------------------------------------
+// -- producing to Kafka -------------------------------------------------------
 
 /// Settings of `vigil generate` (and of the generator inside `vigil demo`).
 struct generate_options {

@@ -25,11 +25,11 @@ status validate(const generate_options& opts) {
     for (size_t i = 0; i < opts.services && !known; ++i)
       known = event_generator::service_name(i) == inc.service;
     if (!known)
-      return make_error_text("incident on unknown service '" + inc.service
-                             + "'; with " + std::to_string(opts.services)
-                             + " services the names are "
-                             + event_generator::service_name(0) + " ... "
-                             + event_generator::service_name(opts.services - 1));
+      return make_error_text(
+          "incident on unknown service '" + inc.service + "'; with "
+          + std::to_string(opts.services) + " services the names are "
+          + event_generator::service_name(0) + " ... "
+          + event_generator::service_name(opts.services - 1));
   }
   return {};
 }
@@ -39,7 +39,7 @@ status validate(const generate_options& opts) {
 int64_t wall_clock_ms() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-    .count();
+      .count();
 }
 
 int run_generator(const generate_options& opts, std::atomic<bool>& stop,
@@ -111,12 +111,12 @@ int run_generator(const generate_options& opts, std::atomic<bool>& stop,
       // time follows the wall clock from the start time on.
       auto due = start
                  + std::chrono::duration_cast<steady::duration>(
-                   std::chrono::duration<double>(static_cast<double>(i)
-                                                 / opts.rate));
+                     std::chrono::duration<double>(static_cast<double>(i)
+                                                   / opts.rate));
       for (auto now = steady::now(); now < due && !stop.load();
            now = steady::now()) {
-        auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
-          due - now);
+        auto wait
+            = std::chrono::duration_cast<std::chrono::milliseconds>(due - now);
         prod->poll(std::clamp(wait, std::chrono::milliseconds{1},
                               std::chrono::milliseconds{100}));
       }
@@ -124,16 +124,17 @@ int run_generator(const generate_options& opts, std::atomic<bool>& stop,
         break;
       base_time = settings.start_ms
                   + std::chrono::duration_cast<std::chrono::milliseconds>(
-                      steady::now() - start)
-                      .count();
+                        steady::now() - start)
+                        .count();
     }
     gen.next(event, base_time);
     if (opts.malformed_every > 0 && (i + 1) % opts.malformed_every == 0)
-      payload = malformed_json(i / opts.malformed_every, event.core.time_ms)
-                  .json;
+      payload
+          = malformed_json(i / opts.malformed_every, event.core.time_ms).json;
     else
       payload = to_json(event);
-    auto partition = static_cast<int32_t>(i % static_cast<uint64_t>(*partitions));
+    auto partition
+        = static_cast<int32_t>(i % static_cast<uint64_t>(*partitions));
     if (auto st = prod->produce(opts.topic, partition, {}, payload); !st) {
       result.error = st.error();
       break;
@@ -142,7 +143,8 @@ int run_generator(const generate_options& opts, std::atomic<bool>& stop,
     if (i % 256 == 0)
       prod->poll();
   }
-  if (auto st = prod->flush(std::chrono::seconds{30}); !st && result.error.empty())
+  if (auto st = prod->flush(std::chrono::seconds{30});
+      !st && result.error.empty())
     result.error = st.error();
   result.delivered = prod->delivered();
   result.failed = prod->failed()

@@ -18,10 +18,10 @@ expected<embedded_broker>
 embedded_broker::start(const broker_options& options) {
   if (options.port != 0)
     return make_error_text(
-      "librdkafka 2.0.2's mock cluster cannot bind a chosen port (asked for "
-      + std::to_string(options.port)
-      + "); use --port 0 and read the bootstrap address from the first line "
-        "of output");
+        "librdkafka 2.0.2's mock cluster cannot bind a chosen port (asked for "
+        + std::to_string(options.port)
+        + "); use --port 0 and read the bootstrap address from the first line "
+          "of output");
   if (options.brokers < 1)
     return make_error_text("the embedded broker needs at least 1 broker, got "
                            + std::to_string(options.brokers));
@@ -39,8 +39,8 @@ embedded_broker::start(const broker_options& options) {
     return make_error_text(st.error());
   auto conf = builder.release();
   char errstr[512];
-  auto* raw = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr,
-                           sizeof(errstr));
+  auto* raw
+      = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr, sizeof(errstr));
   if (raw == nullptr)
     return make_error_text(std::string{"cannot create the embedded broker's "
                                        "client handle: "}
@@ -60,16 +60,14 @@ embedded_broker::start(const broker_options& options) {
 
 embedded_broker::embedded_broker(kafka::handle_ptr rk,
                                  rd_kafka_mock_cluster_t* mock)
-  : rk_(std::move(rk)),
-    mock_(mock),
-    bootstrap_(rd_kafka_mock_cluster_bootstraps(mock)) {
+    : rk_(std::move(rk)), mock_(mock),
+      bootstrap_(rd_kafka_mock_cluster_bootstraps(mock)) {
   // nop
 }
 
 embedded_broker::embedded_broker(embedded_broker&& other) noexcept
-  : rk_(std::move(other.rk_)),
-    mock_(std::exchange(other.mock_, nullptr)),
-    bootstrap_(std::move(other.bootstrap_)) {
+    : rk_(std::move(other.rk_)), mock_(std::exchange(other.mock_, nullptr)),
+      bootstrap_(std::move(other.bootstrap_)) {
   // nop
 }
 
@@ -103,7 +101,8 @@ status embedded_broker::create_topic(const std::string& name,
                              "1 partition");
   auto err = rd_kafka_mock_topic_create(mock_, name.c_str(), partitions, 1);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-    return make_error_text(mock_error("cannot create topic '" + name + "'", err));
+    return make_error_text(
+        mock_error("cannot create topic '" + name + "'", err));
   return {};
 }
 
@@ -112,9 +111,9 @@ status embedded_broker::set_down(bool down) {
                   : rd_kafka_mock_broker_set_up(mock_, -1);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
     return make_error_text(
-      mock_error(down ? "cannot take the embedded broker down"
-                      : "cannot bring the embedded broker up",
-                 err));
+        mock_error(down ? "cannot take the embedded broker down"
+                        : "cannot bring the embedded broker up",
+                   err));
   return {};
 }
 

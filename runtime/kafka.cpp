@@ -37,7 +37,7 @@ std::string unreachable_text(const std::string& bootstrap,
 
 } // namespace
 
-// -- owning pointers -----------------------------------------------------------
+// -- owning pointers ----------------------------------------------------------
 
 void handle_deleter::operator()(rd_kafka_t* ptr) const noexcept {
   rd_kafka_destroy(ptr);
@@ -48,7 +48,7 @@ void conf_deleter::operator()(rd_kafka_conf_t* ptr) const noexcept {
 }
 
 void partition_list_deleter::operator()(
-  rd_kafka_topic_partition_list_t* ptr) const noexcept {
+    rd_kafka_topic_partition_list_t* ptr) const noexcept {
   rd_kafka_topic_partition_list_destroy(ptr);
 }
 
@@ -60,7 +60,7 @@ void headers_deleter::operator()(rd_kafka_headers_t* ptr) const noexcept {
   rd_kafka_headers_destroy(ptr);
 }
 
-// -- configuration -------------------------------------------------------------
+// -- configuration ------------------------------------------------------------
 
 config_builder::config_builder() : conf_(rd_kafka_conf_new()) {
   // nop
@@ -101,7 +101,7 @@ expected<handle_ptr> make_client(rd_kafka_type_t type,
   return handle_ptr{rk};
 }
 
-// -- metadata ------------------------------------------------------------------
+// -- metadata -----------------------------------------------------------------
 
 status check_reachable(rd_kafka_t* rk, const std::string& bootstrap,
                        std::chrono::milliseconds timeout) {
@@ -124,14 +124,14 @@ expected<int32_t> partition_count(rd_kafka_t* rk, const std::string& bootstrap,
   auto deadline = clock::now() + timeout;
   auto* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
   if (rkt == nullptr)
-    return make_error_text("invalid topic name '" + topic + "': "
-                           + err_text(rd_kafka_last_error()));
+    return make_error_text("invalid topic name '" + topic
+                           + "': " + err_text(rd_kafka_last_error()));
   // A freshly auto-created topic may report an error or no partitions for a
   // moment: retry until the deadline.
   auto last_err = RD_KAFKA_RESP_ERR__TIMED_OUT;
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      deadline - clock::now());
+        deadline - clock::now());
     if (left.count() <= 0)
       break;
     const rd_kafka_metadata_t* md = nullptr;
@@ -154,8 +154,8 @@ expected<int32_t> partition_count(rd_kafka_t* rk, const std::string& bootstrap,
     std::this_thread::sleep_for(std::chrono::milliseconds{100});
   }
   rd_kafka_topic_destroy(rkt);
-  return make_error_text("topic '" + topic + "' is not available on " + bootstrap
-                         + " (" + err_text(last_err)
+  return make_error_text("topic '" + topic + "' is not available on "
+                         + bootstrap + " (" + err_text(last_err)
                          + "); create it first, e.g. `vigil broker --topic "
                          + topic + " --partitions 4` or kafka-topics.sh "
                          + "--create --topic " + topic);
@@ -175,11 +175,10 @@ expected<watermarks> query_watermarks(rd_kafka_t* rk, const std::string& topic,
                                       std::chrono::milliseconds timeout) {
   watermarks result;
   auto err = rd_kafka_query_watermark_offsets(
-    rk, topic.c_str(), partition, &result.low, &result.high, to_ms(timeout));
+      rk, topic.c_str(), partition, &result.low, &result.high, to_ms(timeout));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
     return make_error_text("cannot query watermarks of " + topic + "["
-                           + std::to_string(partition)
-                           + "]: " + err_text(err));
+                           + std::to_string(partition) + "]: " + err_text(err));
   return result;
 }
 
@@ -187,9 +186,8 @@ status create_topic(rd_kafka_t* rk, const std::string& topic,
                     int32_t partitions, int16_t replication_factor,
                     std::chrono::milliseconds timeout) {
   char errstr[512];
-  auto* new_topic = rd_kafka_NewTopic_new(topic.c_str(), partitions,
-                                          replication_factor, errstr,
-                                          sizeof(errstr));
+  auto* new_topic = rd_kafka_NewTopic_new(
+      topic.c_str(), partitions, replication_factor, errstr, sizeof(errstr));
   if (new_topic == nullptr)
     return make_error_text("cannot create topic '" + topic + "': " + errstr);
   auto* options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
@@ -202,18 +200,17 @@ status create_topic(rd_kafka_t* rk, const std::string& topic,
   // librdkafka's mock cluster names no controller, so there the request times
   // out "waiting for controller": say so instead of only "timed out".
   const std::string hint
-    = "; if the broker is vigil's embedded broker (librdkafka's mock "
-      "cluster, which lacks the CreateTopics API), create topics with "
-      "`vigil broker --topic`";
+      = "; if the broker is vigil's embedded broker (librdkafka's mock "
+        "cluster, which lacks the CreateTopics API), create topics with "
+        "`vigil broker --topic`";
   if (event == nullptr) {
-    result = make_error_text("timed out creating topic '" + topic + "'"
-                             + hint);
+    result = make_error_text("timed out creating topic '" + topic + "'" + hint);
   } else if (auto err = rd_kafka_event_error(event);
              err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    result = make_error_text("cannot create topic '" + topic
-                             + "': " + rd_kafka_event_error_string(event)
-                             + (err == RD_KAFKA_RESP_ERR__TIMED_OUT ? hint
-                                                                    : ""));
+    result
+        = make_error_text("cannot create topic '" + topic
+                          + "': " + rd_kafka_event_error_string(event)
+                          + (err == RD_KAFKA_RESP_ERR__TIMED_OUT ? hint : ""));
   } else {
     const auto* res = rd_kafka_event_CreateTopics_result(event);
     size_t count = 0;
@@ -236,19 +233,19 @@ status create_topic(rd_kafka_t* rk, const std::string& topic,
   return result;
 }
 
-// -- producer ------------------------------------------------------------------
+// -- producer -----------------------------------------------------------------
 
 producer::producer(std::string bootstrap, std::unique_ptr<delivery_stats> stats,
                    handle_ptr rk)
-  : bootstrap_(std::move(bootstrap)),
-    stats_(std::move(stats)),
-    rk_(std::move(rk)) {
+    : bootstrap_(std::move(bootstrap)), stats_(std::move(stats)),
+      rk_(std::move(rk)) {
   // nop
 }
 
 producer::~producer() {
   if (rk_ && rd_kafka_outq_len(rk_.get()) > 0)
-    rd_kafka_purge(rk_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_purge(rk_.get(),
+                   RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
 }
 
 expected<producer> producer::make(std::string bootstrap, config_map extra) {
@@ -262,8 +259,8 @@ expected<producer> producer::make(std::string bootstrap, config_map extra) {
   rd_kafka_conf_set_dr_msg_cb(conf.get(), on_delivery);
   rd_kafka_conf_set_opaque(conf.get(), stats.get());
   char errstr[512];
-  auto* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr,
-                          sizeof(errstr));
+  auto* rk
+      = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr, sizeof(errstr));
   if (rk == nullptr)
     return make_error_text("cannot create a Kafka producer for " + bootstrap
                            + ": " + errstr);
@@ -326,10 +323,9 @@ int producer::poll(std::chrono::milliseconds timeout) {
 status producer::flush(std::chrono::milliseconds timeout) {
   rd_kafka_flush(rk_.get(), to_ms(timeout));
   if (auto n = rd_kafka_outq_len(rk_.get()); n > 0)
-    return make_error_text(std::to_string(n)
-                           + " messages still undelivered to " + bootstrap_
-                           + " after " + std::to_string(timeout.count())
-                           + " ms");
+    return make_error_text(std::to_string(n) + " messages still undelivered to "
+                           + bootstrap_ + " after "
+                           + std::to_string(timeout.count()) + " ms");
   return {};
 }
 

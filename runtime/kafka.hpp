@@ -21,7 +21,7 @@
 
 namespace vigil::kafka {
 
-// -- owning pointers -----------------------------------------------------------
+// -- owning pointers ----------------------------------------------------------
 
 /// Destroys an rd_kafka_t (after the caller flushed or closed it).
 struct handle_deleter {
@@ -56,7 +56,7 @@ using conf_ptr = std::unique_ptr<rd_kafka_conf_t, conf_deleter>;
 
 /// Owning rd_kafka_topic_partition_list_t.
 using partition_list_ptr
-  = std::unique_ptr<rd_kafka_topic_partition_list_t, partition_list_deleter>;
+    = std::unique_ptr<rd_kafka_topic_partition_list_t, partition_list_deleter>;
 
 /// Owning rd_kafka_message_t.
 using message_ptr = std::unique_ptr<rd_kafka_message_t, message_deleter>;
@@ -70,7 +70,7 @@ using config_map = std::vector<std::pair<std::string, std::string>>;
 /// Message headers as name/value pairs.
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
-// -- configuration -------------------------------------------------------------
+// -- configuration ------------------------------------------------------------
 
 /// Builds an rd_kafka_conf_t, reporting the first rejected entry as text.
 class config_builder {
@@ -97,7 +97,7 @@ expected<handle_ptr> make_client(rd_kafka_type_t type,
                                  const std::string& bootstrap,
                                  const config_map& extra = {});
 
-// -- metadata ------------------------------------------------------------------
+// -- metadata -----------------------------------------------------------------
 
 /// Low and high watermark offsets of a partition.
 struct watermarks {
@@ -123,18 +123,18 @@ expected<int32_t> fetch_metadata(const std::string& bootstrap,
                                  std::chrono::milliseconds timeout);
 
 /// Asks the partition leader for the low and high watermarks.
-expected<watermarks> query_watermarks(rd_kafka_t* rk, const std::string& topic,
-                                      int32_t partition,
-                                      std::chrono::milliseconds timeout
-                                      = std::chrono::seconds{5});
+expected<watermarks>
+query_watermarks(rd_kafka_t* rk, const std::string& topic, int32_t partition,
+                 std::chrono::milliseconds timeout = std::chrono::seconds{5});
 
 /// Creates `topic` with `partitions` through the Admin API; succeeds if the
 /// topic already exists.
 status create_topic(rd_kafka_t* rk, const std::string& topic,
                     int32_t partitions, int16_t replication_factor = 1,
-                    std::chrono::milliseconds timeout = std::chrono::seconds{10});
+                    std::chrono::milliseconds timeout
+                    = std::chrono::seconds{10});
 
-// -- producer ------------------------------------------------------------------
+// -- producer -----------------------------------------------------------------
 
 /// Delivery counters of a producer, updated by its delivery-report callback.
 struct delivery_stats {

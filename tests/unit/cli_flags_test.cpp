@@ -29,9 +29,9 @@ BOOST_AUTO_TEST_CASE(broker_defaults_to_any_port_and_no_topics) {
 }
 
 BOOST_AUTO_TEST_CASE(each_topic_takes_the_most_recent_partitions_or_one) {
-  auto flags = parse_broker_flags({"--topic", "a", "--partitions", "4",
-                                   "--topic", "b", "--topic=c",
-                                   "--partitions=2", "--topic", "d"});
+  auto flags
+      = parse_broker_flags({"--topic", "a", "--partitions", "4", "--topic", "b",
+                            "--topic=c", "--partitions=2", "--topic", "d"});
   BOOST_REQUIRE(flags.has_value());
   const auto& topics = flags->options.topics;
   BOOST_REQUIRE(topics.size() == 4u);
@@ -44,8 +44,8 @@ BOOST_AUTO_TEST_CASE(each_topic_takes_the_most_recent_partitions_or_one) {
 }
 
 BOOST_AUTO_TEST_CASE(partitions_without_a_following_topic_is_an_error) {
-  auto flags = parse_broker_flags({"--topic", "raw_events", "--partitions",
-                                   "4"});
+  auto flags
+      = parse_broker_flags({"--topic", "raw_events", "--partitions", "4"});
   BOOST_REQUIRE(!flags.has_value());
   BOOST_TEST(mentions(flags.error(), "--partitions 4 --topic raw_events"));
 }
@@ -79,13 +79,27 @@ BOOST_AUTO_TEST_CASE(broker_port_and_help_are_parsed) {
 }
 
 BOOST_AUTO_TEST_CASE(generate_flags_fill_the_options) {
-  auto flags = parse_generate_flags(
-    {"--brokers", "127.0.0.1:1234", "--topic", "t", "--rate", "0",
-     "--services", "12", "--count", "500", "--incident",
-     "service-12:latency:5:10", "--incident", "auth:drop:1:2", "--seed",
-     "99", "--start-time", "2026-01-11T23:00:00.5+01:00",
-     "--malformed-every", "10"},
-    now_ms);
+  auto flags = parse_generate_flags({"--brokers",
+                                     "127.0.0.1:1234",
+                                     "--topic",
+                                     "t",
+                                     "--rate",
+                                     "0",
+                                     "--services",
+                                     "12",
+                                     "--count",
+                                     "500",
+                                     "--incident",
+                                     "service-12:latency:5:10",
+                                     "--incident",
+                                     "auth:drop:1:2",
+                                     "--seed",
+                                     "99",
+                                     "--start-time",
+                                     "2026-01-11T23:00:00.5+01:00",
+                                     "--malformed-every",
+                                     "10"},
+                                    now_ms);
   BOOST_REQUIRE_MESSAGE(flags.has_value(), (flags ? "" : flags.error()));
   const auto& o = flags->options;
   BOOST_TEST(o.brokers == "127.0.0.1:1234");
@@ -111,21 +125,20 @@ BOOST_AUTO_TEST_CASE(generate_start_time_defaults_to_now) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_generate_flags_say_what_is_wrong) {
-  auto both = parse_generate_flags({"--count", "5", "--duration", "3"},
-                                   now_ms);
+  auto both = parse_generate_flags({"--count", "5", "--duration", "3"}, now_ms);
   BOOST_REQUIRE(!both.has_value());
   BOOST_TEST(mentions(both.error(), "only one"));
   auto unknown_service = parse_generate_flags(
-    {"--services", "2", "--incident", "search:errors:1:1"}, now_ms);
+      {"--services", "2", "--incident", "search:errors:1:1"}, now_ms);
   BOOST_REQUIRE(!unknown_service.has_value());
   BOOST_TEST(mentions(unknown_service.error(), "'search'"));
   BOOST_TEST(mentions(unknown_service.error(), "--services"));
   auto spec = parse_generate_flags({"--incident", "x"}, now_ms);
   BOOST_REQUIRE(!spec.has_value());
   BOOST_TEST(mentions(spec.error(), "SERVICE:KIND:START_S:DURATION_S"));
-  for (const char* bad : {"2026-02-30T00:00:00Z", "2026-01-11T23:00:00",
-                          "2026-01-11 23:00:00Z", "yesterday",
-                          "2026-01-11T24:00:00Z"}) {
+  for (const char* bad :
+       {"2026-02-30T00:00:00Z", "2026-01-11T23:00:00", "2026-01-11 23:00:00Z",
+        "yesterday", "2026-01-11T24:00:00Z"}) {
     auto flags = parse_generate_flags({"--start-time", bad}, now_ms);
     BOOST_TEST_CONTEXT(bad) {
       BOOST_REQUIRE(!flags.has_value());

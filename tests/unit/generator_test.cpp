@@ -59,7 +59,7 @@ split_stats collect(event_generator& gen, const std::string& service,
     if (ev.core.is_error())
       (inside ? stats.inside_errors : stats.outside_errors) += 1;
     (inside ? stats.inside_latency : stats.outside_latency)
-      .push_back(ev.core.latency_ms);
+        .push_back(ev.core.latency_ms);
   }
   return stats;
 }
@@ -112,8 +112,8 @@ BOOST_AUTO_TEST_CASE(every_generated_event_is_a_valid_contract_event) {
     BOOST_TEST((status >= 100 && status <= 599));
     BOOST_REQUIRE(doc["latency_ms"].is_number());
     BOOST_TEST(doc["latency_ms"].get<double>() >= 0.0);
-    for (const char* field : {"endpoint", "event_id", "trace_id", "region",
-                              "host"}) {
+    for (const char* field :
+         {"endpoint", "event_id", "trace_id", "region", "host"}) {
       BOOST_REQUIRE(doc[field].is_string());
       BOOST_TEST(!doc[field].get<std::string>().empty());
     }
@@ -248,11 +248,11 @@ BOOST_AUTO_TEST_CASE(incident_specs_parse_into_service_kind_and_times) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_incident_specs_are_rejected_with_the_expected_form) {
-  for (const char* bad : {"payments:errors:60", "payments:errors:60:120:1",
-                          ":errors:60:120", "payments:crash:60:120",
-                          "payments:errors:-1:120", "payments:errors:60:0",
-                          "payments:errors:abc:120", "payments:errors:60:",
-                          ""}) {
+  for (const char* bad :
+       {"payments:errors:60", "payments:errors:60:120:1", ":errors:60:120",
+        "payments:crash:60:120", "payments:errors:-1:120",
+        "payments:errors:60:0", "payments:errors:abc:120",
+        "payments:errors:60:", ""}) {
     auto inc = parse_incident(bad);
     BOOST_TEST_CONTEXT(bad) {
       BOOST_REQUIRE(!inc.has_value());
@@ -271,31 +271,31 @@ BOOST_AUTO_TEST_CASE(malformed_events_cover_each_kind_and_only_repairs_pass) {
     kinds.insert(ev.kind);
     auto doc = nlohmann::json::parse(ev.json, nullptr, false);
     switch (ev.kind) {
-      case malformed_kind::bad_timestamp:
-        BOOST_TEST(doc["timestamp"].get<std::string>().substr(5, 2) == "13");
-        BOOST_TEST(!ev.valid);
-        break;
-      case malformed_kind::double_zone:
-        BOOST_TEST(doc["timestamp"].get<std::string>()
-                   == "2026-01-11T23:09:52.214+00:00Z");
-        BOOST_TEST(ev.valid);
-        break;
-      case malformed_kind::missing_field:
-        BOOST_TEST(!doc.contains("service"));
-        BOOST_TEST(!ev.valid);
-        break;
-      case malformed_kind::not_json:
-        BOOST_TEST(doc.is_discarded());
-        BOOST_TEST(!ev.valid);
-        break;
-      case malformed_kind::negative_latency:
-        BOOST_TEST(doc["latency_ms"].get<double>() < 0);
-        BOOST_TEST(!ev.valid);
-        break;
-      case malformed_kind::bad_status:
-        BOOST_TEST(doc["status_code"].get<int>() == 700);
-        BOOST_TEST(!ev.valid);
-        break;
+    case malformed_kind::bad_timestamp:
+      BOOST_TEST(doc["timestamp"].get<std::string>().substr(5, 2) == "13");
+      BOOST_TEST(!ev.valid);
+      break;
+    case malformed_kind::double_zone:
+      BOOST_TEST(doc["timestamp"].get<std::string>()
+                 == "2026-01-11T23:09:52.214+00:00Z");
+      BOOST_TEST(ev.valid);
+      break;
+    case malformed_kind::missing_field:
+      BOOST_TEST(!doc.contains("service"));
+      BOOST_TEST(!ev.valid);
+      break;
+    case malformed_kind::not_json:
+      BOOST_TEST(doc.is_discarded());
+      BOOST_TEST(!ev.valid);
+      break;
+    case malformed_kind::negative_latency:
+      BOOST_TEST(doc["latency_ms"].get<double>() < 0);
+      BOOST_TEST(!ev.valid);
+      break;
+    case malformed_kind::bad_status:
+      BOOST_TEST(doc["status_code"].get<int>() == 700);
+      BOOST_TEST(!ev.valid);
+      break;
     }
   }
   BOOST_TEST(kinds.size() == malformed_kind_count);
