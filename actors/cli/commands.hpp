@@ -1,0 +1,15 @@
+#pragma once
+
+// Entry points of the `vigil` subcommands. Each takes the arguments from the
+// command name on (argv[0] is e.g. "broker") and returns the exit code:
+// 0 success, 1 runtime failure, 2 bad flags.
+
+namespace vigil {
+
+/// `vigil broker`: an embedded Kafka-protocol broker until SIGINT/SIGTERM.
+int run_broker_command(int argc, char** argv);
+
+/// `vigil generate`: produces synthetic request events to Kafka.
+int run_generate_command(int argc, char** argv);
+
+} // namespace vigil
