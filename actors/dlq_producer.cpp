@@ -19,7 +19,7 @@ namespace {
 struct dlq_state {
   static inline const char* name = "dlq_producer";
 
-  std::optional<producer> out;
+  std::optional<kafka::producer> out;
   std::string topic;
   uint64_t produced = 0;
   std::string last_error;
@@ -29,9 +29,9 @@ using dlq_actor = caf::stateful_actor<dlq_state>;
 
 caf::behavior dlq_producer(dlq_actor* self, std::string brokers,
                            std::string topic) {
-  auto p = producer::make(brokers, {{"linger.ms", "20"}});
+  auto p = kafka::producer::make(brokers, {{"linger.ms", "20"}});
   if (!p) {
-    self->quit(make_error(ec::broker_unreachable, p.error().text));
+    self->quit(caf::make_error(ec::broker_unreachable, p.error().text));
     return {};
   }
   self->state.out.emplace(std::move(p.value()));
@@ -40,7 +40,7 @@ caf::behavior dlq_producer(dlq_actor* self, std::string brokers,
     [self](const dead_letter_batch& batch) {
       auto& st = self->state;
       for (const auto& letter : batch.letters) {
-        header_list headers{
+        kafka::header_list headers{
           {"vigil.reason", letter.reason},
           {"vigil.source.partition", std::to_string(letter.partition)},
           {"vigil.source.offset", std::to_string(letter.offset)}};
@@ -49,7 +49,7 @@ caf::behavior dlq_producer(dlq_actor* self, std::string brokers,
         if (!status) {
           // Failing here restarts the producer: the checkpoint that covers
           // these records is not durable yet, so they are replayed.
-          self->quit(make_error(ec::broker_unreachable, status.error().text));
+          self->quit(caf::make_error(ec::broker_unreachable, status.error().text));
           return;
         }
         ++st.produced;
@@ -60,9 +60,9 @@ caf::behavior dlq_producer(dlq_actor* self, std::string brokers,
       auto& st = self->state;
       auto status = st.out->flush(std::chrono::seconds(30));
       if (!status)
-        return make_error(ec::broker_unreachable, status.error().text);
+        return caf::make_error(ec::broker_unreachable, status.error().text);
       if (st.out->failed() > 0)
-        return make_error(ec::broker_unreachable,
+        return caf::make_error(ec::broker_unreachable,
                           "dead letters failed: " + st.out->last_error());
       return st.produced;
     },

@@ -12,4 +12,10 @@ int run_broker_command(int argc, char** argv);
 /// `vigil generate`: produces synthetic request events to Kafka.
 int run_generate_command(int argc, char** argv);
 
+/// `vigil run`: a node (see actors/node.hpp).
+int run_run_command(int argc, char** argv);
+
+/// `vigil demo`: broker, generator and node on loopback, in one process.
+int run_demo_command(int argc, char** argv);
+
 } // namespace vigil

@@ -151,7 +151,7 @@ BOOST_AUTO_TEST_CASE(drain_of_200k_events_over_16_partitions_is_exact) {
   gs.start_ms = 1'790'000'000'000;
   gs.incidents.push_back({"payments", incident_kind::errors, 30, 20});
   event_generator gen{gs};
-  auto prod = producer::make(brokers, {{"linger.ms", "50"},
+  auto prod = kafka::producer::make(brokers, {{"linger.ms", "50"},
                                        {"batch.num.messages", "5000"}});
   BOOST_REQUIRE_MESSAGE(prod, "producer: " << prod.error().text);
   std::map<window_id, window_truth> truth;
