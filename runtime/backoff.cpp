@@ -18,7 +18,7 @@ double unit_interval(std::mt19937_64& rng) {
 } // namespace
 
 backoff_policy::backoff_policy(backoff_settings settings, uint64_t seed)
-  : settings_(settings), rng_(seed) {
+    : settings_(settings), rng_(seed) {
   // nop
 }
 
@@ -34,7 +34,8 @@ std::chrono::milliseconds backoff_policy::next_delay(clock_time started,
   auto factor = std::max(settings_.factor, 1.0);
   // pow may overflow to infinity for large attempts; min() then yields upper.
   auto base = std::min(upper, lower * std::pow(factor, attempt_));
-  auto jitter = 1.0 + std::max(settings_.random_factor, 0.0) * unit_interval(rng_);
+  auto jitter
+      = 1.0 + std::max(settings_.random_factor, 0.0) * unit_interval(rng_);
   if (attempt_ < std::numeric_limits<uint32_t>::max())
     ++attempt_;
   return std::chrono::milliseconds{std::llround(base * jitter)};
@@ -42,7 +43,7 @@ std::chrono::milliseconds backoff_policy::next_delay(clock_time started,
 
 restart_intensity::restart_intensity(uint32_t max_restarts,
                                      std::chrono::milliseconds period)
-  : max_restarts_(max_restarts), period_(period) {
+    : max_restarts_(max_restarts), period_(period) {
   // nop
 }
 

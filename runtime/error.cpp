@@ -8,24 +8,24 @@ namespace vigil {
 
 std::string to_string(ec x) {
   switch (x) {
-    case ec::none:
-      return "none";
-    case ec::restart_intensity_exceeded:
-      return "restart_intensity_exceeded";
-    case ec::child_start_failed:
-      return "child_start_failed";
-    case ec::no_such_child:
-      return "no_such_child";
-    case ec::duplicate_child:
-      return "duplicate_child";
-    case ec::supervisor_stopping:
-      return "supervisor_stopping";
-    case ec::broker_unreachable:
-      return "broker_unreachable";
-    case ec::database_unavailable:
-      return "database_unavailable";
-    case ec::invalid_config:
-      return "invalid_config";
+  case ec::none:
+    return "none";
+  case ec::restart_intensity_exceeded:
+    return "restart_intensity_exceeded";
+  case ec::child_start_failed:
+    return "child_start_failed";
+  case ec::no_such_child:
+    return "no_such_child";
+  case ec::duplicate_child:
+    return "duplicate_child";
+  case ec::supervisor_stopping:
+    return "supervisor_stopping";
+  case ec::broker_unreachable:
+    return "broker_unreachable";
+  case ec::database_unavailable:
+    return "database_unavailable";
+  case ec::invalid_config:
+    return "invalid_config";
   }
   return "unknown_vigil_error(" + std::to_string(static_cast<int>(x)) + ")";
 }
