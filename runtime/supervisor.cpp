@@ -69,7 +69,7 @@ std::string render(const caf::error& reason) {
 /// One supervised child: its spec and its current instance.
 struct child_state {
   child_state(child_spec spec, backoff_policy backoff)
-      : spec(std::move(spec)), backoff(std::move(backoff)) {
+      : spec(std::move(spec)), backoff(backoff) {
     // nop
   }
 

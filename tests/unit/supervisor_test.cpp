@@ -43,8 +43,8 @@ using crash_atom = caf::atom_constant<caf::atom("crash")>;
 using finish_atom = caf::atom_constant<caf::atom("finish")>;
 
 /// Throws on `crash`, quits normally on `finish`; logs its name on exit.
-caf::behavior worker(caf::event_based_actor* self, std::string name,
-                     std::shared_ptr<std::vector<std::string>> exits) {
+caf::behavior worker(caf::event_based_actor* self, const std::string& name,
+                     const std::shared_ptr<std::vector<std::string>>& exits) {
   self->attach_functor(
       [name, exits](const caf::error&) { exits->push_back(name); });
   return {
@@ -53,8 +53,11 @@ caf::behavior worker(caf::event_based_actor* self, std::string name,
   };
 }
 
-/// Like worker, but ignores exit messages (only kill stops it).
-caf::behavior stubborn_worker(caf::event_based_actor* self) {
+/// Like worker, but ignores exit messages (only kill stops it). Takes an
+/// argument because spawning a function without arguments binds a reference to
+/// a null pointer inside CAF 0.17.6 (UBSan aborts).
+caf::behavior stubborn_worker(caf::event_based_actor* self,
+                              const std::string&) {
   self->set_exit_handler([](caf::exit_msg&) {
     // nop
   });
@@ -548,8 +551,9 @@ BOOST_AUTO_TEST_CASE(the_shutdown_message_stops_the_supervisor_normally) {
 BOOST_AUTO_TEST_CASE(a_child_ignoring_shutdown_is_killed_after_the_timeout) {
   child_spec stubborn;
   stubborn.name = "stubborn";
-  stubborn.start
-      = [](caf::actor_system& sys) { return sys.spawn(stubborn_worker); };
+  stubborn.start = [](caf::actor_system& sys) {
+    return sys.spawn(stubborn_worker, std::string{"stubborn"});
+  };
   auto spec = make_spec("root", restart_strategy::one_for_one,
                         {worker_spec("a"), stubborn});
   spec.shutdown_timeout = 500ms;
