@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include <caf/actor.hpp>
 #include <caf/meta/type_name.hpp>
 #include <caf/type_id.hpp>
 
@@ -317,6 +318,26 @@ typename Inspector::result_type inspect(Inspector& f, pipeline_stats& x) {
            x.key_overflow, x.watermark, x.open_windows, x.last_checkpoint);
 }
 
+// -- supervision -------------------------------------------------------------
+
+/// One child of a supervisor, as reported in response to `children`.
+struct child_status {
+  /// The child's name, unique within its supervisor.
+  std::string name;
+  /// The running instance; invalid while a restart is pending.
+  caf::actor actor;
+  /// How often the supervisor restarted this child.
+  uint32_t restarts = 0;
+  /// False while the child waits for its restart.
+  bool alive = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, child_status& x) {
+  return f(caf::meta::type_name("child_status"), x.name, x.actor, x.restarts,
+           x.alive);
+}
+
 } // namespace vigil
 
 // -- type IDs and atoms ----------------------------------------------------------
@@ -339,6 +360,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(vigil, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(vigil, (vigil::checkpoint_durable))
   CAF_ADD_TYPE_ID(vigil, (vigil::checkpoint_begin))
   CAF_ADD_TYPE_ID(vigil, (vigil::pipeline_stats))
+  CAF_ADD_TYPE_ID(vigil, (vigil::child_status))
 
   // -- supervision
   CAF_ADD_ATOM(vigil, vigil::atom, restart, "restart")
@@ -346,6 +368,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(vigil, caf::first_custom_type_id)
   CAF_ADD_ATOM(vigil, vigil::atom, children, "children")
   CAF_ADD_ATOM(vigil, vigil::atom, child_up, "child_up")
   CAF_ADD_ATOM(vigil, vigil::atom, stable, "stable")
+  CAF_ADD_ATOM(vigil, vigil::atom, start_child, "startchild")
+  CAF_ADD_ATOM(vigil, vigil::atom, stop_child, "stop_child")
 
   // -- pipeline control
   CAF_ADD_ATOM(vigil, vigil::atom, poll, "poll")
