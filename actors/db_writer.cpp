@@ -25,19 +25,19 @@ caf::behavior db_writer_state::make_behavior(db_writer_config cfg) {
     store_.emplace(std::move(*store));
   } else if (!store.error().retryable) {
     log("db_writer: cannot open " + cfg_.path + ": " + store.error().message);
-    self_->quit(caf::make_error(caf::sec::runtime_error,
-                                store.error().message));
+    self_->quit(
+        caf::make_error(caf::sec::runtime_error, store.error().message));
     return {};
   }
   return {
-    [this](result_batch& batch) { on_batch(batch); },
-    [this](atom::flush) -> caf::result<uint64_t> {
-      auto rp = self_->make_response_promise<uint64_t>();
-      on_flush(rp);
-      return rp;
-    },
-    [this](atom::stats) { return stats(); },
-    [this](atom::retry) { on_retry(); },
+      [this](result_batch& batch) { on_batch(batch); },
+      [this](atom::flush) -> caf::result<uint64_t> {
+        auto rp = self_->make_response_promise<uint64_t>();
+        on_flush(rp);
+        return rp;
+      },
+      [this](atom::stats) { return stats(); },
+      [this](atom::retry) { on_retry(); },
   };
 }
 
@@ -193,7 +193,7 @@ int64_t db_writer_state::now() const {
     return cfg_.now_ms();
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-    .count();
+      .count();
 }
 
 // -- actor --------------------------------------------------------------------

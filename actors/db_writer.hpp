@@ -89,7 +89,8 @@ public:
   /// Counters so far.
   db_writer_stats stats() const;
 
-  // -- callbacks ---------------------------------------------------------------
+  // -- callbacks
+  // ---------------------------------------------------------------
 
   /// Buffers `batch`; commits if it closes a checkpoint.
   void on_batch(result_batch& batch);

@@ -9,8 +9,7 @@
 
 namespace vigil {
 
-detector_actor_state::detector_actor_state(detector_actor* self)
-  : self_(self) {
+detector_actor_state::detector_actor_state(detector_actor* self) : self_(self) {
   // nop
 }
 
@@ -30,10 +29,10 @@ caf::behavior detector_actor_state::make_behavior(detector_actor_config cfg) {
   }
   cfg_.restore_state.clear();
   return {
-    [this](result_batch& batch) { on_batch(batch); },
-    [this](atom::flush flush) {
-      return self_->delegate(cfg_.db_writer, flush);
-    },
+      [this](result_batch& batch) { on_batch(batch); },
+      [this](atom::flush flush) {
+        return self_->delegate(cfg_.db_writer, flush);
+      },
   };
 }
 
@@ -56,7 +55,7 @@ int64_t detector_actor_state::now() const {
     return cfg_.now_ms();
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-    .count();
+      .count();
 }
 
 caf::behavior anomaly_detector(detector_actor* self,

@@ -35,7 +35,8 @@ class detector_actor_state {
 public:
   static inline const char* name = "detector";
 
-  explicit detector_actor_state(caf::stateful_actor<detector_actor_state>* self);
+  explicit detector_actor_state(
+      caf::stateful_actor<detector_actor_state>* self);
 
   /// Takes the configuration, restores the state and returns the behavior.
   caf::behavior make_behavior(detector_actor_config cfg);
@@ -56,7 +57,8 @@ public:
     return restored_;
   }
 
-  // -- callbacks ---------------------------------------------------------------
+  // -- callbacks
+  // ---------------------------------------------------------------
 
   /// Scores the rows of `batch`, appends the anomalies, snapshots the state if
   /// the batch closes a checkpoint, and forwards it to the database writer.

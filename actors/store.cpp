@@ -7,7 +7,8 @@ namespace vigil {
 namespace {
 
 // Identical to schemas/sqlite.sql (store_test compares them).
-constexpr std::string_view schema_ddl = R"sql(-- vigil SQLite schema (see docs: design.md, "Contracts"). Times are Unix epoch
+constexpr std::string_view schema_ddl
+    = R"sql(-- vigil SQLite schema (see docs: design.md, "Contracts"). Times are Unix epoch
 -- milliseconds. The db_writer creates these tables if missing; this file must
 -- stay identical to the DDL embedded in actors/store.cpp (store_test checks).
 
@@ -140,8 +141,8 @@ std::string_view metrics_store::schema() {
 db_result<metrics_store> metrics_store::open(const std::string& path,
                                              int busy_timeout_ms,
                                              size_t keep_checkpoints) {
-  auto db = sqlite_db::open(path, open_mode::read_write_create,
-                            busy_timeout_ms);
+  auto db
+      = sqlite_db::open(path, open_mode::read_write_create, busy_timeout_ms);
   if (!db)
     return db.error();
   metrics_store store;
@@ -150,13 +151,13 @@ db_result<metrics_store> metrics_store::open(const std::string& path,
   if (auto st = store.db_.exec(std::string{schema_ddl}); !st)
     return st.error();
   std::pair<statement*, std::string_view> statements[] = {
-    {&store.upsert_row_, upsert_row_sql},
-    {&store.upsert_anomaly_, upsert_anomaly_sql},
-    {&store.upsert_checkpoint_, upsert_checkpoint_sql},
-    {&store.upsert_offset_, upsert_offset_sql},
-    {&store.prune_checkpoints_, prune_checkpoints_sql},
-    {&store.select_latest_, select_latest_sql},
-    {&store.select_offsets_, select_offsets_sql},
+      {&store.upsert_row_, upsert_row_sql},
+      {&store.upsert_anomaly_, upsert_anomaly_sql},
+      {&store.upsert_checkpoint_, upsert_checkpoint_sql},
+      {&store.upsert_offset_, upsert_offset_sql},
+      {&store.prune_checkpoints_, prune_checkpoints_sql},
+      {&store.select_latest_, select_latest_sql},
+      {&store.select_offsets_, select_offsets_sql},
   };
   for (auto& [target, sql] : statements) {
     auto prepared = store.db_.prepare(sql);
@@ -185,31 +186,31 @@ db_status metrics_store::write(const result_batch& batch,
                                const std::string& topic, int64_t now_ms) {
   for (const auto& row : batch.rows) {
     upsert_row_.bind(1, std::string_view{row.service})
-      .bind(2, row.window_start)
-      .bind(3, row.window_end)
-      .bind(4, row.request_count)
-      .bind(5, row.error_count)
-      .bind(6, row.error_rate)
-      .bind(7, row.avg_latency_ms)
-      .bind(8, row.p50_latency_ms)
-      .bind(9, row.p95_latency_ms)
-      .bind(10, row.p99_latency_ms)
-      .bind(11, row.max_latency_ms)
-      .bind(12, row.late_count)
-      .bind(13, row.updated_at != 0 ? row.updated_at : now_ms);
+        .bind(2, row.window_start)
+        .bind(3, row.window_end)
+        .bind(4, row.request_count)
+        .bind(5, row.error_count)
+        .bind(6, row.error_rate)
+        .bind(7, row.avg_latency_ms)
+        .bind(8, row.p50_latency_ms)
+        .bind(9, row.p95_latency_ms)
+        .bind(10, row.p99_latency_ms)
+        .bind(11, row.max_latency_ms)
+        .bind(12, row.late_count)
+        .bind(13, row.updated_at != 0 ? row.updated_at : now_ms);
     if (auto st = upsert_row_.run(); !st)
       return st;
   }
   for (const auto& anomaly : batch.anomalies) {
     upsert_anomaly_.bind(1, std::string_view{anomaly.service})
-      .bind(2, anomaly.window_start)
-      .bind(3, std::string_view{anomaly.metric})
-      .bind(4, anomaly.observed)
-      .bind(5, anomaly.expected)
-      .bind(6, anomaly.score)
-      .bind(7, std::string_view{anomaly.severity})
-      .bind(8, std::string_view{anomaly.detector})
-      .bind(9, anomaly.detected_at != 0 ? anomaly.detected_at : now_ms);
+        .bind(2, anomaly.window_start)
+        .bind(3, std::string_view{anomaly.metric})
+        .bind(4, anomaly.observed)
+        .bind(5, anomaly.expected)
+        .bind(6, anomaly.score)
+        .bind(7, std::string_view{anomaly.severity})
+        .bind(8, std::string_view{anomaly.detector})
+        .bind(9, anomaly.detected_at != 0 ? anomaly.detected_at : now_ms);
     if (auto st = upsert_anomaly_.run(); !st)
       return st;
   }
@@ -217,16 +218,16 @@ db_status metrics_store::write(const result_batch& batch,
     return {};
   auto id = static_cast<int64_t>(batch.checkpoint);
   upsert_checkpoint_.bind(1, id)
-    .bind(2, now_ms)
-    .bind_blob(3, batch.merger_state)
-    .bind_blob(4, batch.detector_state);
+      .bind(2, now_ms)
+      .bind_blob(3, batch.merger_state)
+      .bind_blob(4, batch.detector_state);
   if (auto st = upsert_checkpoint_.run(); !st)
     return st;
   for (const auto& offset : batch.offsets) {
     upsert_offset_.bind(1, std::string_view{topic})
-      .bind(2, offset.partition)
-      .bind(3, offset.next_offset)
-      .bind(4, id);
+        .bind(2, offset.partition)
+        .bind(3, offset.next_offset)
+        .bind(4, id);
     if (auto st = upsert_offset_.run(); !st)
       return st;
   }
@@ -238,16 +239,16 @@ db_result<std::optional<stored_checkpoint>>
 metrics_store::load_latest_checkpoint(const std::string& topic) {
   std::optional<stored_checkpoint> result;
   switch (select_latest_.step()) {
-    case step_result::error: {
-      auto err = select_latest_.error();
-      select_latest_.reset();
-      return err;
-    }
-    case step_result::done:
-      select_latest_.reset();
-      return result;
-    case step_result::row:
-      break;
+  case step_result::error: {
+    auto err = select_latest_.error();
+    select_latest_.reset();
+    return err;
+  }
+  case step_result::done:
+    select_latest_.reset();
+    return result;
+  case step_result::row:
+    break;
   }
   result.emplace();
   result->id = static_cast<uint64_t>(select_latest_.column_int64(0));

@@ -7,22 +7,21 @@ namespace vigil {
 
 const char* to_string(severity s) noexcept {
   switch (s) {
-    case severity::none:
-      return "none";
-    case severity::low:
-      return "low";
-    case severity::medium:
-      return "medium";
-    case severity::high:
-      return "high";
-    case severity::critical:
-      return "critical";
+  case severity::none:
+    return "none";
+  case severity::low:
+    return "low";
+  case severity::medium:
+    return "medium";
+  case severity::high:
+    return "high";
+  case severity::critical:
+    return "critical";
   }
   return "none";
 }
 
-ewma_baseline::ewma_baseline(baseline_settings settings)
-  : settings_(settings) {
+ewma_baseline::ewma_baseline(baseline_settings settings) : settings_(settings) {
   // nop
 }
 
@@ -41,8 +40,8 @@ baseline_verdict ewma_baseline::observe(double value) {
                           settings_.min_relative_stddev * std::fabs(mean_),
                           settings_.min_stddev});
   verdict.score = (value - mean_) / stddev;
-  auto magnitude = settings_.upper_only ? verdict.score
-                                        : std::fabs(verdict.score);
+  auto magnitude
+      = settings_.upper_only ? verdict.score : std::fabs(verdict.score);
   verdict.level = classify(magnitude, settings_.threshold);
   if (verdict.level == severity::none) {
     streak_ = 0;

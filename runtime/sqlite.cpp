@@ -7,8 +7,7 @@
 
 namespace vigil {
 
-db_error make_db_error(int rc, std::string_view what,
-                       std::string_view detail) {
+db_error make_db_error(int rc, std::string_view what, std::string_view detail) {
   db_error result;
   result.code = rc;
   auto primary = rc & 0xff;
@@ -27,9 +26,8 @@ statement::statement(sqlite3_stmt* handle) noexcept : handle_(handle) {
 }
 
 statement::statement(statement&& other) noexcept
-  : handle_(std::exchange(other.handle_, nullptr)),
-    bind_rc_(other.bind_rc_),
-    error_(std::move(other.error_)) {
+    : handle_(std::exchange(other.handle_, nullptr)), bind_rc_(other.bind_rc_),
+      error_(std::move(other.error_)) {
   // nop
 }
 
@@ -151,7 +149,7 @@ std::string statement::column_blob(int idx) const {
 // -- sqlite_db ----------------------------------------------------------------
 
 sqlite_db::sqlite_db(sqlite_db&& other) noexcept
-  : handle_(std::exchange(other.handle_, nullptr)) {
+    : handle_(std::exchange(other.handle_, nullptr)) {
   // nop
 }
 
@@ -220,9 +218,9 @@ db_status sqlite_db::exec(const std::string& sql) {
 
 db_result<statement> sqlite_db::prepare(std::string_view sql) {
   sqlite3_stmt* handle = nullptr;
-  auto rc = sqlite3_prepare_v3(handle_, sql.data(),
-                               static_cast<int>(sql.size()),
-                               SQLITE_PREPARE_PERSISTENT, &handle, nullptr);
+  auto rc
+      = sqlite3_prepare_v3(handle_, sql.data(), static_cast<int>(sql.size()),
+                           SQLITE_PREPARE_PERSISTENT, &handle, nullptr);
   if (rc != SQLITE_OK)
     return last_error(sqlite3_extended_errcode(handle_),
                       "prepare " + std::string{sql});

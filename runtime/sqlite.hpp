@@ -116,9 +116,8 @@ public:
 
   /// Binds an integer to the 1-based parameter `idx`.
   template <class Int,
-            std::enable_if_t<std::is_integral_v<Int>
-                               && !std::is_same_v<Int, bool>,
-                             int> = 0>
+            std::enable_if_t<
+                std::is_integral_v<Int> && !std::is_same_v<Int, bool>, int> = 0>
   statement& bind(int idx, Int value) {
     return bind_int64(idx, static_cast<int64_t>(value));
   }

@@ -64,7 +64,7 @@ struct fixture : test::caf_fixture {
     durable = std::make_shared<std::vector<checkpoint_durable>>();
     listener = sys.spawn([rec = durable](caf::event_based_actor*) {
       return caf::behavior{
-        [rec](checkpoint_durable& x) { rec->push_back(std::move(x)); },
+          [rec](checkpoint_durable& x) { rec->push_back(std::move(x)); },
       };
     });
     logs = std::make_shared<std::vector<std::string>>();
@@ -135,7 +135,7 @@ struct fixture : test::caf_fixture {
     auto replies = std::make_shared<std::vector<uint64_t>>();
     sys.spawn([replies, dst = writer](caf::event_based_actor* self) {
       self->request(dst, caf::infinite, atom::flush::value)
-        .then([replies](uint64_t n) { replies->push_back(n); });
+          .then([replies](uint64_t n) { replies->push_back(n); });
     });
     return replies;
   }
@@ -154,10 +154,10 @@ BOOST_FIXTURE_TEST_SUITE(db_writer_tests, fixture)
 
 BOOST_AUTO_TEST_CASE(rows_are_buffered_until_a_checkpoint_commits_them_all) {
   spawn_writer();
-  caf::anon_send(writer, rows_batch({make_row("api", 0, 10),
-                                     make_row("db", 0, 20)}));
-  caf::anon_send(writer, rows_batch({make_row("api", 0, 15),
-                                     make_row("api", 10000, 30)}));
+  caf::anon_send(writer,
+                 rows_batch({make_row("api", 0, 10), make_row("db", 0, 20)}));
+  caf::anon_send(
+      writer, rows_batch({make_row("api", 0, 15), make_row("api", 10000, 30)}));
   run();
   BOOST_TEST(count("service_metrics") == 0);
   BOOST_TEST(state().stats().buffered_rows == 3u);
@@ -180,12 +180,13 @@ BOOST_AUTO_TEST_CASE(rows_are_buffered_until_a_checkpoint_commits_them_all) {
   BOOST_TEST(logs->empty());
 }
 
-BOOST_AUTO_TEST_CASE(a_locked_database_is_retried_after_backoff_losing_nothing) {
+BOOST_AUTO_TEST_CASE(
+    a_locked_database_is_retried_after_backoff_losing_nothing) {
   spawn_writer();
   auto lock = lock_database();
   caf::anon_send(writer, rows_batch({make_row("api", 0, 10)}));
-  caf::anon_send(writer, checkpoint_batch(1, {make_row("db", 0, 20)},
-                                          {{0, 100}}));
+  caf::anon_send(writer,
+                 checkpoint_batch(1, {make_row("db", 0, 20)}, {{0, 100}}));
   run();
   BOOST_TEST(sched.has_pending_timeout());
   BOOST_TEST(durable->empty());
@@ -201,8 +202,8 @@ BOOST_AUTO_TEST_CASE(a_locked_database_is_retried_after_backoff_losing_nothing) 
   BOOST_TEST(state().stats().retries == 2u);
   BOOST_TEST(logs->size() == 1u);
   // A checkpoint arriving meanwhile waits for the scheduled retry.
-  caf::anon_send(writer, checkpoint_batch(2, {make_row("web", 0, 30)},
-                                          {{1, 50}}));
+  caf::anon_send(writer,
+                 checkpoint_batch(2, {make_row("web", 0, 30)}, {{1, 50}}));
   run();
   BOOST_TEST(state().stats().retries == 2u);
   BOOST_REQUIRE(lock.exec("COMMIT"));
@@ -247,8 +248,8 @@ BOOST_AUTO_TEST_CASE(a_new_failure_episode_starts_at_the_minimum_delay) {
 
 BOOST_AUTO_TEST_CASE(flush_commits_buffered_rows_and_replies_with_the_count) {
   spawn_writer();
-  caf::anon_send(writer, rows_batch({make_row("api", 0, 10),
-                                     make_row("db", 0, 20)}));
+  caf::anon_send(writer,
+                 rows_batch({make_row("api", 0, 10), make_row("db", 0, 20)}));
   auto replies = request_flush();
   run();
   BOOST_TEST(*replies == std::vector<uint64_t>{2});
@@ -278,7 +279,7 @@ BOOST_AUTO_TEST_CASE(stats_are_reported_on_request) {
   auto got = std::make_shared<db_writer_stats>();
   sys.spawn([got, dst = writer](caf::event_based_actor* self) {
     self->request(dst, caf::infinite, atom::stats::value)
-      .then([got](const db_writer_stats& x) { *got = x; });
+        .then([got](const db_writer_stats& x) { *got = x; });
   });
   run();
   BOOST_TEST(got->transactions == 1u);

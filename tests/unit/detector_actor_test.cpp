@@ -45,8 +45,8 @@ struct fixture : test::caf_fixture {
     received = std::make_shared<std::vector<result_batch>>();
     writer = sys.spawn([rec = received](caf::event_based_actor*) {
       return caf::behavior{
-        [rec](result_batch& x) { rec->push_back(std::move(x)); },
-        [rec](atom::flush) { return static_cast<uint64_t>(rec->size()); },
+          [rec](result_batch& x) { rec->push_back(std::move(x)); },
+          [rec](atom::flush) { return static_cast<uint64_t>(rec->size()); },
       };
     });
   }
@@ -162,7 +162,7 @@ BOOST_AUTO_TEST_CASE(flush_is_delegated_to_the_writer_behind_the_batches) {
   auto replies = std::make_shared<std::vector<uint64_t>>();
   sys.spawn([replies, det](caf::event_based_actor* self) {
     self->request(det, caf::infinite, atom::flush::value)
-      .then([replies](uint64_t n) { replies->push_back(n); });
+        .then([replies](uint64_t n) { replies->push_back(n); });
   });
   run();
   // The writer saw the batch before the flush.

@@ -79,9 +79,10 @@ BOOST_AUTO_TEST_CASE(steady_traffic_of_eight_services_raises_nothing) {
     service_detector detector;
     traffic gen{seed};
     auto found = feed(detector, gen, 8, 0, 200);
-    BOOST_TEST(found.empty(), "seed " << seed << ": " << found.size()
-                                      << " anomalies, first on "
-                                      << (found.empty() ? "" : found[0].metric));
+    BOOST_TEST(found.empty(), "seed "
+                                  << seed << ": " << found.size()
+                                  << " anomalies, first on "
+                                  << (found.empty() ? "" : found[0].metric));
     BOOST_TEST(detector.services() == 8u);
   }
 }

@@ -45,8 +45,8 @@ BOOST_AUTO_TEST_CASE(opening_a_missing_file_read_only_fails_with_its_name) {
 }
 
 BOOST_AUTO_TEST_CASE(a_prepared_statement_is_reused_after_reset) {
-  auto db = sqlite_db::open((dir / "x.db").string(),
-                            open_mode::read_write_create);
+  auto db
+      = sqlite_db::open((dir / "x.db").string(), open_mode::read_write_create);
   BOOST_REQUIRE(db);
   BOOST_REQUIRE(db->exec("CREATE TABLE t (k INTEGER, v REAL, s TEXT, b BLOB)"));
   auto insert = db->prepare("INSERT INTO t VALUES (?1, ?2, ?3, ?4)");

@@ -47,8 +47,8 @@ struct fixture {
   std::string topic = "raw_events";
 };
 
-window_row make_row(const std::string& service, int64_t start,
-                    int64_t requests, int64_t errors, double p95) {
+window_row make_row(const std::string& service, int64_t start, int64_t requests,
+                    int64_t errors, double p95) {
   window_row row;
   row.service = service;
   row.window_start = start;
@@ -141,16 +141,16 @@ BOOST_AUTO_TEST_CASE(the_store_schema_equals_schemas_sqlite_sql) {
   auto text = read_schema_file();
   BOOST_TEST(std::string{metrics_store::schema()} == text);
   auto store = open_store(db_path);
-  auto reference = sqlite_db::open(dir.file("reference.db"),
-                                   open_mode::read_write_create);
+  auto reference
+      = sqlite_db::open(dir.file("reference.db"), open_mode::read_write_create);
   BOOST_REQUIRE(reference);
   BOOST_REQUIRE(reference->exec(text));
   auto expected = query(*reference, master_sql);
   auto actual = query(store.db(), master_sql);
   BOOST_TEST(expected.size() >= 5u);
   BOOST_TEST(actual == expected, boost::test_tools::per_element());
-  for (auto table : {"service_metrics", "anomalies", "incidents",
-                     "checkpoints", "checkpoint_offsets"}) {
+  for (auto table : {"service_metrics", "anomalies", "incidents", "checkpoints",
+                     "checkpoint_offsets"}) {
     auto pragma = std::string{"PRAGMA table_info("} + table + ")";
     BOOST_TEST(query(store.db(), pragma) == query(*reference, pragma),
                boost::test_tools::per_element());
@@ -191,9 +191,9 @@ BOOST_AUTO_TEST_CASE(upserting_a_window_twice_keeps_one_row_with_the_latest) {
   auto rows = query(reader, "SELECT service, window_start, window_end, "
                             "request_count, error_count, p95_latency_ms, "
                             "updated_at FROM service_metrics");
-  BOOST_TEST(rows
-             == std::vector<std::string>{"api|10000|20000|130|7|80.0|22000"},
-             boost::test_tools::per_element());
+  BOOST_TEST(
+      rows == std::vector<std::string>{"api|10000|20000|130|7|80.0|22000"},
+      boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(rows_without_an_update_time_get_the_commit_time) {
@@ -241,9 +241,9 @@ BOOST_AUTO_TEST_CASE(a_checkpoint_commit_stores_rows_offsets_and_states) {
   BOOST_TEST(count(reader, "anomalies") == 1);
   BOOST_TEST(query(reader, "SELECT topic, partition, next_offset, checkpoint "
                            "FROM checkpoint_offsets ORDER BY partition")
-               == (std::vector<std::string>{"raw_events|0|120|7",
-                                            "raw_events|1|98|7",
-                                            "raw_events|2|0|7"}),
+                 == (std::vector<std::string>{"raw_events|0|120|7",
+                                              "raw_events|1|98|7",
+                                              "raw_events|2|0|7"}),
              boost::test_tools::per_element());
   auto loaded = store.load_latest_checkpoint(topic);
   BOOST_REQUIRE(loaded);
@@ -273,7 +273,7 @@ BOOST_AUTO_TEST_CASE(the_latest_checkpoint_wins_and_only_a_few_are_kept) {
     BOOST_REQUIRE(store.commit(batch, topic, static_cast<int64_t>(id)));
   }
   BOOST_TEST(query(store.db(), "SELECT id FROM checkpoints ORDER BY id")
-               == (std::vector<std::string>{"4", "5", "6"}),
+                 == (std::vector<std::string>{"4", "5", "6"}),
              boost::test_tools::per_element());
   auto loaded = store.load_latest_checkpoint(topic);
   BOOST_REQUIRE(loaded);
@@ -288,8 +288,8 @@ BOOST_AUTO_TEST_CASE(a_failure_inside_the_commit_leaves_nothing_behind) {
   auto store = open_store(db_path);
   // Make the last step of the transaction fail.
   BOOST_REQUIRE(store.db().exec(
-    "CREATE TRIGGER fail_offsets BEFORE INSERT ON checkpoint_offsets "
-    "BEGIN SELECT RAISE(ABORT, 'injected'); END"));
+      "CREATE TRIGGER fail_offsets BEFORE INSERT ON checkpoint_offsets "
+      "BEGIN SELECT RAISE(ABORT, 'injected'); END"));
   result_batch batch;
   batch.rows.push_back(make_row("api", 0, 100, 1, 50));
   batch.anomalies.push_back(make_anomaly("api", 0, 0.4, 77));
@@ -300,8 +300,8 @@ BOOST_AUTO_TEST_CASE(a_failure_inside_the_commit_leaves_nothing_behind) {
   BOOST_TEST(!st.error().retryable);
   BOOST_TEST(st.error().message.find("injected") != std::string::npos);
   BOOST_TEST(!store.db().in_transaction());
-  for (auto table : {"service_metrics", "anomalies", "checkpoints",
-                     "checkpoint_offsets"})
+  for (auto table :
+       {"service_metrics", "anomalies", "checkpoints", "checkpoint_offsets"})
     BOOST_TEST(count(store.db(), table) == 0, table);
 }
 
