@@ -1,0 +1,278 @@
+#include "actors/store.hpp"
+
+#include <utility>
+
+namespace vigil {
+
+namespace {
+
+// Identical to schemas/sqlite.sql (store_test compares them).
+constexpr std::string_view schema_ddl
+    = R"sql(-- vigil SQLite schema (see docs: design.md, "Contracts"). Times are Unix epoch
+-- milliseconds. The db_writer creates these tables if missing; this file must
+-- stay identical to the DDL embedded in actors/store.cpp (store_test checks).
+
+CREATE TABLE IF NOT EXISTS service_metrics (
+  service TEXT NOT NULL,
+  window_start INTEGER NOT NULL,
+  window_end INTEGER NOT NULL,
+  request_count INTEGER NOT NULL,
+  error_count INTEGER NOT NULL,
+  error_rate REAL NOT NULL,
+  avg_latency_ms REAL NOT NULL,
+  p50_latency_ms REAL NOT NULL,
+  p95_latency_ms REAL NOT NULL,
+  p99_latency_ms REAL NOT NULL,
+  max_latency_ms REAL NOT NULL,
+  late_count INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (service, window_start)
+);
+
+CREATE TABLE IF NOT EXISTS anomalies (
+  service TEXT NOT NULL,
+  window_start INTEGER NOT NULL,
+  metric TEXT NOT NULL,
+  observed REAL NOT NULL,
+  expected REAL NOT NULL,
+  score REAL NOT NULL,
+  severity TEXT NOT NULL,
+  detector TEXT NOT NULL,
+  detected_at INTEGER NOT NULL,
+  PRIMARY KEY (service, window_start, metric)
+);
+
+CREATE TABLE IF NOT EXISTS incidents (
+  id INTEGER PRIMARY KEY,
+  service TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  ended_at INTEGER,
+  severity TEXT NOT NULL,
+  anomaly_count INTEGER NOT NULL,
+  summary TEXT
+);
+
+CREATE TABLE IF NOT EXISTS checkpoints (
+  id INTEGER PRIMARY KEY,
+  created_at INTEGER NOT NULL,
+  merger_state BLOB,
+  detector_state BLOB
+);
+
+CREATE TABLE IF NOT EXISTS checkpoint_offsets (
+  topic TEXT NOT NULL,
+  partition INTEGER NOT NULL,
+  next_offset INTEGER NOT NULL,
+  checkpoint INTEGER NOT NULL,
+  PRIMARY KEY (topic, partition)
+);
+
+CREATE INDEX IF NOT EXISTS service_metrics_by_time
+  ON service_metrics (window_start);
+
+CREATE INDEX IF NOT EXISTS anomalies_by_time ON anomalies (window_start);
+
+CREATE INDEX IF NOT EXISTS incidents_by_start ON incidents (started_at);
+)sql";
+
+constexpr std::string_view upsert_row_sql = R"sql(
+INSERT INTO service_metrics (service, window_start, window_end, request_count,
+  error_count, error_rate, avg_latency_ms, p50_latency_ms, p95_latency_ms,
+  p99_latency_ms, max_latency_ms, late_count, updated_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+ON CONFLICT (service, window_start) DO UPDATE SET
+  window_end = excluded.window_end,
+  request_count = excluded.request_count,
+  error_count = excluded.error_count,
+  error_rate = excluded.error_rate,
+  avg_latency_ms = excluded.avg_latency_ms,
+  p50_latency_ms = excluded.p50_latency_ms,
+  p95_latency_ms = excluded.p95_latency_ms,
+  p99_latency_ms = excluded.p99_latency_ms,
+  max_latency_ms = excluded.max_latency_ms,
+  late_count = excluded.late_count,
+  updated_at = excluded.updated_at)sql";
+
+// A replayed anomaly keeps the time it was first detected.
+constexpr std::string_view upsert_anomaly_sql = R"sql(
+INSERT INTO anomalies (service, window_start, metric, observed, expected,
+  score, severity, detector, detected_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+ON CONFLICT (service, window_start, metric) DO UPDATE SET
+  observed = excluded.observed,
+  expected = excluded.expected,
+  score = excluded.score,
+  severity = excluded.severity,
+  detector = excluded.detector)sql";
+
+constexpr std::string_view upsert_checkpoint_sql = R"sql(
+INSERT INTO checkpoints (id, created_at, merger_state, detector_state)
+VALUES (?1, ?2, ?3, ?4)
+ON CONFLICT (id) DO UPDATE SET
+  created_at = excluded.created_at,
+  merger_state = excluded.merger_state,
+  detector_state = excluded.detector_state)sql";
+
+constexpr std::string_view upsert_offset_sql = R"sql(
+INSERT INTO checkpoint_offsets (topic, partition, next_offset, checkpoint)
+VALUES (?1, ?2, ?3, ?4)
+ON CONFLICT (topic, partition) DO UPDATE SET
+  next_offset = excluded.next_offset,
+  checkpoint = excluded.checkpoint)sql";
+
+constexpr std::string_view prune_checkpoints_sql = R"sql(
+DELETE FROM checkpoints WHERE id NOT IN
+  (SELECT id FROM checkpoints ORDER BY id DESC LIMIT ?1))sql";
+
+constexpr std::string_view select_latest_sql = R"sql(
+SELECT id, created_at, merger_state, detector_state
+FROM checkpoints ORDER BY id DESC LIMIT 1)sql";
+
+constexpr std::string_view select_offsets_sql = R"sql(
+SELECT partition, next_offset FROM checkpoint_offsets
+WHERE topic = ?1 ORDER BY partition)sql";
+
+} // namespace
+
+std::string_view metrics_store::schema() {
+  return schema_ddl;
+}
+
+db_result<metrics_store> metrics_store::open(const std::string& path,
+                                             int busy_timeout_ms,
+                                             size_t keep_checkpoints) {
+  auto db
+      = sqlite_db::open(path, open_mode::read_write_create, busy_timeout_ms);
+  if (!db)
+    return db.error();
+  metrics_store store;
+  store.db_ = std::move(*db);
+  store.keep_checkpoints_ = keep_checkpoints > 0 ? keep_checkpoints : 1;
+  if (auto st = store.db_.exec(std::string{schema_ddl}); !st)
+    return st.error();
+  std::pair<statement*, std::string_view> statements[] = {
+      {&store.upsert_row_, upsert_row_sql},
+      {&store.upsert_anomaly_, upsert_anomaly_sql},
+      {&store.upsert_checkpoint_, upsert_checkpoint_sql},
+      {&store.upsert_offset_, upsert_offset_sql},
+      {&store.prune_checkpoints_, prune_checkpoints_sql},
+      {&store.select_latest_, select_latest_sql},
+      {&store.select_offsets_, select_offsets_sql},
+  };
+  for (auto& [target, sql] : statements) {
+    auto prepared = store.db_.prepare(sql);
+    if (!prepared)
+      return prepared.error();
+    *target = std::move(*prepared);
+  }
+  return store;
+}
+
+db_status metrics_store::commit(const result_batch& batch,
+                                const std::string& topic, int64_t now_ms) {
+  if (auto st = db_.begin_immediate(); !st)
+    return st;
+  auto st = write(batch, topic, now_ms);
+  if (st)
+    st = db_.commit();
+  if (!st) {
+    // A failed COMMIT (e.g. busy) leaves the transaction open.
+    static_cast<void>(db_.rollback());
+  }
+  return st;
+}
+
+db_status metrics_store::write(const result_batch& batch,
+                               const std::string& topic, int64_t now_ms) {
+  for (const auto& row : batch.rows) {
+    upsert_row_.bind(1, std::string_view{row.service})
+        .bind(2, row.window_start)
+        .bind(3, row.window_end)
+        .bind(4, row.request_count)
+        .bind(5, row.error_count)
+        .bind(6, row.error_rate)
+        .bind(7, row.avg_latency_ms)
+        .bind(8, row.p50_latency_ms)
+        .bind(9, row.p95_latency_ms)
+        .bind(10, row.p99_latency_ms)
+        .bind(11, row.max_latency_ms)
+        .bind(12, row.late_count)
+        .bind(13, row.updated_at != 0 ? row.updated_at : now_ms);
+    if (auto st = upsert_row_.run(); !st)
+      return st;
+  }
+  for (const auto& anomaly : batch.anomalies) {
+    upsert_anomaly_.bind(1, std::string_view{anomaly.service})
+        .bind(2, anomaly.window_start)
+        .bind(3, std::string_view{anomaly.metric})
+        .bind(4, anomaly.observed)
+        .bind(5, anomaly.expected)
+        .bind(6, anomaly.score)
+        .bind(7, std::string_view{anomaly.severity})
+        .bind(8, std::string_view{anomaly.detector})
+        .bind(9, anomaly.detected_at != 0 ? anomaly.detected_at : now_ms);
+    if (auto st = upsert_anomaly_.run(); !st)
+      return st;
+  }
+  if (batch.checkpoint == 0)
+    return {};
+  auto id = static_cast<int64_t>(batch.checkpoint);
+  upsert_checkpoint_.bind(1, id)
+      .bind(2, now_ms)
+      .bind_blob(3, batch.merger_state)
+      .bind_blob(4, batch.detector_state);
+  if (auto st = upsert_checkpoint_.run(); !st)
+    return st;
+  for (const auto& offset : batch.offsets) {
+    upsert_offset_.bind(1, std::string_view{topic})
+        .bind(2, offset.partition)
+        .bind(3, offset.next_offset)
+        .bind(4, id);
+    if (auto st = upsert_offset_.run(); !st)
+      return st;
+  }
+  prune_checkpoints_.bind(1, static_cast<int64_t>(keep_checkpoints_));
+  return prune_checkpoints_.run();
+}
+
+db_result<std::optional<stored_checkpoint>>
+metrics_store::load_latest_checkpoint(const std::string& topic) {
+  std::optional<stored_checkpoint> result;
+  switch (select_latest_.step()) {
+  case step_result::error: {
+    auto err = select_latest_.error();
+    select_latest_.reset();
+    return err;
+  }
+  case step_result::done:
+    select_latest_.reset();
+    return result;
+  case step_result::row:
+    break;
+  }
+  result.emplace();
+  result->id = static_cast<uint64_t>(select_latest_.column_int64(0));
+  result->created_at = select_latest_.column_int64(1);
+  result->merger_state = select_latest_.column_blob(2);
+  result->detector_state = select_latest_.column_blob(3);
+  select_latest_.reset();
+  select_offsets_.bind(1, std::string_view{topic});
+  for (;;) {
+    auto step = select_offsets_.step();
+    if (step == step_result::done)
+      break;
+    if (step == step_result::error) {
+      auto err = select_offsets_.error();
+      select_offsets_.reset();
+      return err;
+    }
+    partition_offset offset;
+    offset.partition = static_cast<int32_t>(select_offsets_.column_int64(0));
+    offset.next_offset = select_offsets_.column_int64(1);
+    result->offsets.push_back(offset);
+  }
+  select_offsets_.reset();
+  return result;
+}
+
+} // namespace vigil

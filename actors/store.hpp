@@ -1,0 +1,87 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runtime/messages.hpp"
+#include "runtime/sqlite.hpp"
+
+namespace vigil {
+
+/// The latest durable checkpoint, as loaded on (re)start.
+struct stored_checkpoint {
+  /// Checkpoint id.
+  uint64_t id = 0;
+  /// When it was committed, epoch milliseconds.
+  int64_t created_at = 0;
+  /// Next offset per partition of the topic, from the latest checkpoint that
+  /// covered each partition.
+  std::vector<partition_offset> offsets;
+  /// Serialized merger state.
+  std::string merger_state;
+  /// Serialized detector state.
+  std::string detector_state;
+};
+
+/// The SQLite schema of vigil (service_metrics, anomalies, incidents,
+/// checkpoints, checkpoint_offsets) and its single writer's operations. Every
+/// write of a result batch is one transaction; statements are prepared once.
+class metrics_store {
+public:
+  /// Checkpoints kept by default; older ones are deleted on commit.
+  static constexpr size_t default_keep_checkpoints = 3;
+
+  metrics_store(metrics_store&&) noexcept = default;
+
+  metrics_store& operator=(metrics_store&&) noexcept = default;
+
+  /// Opens (creating if needed) the database at `path` as the writer and
+  /// creates missing tables. A locked database gives a retryable error.
+  static db_result<metrics_store>
+  open(const std::string& path, int busy_timeout_ms = 1000,
+       size_t keep_checkpoints = default_keep_checkpoints);
+
+  /// Writes `batch` in ONE transaction (BEGIN IMMEDIATE): upserts its rows
+  /// and anomalies and, if it closes a checkpoint, stores the checkpoint with
+  /// its states and upserts the offsets of `topic`. On any error the
+  /// transaction is rolled back; SQLITE_BUSY/LOCKED errors are retryable.
+  /// Rows with `updated_at` 0 get `now_ms`.
+  db_status commit(const result_batch& batch, const std::string& topic,
+                   int64_t now_ms);
+
+  /// Loads the newest checkpoint with the offsets stored for `topic`, or
+  /// nullopt if there is none.
+  db_result<std::optional<stored_checkpoint>>
+  load_latest_checkpoint(const std::string& topic);
+
+  /// The DDL this store creates; identical to schemas/sqlite.sql.
+  static std::string_view schema();
+
+  /// The writer connection.
+  sqlite_db& db() noexcept {
+    return db_;
+  }
+
+private:
+  metrics_store() = default;
+
+  db_status write(const result_batch& batch, const std::string& topic,
+                  int64_t now_ms);
+
+  // Declared first: destroyed after the statements that use it.
+  sqlite_db db_;
+  size_t keep_checkpoints_ = default_keep_checkpoints;
+  statement upsert_row_;
+  statement upsert_anomaly_;
+  statement upsert_checkpoint_;
+  statement upsert_offset_;
+  statement prune_checkpoints_;
+  statement select_latest_;
+  statement select_offsets_;
+};
+
+} // namespace vigil
