@@ -128,7 +128,7 @@ bool digits(std::string_view text, size_t pos, size_t n, int& out) {
 // -- broker -------------------------------------------------------------------
 
 const char* broker_usage() noexcept {
-  return "usage: vigil broker [--port N] [--partitions N --topic NAME]...\n"
+  return "usage: vigil broker [--port N] [--topic NAME [--partitions N]]...\n"
          "\n"
          "Runs an embedded Kafka-protocol broker (librdkafka's mock cluster) "
          "on\n127.0.0.1 until SIGINT or SIGTERM. The first line of stdout is "
@@ -137,19 +137,18 @@ const char* broker_usage() noexcept {
          "  --port N         listening port; only 0 (any free port, the "
          "default)\n"
          "                   works with librdkafka 2.0.2\n"
-         "  --topic NAME     create topic NAME at start (repeatable); it "
-         "gets the\n"
-         "                   partition count of the most recent --partitions "
-         "before\n"
-         "                   it, or 1 if none; topics not created here are "
-         "created\n"
-         "                   on first use with the mock's default partition "
-         "count\n"
-         "  --partitions N   partition count for the --topic flags that "
-         "follow\n"
+         "  --topic NAME     create topic NAME at start (repeatable); topics "
+         "not\n"
+         "                   created here are created on first use with the\n"
+         "                   mock's default of 4 partitions\n"
+         "  --partitions N   partition count of the --topic just before it; "
+         "given\n"
+         "                   before any --topic, the default for every "
+         "topic\n"
+         "                   without its own (default 1)\n"
          "  --help           show this text\n"
          "\n"
-         "example: vigil broker --partitions 4 --topic raw_events "
+         "example: vigil broker --topic raw_events --partitions 8 "
          "--topic raw_events.dlq\n";
 }
 
@@ -157,8 +156,9 @@ expected<broker_flags>
 parse_broker_flags(const std::vector<std::string>& args) {
   broker_flags result;
   flag_reader reader{args, "broker"};
-  int32_t partitions = 1;
-  bool dangling_partitions = false;
+  int32_t default_partitions = 1;
+  // Topics whose partition count was given explicitly.
+  std::vector<bool> explicit_count;
   while (reader.next()) {
     const auto& name = reader.name();
     if (name == "--help" || name == "-h") {
@@ -174,8 +174,18 @@ parse_broker_flags(const std::vector<std::string>& args) {
         return make_error_text(n.error());
       if (*n == 0)
         return make_error_text("--partitions must be at least 1");
-      partitions = static_cast<int32_t>(*n);
-      dangling_partitions = true;
+      auto count = static_cast<int32_t>(*n);
+      if (result.options.topics.empty()) {
+        default_partitions = count;
+      } else if (explicit_count.back()) {
+        return make_error_text(
+          "--partitions given twice for topic '"
+          + result.options.topics.back().name
+          + "'; write each topic as --topic NAME --partitions N");
+      } else {
+        result.options.topics.back().partitions = count;
+        explicit_count.back() = true;
+      }
     } else if (name == "--topic") {
       auto topic = reader.value();
       if (!topic)
@@ -183,18 +193,15 @@ parse_broker_flags(const std::vector<std::string>& args) {
       if (topic->empty() || (*topic)[0] == '-')
         return make_error_text("--topic needs a topic name, got '" + *topic
                                + "'");
-      result.options.topics.push_back(topic_spec{*topic, partitions});
-      dangling_partitions = false;
+      result.options.topics.push_back(topic_spec{*topic, 0});
+      explicit_count.push_back(false);
     } else {
       return reader.unknown();
     }
   }
-  if (dangling_partitions && !result.help)
-    return make_error_text(
-        "--partitions " + std::to_string(partitions)
-        + " is not followed by any --topic, so it applies to no topic; put "
-          "--partitions before the --topic it is for, e.g. --partitions 4 "
-          "--topic raw_events");
+  for (size_t i = 0; i < result.options.topics.size(); ++i)
+    if (!explicit_count[i])
+      result.options.topics[i].partitions = default_partitions;
   return result;
 }
 

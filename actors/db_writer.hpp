@@ -37,6 +37,9 @@ struct db_writer_config {
   std::function<int64_t()> now_ms;
   /// Receives a `checkpoint_durable` after each committed checkpoint.
   caf::actor durable_listener;
+  /// Registry name of the listener, looked up at each checkpoint when
+  /// `durable_listener` is unset (it may restart and change handle).
+  std::string durable_listener_name;
   /// How long SQLite itself waits for a lock before reporting busy.
   int busy_timeout_ms = 100;
   /// Checkpoints kept in the database.

@@ -31,7 +31,7 @@ caf::behavior dlq_producer(dlq_actor* self, std::string brokers,
                            std::string topic) {
   auto p = kafka::producer::make(brokers, {{"linger.ms", "20"}});
   if (!p) {
-    self->quit(caf::make_error(ec::broker_unreachable, p.error().text));
+    self->quit(caf::make_error(ec::broker_unreachable, p.error()));
     return {};
   }
   self->state.out.emplace(std::move(p.value()));
@@ -49,7 +49,7 @@ caf::behavior dlq_producer(dlq_actor* self, std::string brokers,
         if (!status) {
           // Failing here restarts the producer: the checkpoint that covers
           // these records is not durable yet, so they are replayed.
-          self->quit(caf::make_error(ec::broker_unreachable, status.error().text));
+          self->quit(caf::make_error(ec::broker_unreachable, status.error()));
           return;
         }
         ++st.produced;
@@ -60,7 +60,7 @@ caf::behavior dlq_producer(dlq_actor* self, std::string brokers,
       auto& st = self->state;
       auto status = st.out->flush(std::chrono::seconds(30));
       if (!status)
-        return caf::make_error(ec::broker_unreachable, status.error().text);
+        return caf::make_error(ec::broker_unreachable, status.error());
       if (st.out->failed() > 0)
         return caf::make_error(ec::broker_unreachable,
                           "dead letters failed: " + st.out->last_error());

@@ -385,7 +385,6 @@ caf::behavior kafka_source(kafka_source_actor* self, source_settings settings,
     self->quit(err);
     return {};
   }
-  self->system().registry().put(caf::atom("source"), self);
   self->send(self, atom::poll_v);
   self->delayed_send(self, st.settings.checkpoint_interval, atom::tick_v);
   return {

@@ -14,6 +14,7 @@
 #include "actors/kafka_source.hpp"
 #include "actors/merger.hpp"
 #include "actors/partition_task.hpp"
+#include "actors/request_event.hpp"
 #include "actors/store.hpp"
 #include "runtime/error.hpp"
 #include "runtime/messages.hpp"
@@ -25,7 +26,7 @@ namespace vigil {
 namespace {
 
 caf::actor lookup(caf::actor_system& sys, const char* name) {
-  return caf::actor_cast<caf::actor>(sys.registry().get(caf::atom(name)));
+  return caf::actor_cast<caf::actor>(sys.registry().get(caf::atom_from_string(name)));
 }
 
 /// Wraps a start function so that each new instance is registered under the
@@ -37,7 +38,7 @@ child_spec registered(const char* name,
   spec.start = [name, start = std::move(start)](caf::actor_system& sys) {
     auto a = start(sys);
     if (a)
-      sys.registry().put(caf::atom(name),
+      sys.registry().put(caf::atom_from_string(name),
                          caf::actor_cast<caf::strong_actor_ptr>(a));
     return a;
   };
@@ -149,6 +150,7 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
                  initial->offsets.size());
   caf::actor_system_config sys_cfg;
   sys_cfg.add_message_types<caf::id_block::vigil>();
+  add_error_category(sys_cfg);
   if (cfg.workers > 0)
     sys_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.workers));
   sys_cfg.set("logger.console", caf::atom("none"));
@@ -173,15 +175,19 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
     db_writer_config wc;
     wc.path = cfg.db;
     wc.topic = cfg.topic;
+    wc.seed = cfg.seed;
+    wc.durable_listener_name = "source";
     return spawn_db_writer(sys, std::move(wc));
   }));
   root.children.push_back(registered("detector", [cfg](caf::actor_system&
                                                          sys) {
     std::string err;
     auto ck = load_checkpoint(cfg, err);
-    return spawn_detector_actor(sys, detector_settings{},
-                                ck ? ck->detector_state : std::string{},
-                                lookup(sys, "db_writer"));
+    detector_actor_config dc;
+    if (ck)
+      dc.restore_state = ck->detector_state;
+    dc.db_writer = lookup(sys, "db_writer");
+    return spawn_detector(sys, std::move(dc));
   }));
   root.children.push_back(registered("merger", [cfg](caf::actor_system& sys) {
     std::string err;
@@ -258,9 +264,11 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
                    });
         uint64_t invalid = 0;
         for (size_t i = 0; i < st.invalid.size(); ++i)
-          if (i != 11) // too_late is reported on its own
+          if (i != static_cast<size_t>(invalid_reason::too_late))
             invalid += st.invalid[i];
-        uint64_t too_late = st.invalid.size() > 11 ? st.invalid[11] : 0;
+        auto late_idx = static_cast<size_t>(invalid_reason::too_late);
+        uint64_t too_late
+          = st.invalid.size() > late_idx ? st.invalid[late_idx] : 0;
         std::printf("drained: events=%llu windows=%llu invalid=%llu "
                     "late=%llu too_late=%llu repaired=%llu checkpoint=%llu "
                     "seconds=%.2f events/s=%.0f\n",
@@ -293,6 +301,10 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
           }
         });
   }
+  // The registry holds strong references; detached actors (the source) only
+  // release their thread once nothing refers to them.
+  for (const auto* name : {"db_writer", "detector", "merger", "dlq", "source"})
+    sys.registry().erase(caf::atom_from_string(name));
   return rc;
 }
 

@@ -75,7 +75,7 @@ int run_demo_command(int argc, char** argv) {
   auto broker = embedded_broker::start(bo);
   if (!broker) {
     std::fprintf(stderr, "vigil demo: cannot start the embedded broker: %s\n",
-                 broker.error().text.c_str());
+                 broker.error().c_str());
     return 1;
   }
   cfg.brokers = broker.value().bootstrap();

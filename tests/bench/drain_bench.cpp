@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
   bo.topics.push_back({"bench.dlq", 1});
   auto broker = embedded_broker::start(bo);
   if (!broker) {
-    std::fprintf(stderr, "broker: %s\n", broker.error().text.c_str());
+    std::fprintf(stderr, "broker: %s\n", broker.error().c_str());
     return 1;
   }
   auto brokers = broker.value().bootstrap();

@@ -28,7 +28,7 @@ BOOST_AUTO_TEST_CASE(broker_defaults_to_any_port_and_no_topics) {
   BOOST_TEST(!flags->help);
 }
 
-BOOST_AUTO_TEST_CASE(each_topic_takes_the_most_recent_partitions_or_one) {
+BOOST_AUTO_TEST_CASE(partitions_apply_to_the_topic_just_before_them) {
   auto flags
       = parse_broker_flags({"--topic", "a", "--partitions", "4", "--topic", "b",
                             "--topic=c", "--partitions=2", "--topic", "d"});
@@ -36,18 +36,29 @@ BOOST_AUTO_TEST_CASE(each_topic_takes_the_most_recent_partitions_or_one) {
   const auto& topics = flags->options.topics;
   BOOST_REQUIRE(topics.size() == 4u);
   BOOST_TEST(topics[0].name == "a");
-  BOOST_TEST(topics[0].partitions == 1);
-  BOOST_TEST(topics[1].partitions == 4);
+  BOOST_TEST(topics[0].partitions == 4);
+  BOOST_TEST(topics[1].partitions == 1);
   BOOST_TEST(topics[2].name == "c");
-  BOOST_TEST(topics[2].partitions == 4);
-  BOOST_TEST(topics[3].partitions == 2);
+  BOOST_TEST(topics[2].partitions == 2);
+  BOOST_TEST(topics[3].partitions == 1);
 }
 
-BOOST_AUTO_TEST_CASE(partitions_without_a_following_topic_is_an_error) {
-  auto flags
-      = parse_broker_flags({"--topic", "raw_events", "--partitions", "4"});
+BOOST_AUTO_TEST_CASE(partitions_before_any_topic_are_the_default) {
+  auto flags = parse_broker_flags(
+      {"--partitions", "8", "--topic", "a", "--topic", "b", "--partitions",
+       "2"});
+  BOOST_REQUIRE(flags.has_value());
+  const auto& topics = flags->options.topics;
+  BOOST_REQUIRE(topics.size() == 2u);
+  BOOST_TEST(topics[0].partitions == 8);
+  BOOST_TEST(topics[1].partitions == 2);
+}
+
+BOOST_AUTO_TEST_CASE(partitions_twice_for_one_topic_is_an_error) {
+  auto flags = parse_broker_flags(
+      {"--topic", "raw_events", "--partitions", "4", "--partitions", "5"});
   BOOST_REQUIRE(!flags.has_value());
-  BOOST_TEST(mentions(flags.error(), "--partitions 4 --topic raw_events"));
+  BOOST_TEST(mentions(flags.error(), "--topic NAME --partitions N"));
 }
 
 BOOST_AUTO_TEST_CASE(bad_broker_flags_say_what_is_wrong) {
