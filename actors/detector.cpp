@@ -63,7 +63,7 @@ service_detector::service_state::service_state(
 }
 
 service_detector::service_detector(detector_settings settings)
-    : settings_(std::move(settings)) {
+    : settings_(settings) {
   // nop
 }
 
@@ -129,7 +129,8 @@ bool service_detector::restore(std::string_view text) {
       || services == doc.end() || !services->is_object())
     return false;
   std::map<std::string, service_state, std::less<>> restored;
-  for (const auto& [service, obj] : services->items()) {
+  for (const auto& item : services->items()) {
+    const auto& obj = item.value();
     if (restored.size() >= settings_.max_services)
       break;
     if (!obj.is_object())
@@ -147,7 +148,7 @@ bool service_detector::restore(std::string_view text) {
         || !load("p95_latency_ms", state.latency)
         || !load("request_rate", state.request_rate))
       return false;
-    restored.emplace(service, std::move(state));
+    restored.emplace(item.key(), state);
   }
   services_ = std::move(restored);
   return true;

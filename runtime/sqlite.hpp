@@ -27,7 +27,8 @@ struct db_error {
   std::string message;
 };
 
-/// Either a value or a `db_error`.
+/// Either a value or a `db_error`. Constructors are implicit on purpose (as
+/// in `caf::expected`): functions `return value;` or `return error;`.
 template <class T>
 class db_result {
 public:
@@ -39,10 +40,12 @@ public:
     // nop
   }
 
+  /// True if this holds a value.
   explicit operator bool() const noexcept {
     return value_.index() == 0;
   }
 
+  /// The value; requires `*this` to be true.
   T& value() {
     return std::get<0>(value_);
   }
@@ -59,6 +62,7 @@ public:
     return &value();
   }
 
+  /// The error; requires `*this` to be false.
   const db_error& error() const {
     return std::get<1>(value_);
   }
@@ -77,10 +81,12 @@ public:
     // nop
   }
 
+  /// True on success.
   explicit operator bool() const noexcept {
     return !failed_;
   }
 
+  /// The error; meaningful only if `*this` is false.
   const db_error& error() const noexcept {
     return error_;
   }

@@ -62,11 +62,16 @@ struct fixture : test::caf_fixture {
              + std::to_string(rd()));
     db_path = (dir / "data" / "vigil.db").string();
     durable = std::make_shared<std::vector<checkpoint_durable>>();
-    listener = sys.spawn([rec = durable](caf::event_based_actor*) {
-      return caf::behavior{
-          [rec](checkpoint_durable& x) { rec->push_back(std::move(x)); },
-      };
-    });
+    // Arguments instead of captures: CAF 0.17 dereferences a null argument
+    // tuple when spawning a function without arguments (UBSan reports it).
+    listener = sys.spawn(
+        [](caf::event_based_actor*,
+           std::shared_ptr<std::vector<checkpoint_durable>> rec) {
+          return caf::behavior{
+              [rec](checkpoint_durable& x) { rec->push_back(std::move(x)); },
+          };
+        },
+        durable);
     logs = std::make_shared<std::vector<std::string>>();
   }
 
@@ -79,7 +84,7 @@ struct fixture : test::caf_fixture {
     fs::remove_all(dir, ec);
   }
 
-  void spawn_writer() {
+  void spawn_writer(size_t max_buffered_rows = 100000) {
     db_writer_config cfg;
     cfg.path = db_path;
     cfg.topic = "raw_events";
@@ -91,6 +96,7 @@ struct fixture : test::caf_fixture {
     cfg.now_ms = [] { return int64_t{777}; };
     cfg.durable_listener = listener;
     cfg.busy_timeout_ms = 0;
+    cfg.max_buffered_rows = max_buffered_rows;
     cfg.log = [rec = logs](const std::string& line) { rec->push_back(line); };
     writer = spawn_db_writer(sys, std::move(cfg));
     run();
@@ -133,10 +139,12 @@ struct fixture : test::caf_fixture {
   /// Sends `atom::flush` from a helper actor and records the reply.
   std::shared_ptr<std::vector<uint64_t>> request_flush() {
     auto replies = std::make_shared<std::vector<uint64_t>>();
-    sys.spawn([replies, dst = writer](caf::event_based_actor* self) {
-      self->request(dst, caf::infinite, atom::flush::value)
-          .then([replies](uint64_t n) { replies->push_back(n); });
-    });
+    sys.spawn(
+        [replies](caf::event_based_actor* self, caf::actor dst) {
+          self->request(dst, caf::infinite, atom::flush::value)
+              .then([replies](uint64_t n) { replies->push_back(n); });
+        },
+        writer);
     return replies;
   }
 
@@ -273,14 +281,30 @@ BOOST_AUTO_TEST_CASE(flush_on_a_locked_database_replies_once_written) {
   BOOST_TEST(count("service_metrics") == 1);
 }
 
+BOOST_AUTO_TEST_CASE(too_many_buffered_rows_are_written_without_a_checkpoint) {
+  spawn_writer(3);
+  caf::anon_send(writer,
+                 rows_batch({make_row("a", 0, 1), make_row("b", 0, 1)}));
+  run();
+  BOOST_TEST(count("service_metrics") == 0);
+  caf::anon_send(writer, rows_batch({make_row("c", 0, 1)}));
+  run();
+  BOOST_TEST(count("service_metrics") == 3);
+  BOOST_TEST(count("checkpoints") == 0);
+  BOOST_TEST(state().stats().transactions == 1u);
+  BOOST_TEST(durable->empty());
+}
+
 BOOST_AUTO_TEST_CASE(stats_are_reported_on_request) {
   spawn_writer();
   caf::anon_send(writer, checkpoint_batch(3, {make_row("a", 0, 1)}, {}));
   auto got = std::make_shared<db_writer_stats>();
-  sys.spawn([got, dst = writer](caf::event_based_actor* self) {
-    self->request(dst, caf::infinite, atom::stats::value)
-        .then([got](const db_writer_stats& x) { *got = x; });
-  });
+  sys.spawn(
+      [got](caf::event_based_actor* self, caf::actor dst) {
+        self->request(dst, caf::infinite, atom::stats::value)
+            .then([got](const db_writer_stats& x) { *got = x; });
+      },
+      writer);
   run();
   BOOST_TEST(got->transactions == 1u);
   BOOST_TEST(got->rows_written == 1u);
@@ -295,17 +319,19 @@ BOOST_AUTO_TEST_CASE(an_unusable_path_stops_the_writer_with_an_error) {
   spawn_writer();
   BOOST_REQUIRE(logs->size() == 1u);
   BOOST_TEST(logs->front().find("cannot open") != std::string::npos);
-  sys.spawn([down, dst = writer](caf::event_based_actor* self) {
-    self->monitor(dst);
-    self->set_down_handler([self, down](caf::down_msg& msg) {
-      *down = std::move(msg.reason);
-      self->quit();
-    });
-    // Stay alive until the down message arrives.
-    return caf::behavior{[](int) {
-      // nop
-    }};
-  });
+  sys.spawn(
+      [down](caf::event_based_actor* self, caf::actor dst) {
+        self->monitor(dst);
+        self->set_down_handler([self, down](caf::down_msg& msg) {
+          *down = std::move(msg.reason);
+          self->quit();
+        });
+        // Stay alive until the down message arrives.
+        return caf::behavior{[](int) {
+          // nop
+        }};
+      },
+      writer);
   run();
   BOOST_TEST((*down == caf::sec::runtime_error), caf::to_string(*down));
 }

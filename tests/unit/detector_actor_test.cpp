@@ -43,12 +43,17 @@ result_batch batch_of(int64_t first, int64_t last) {
 struct fixture : test::caf_fixture {
   fixture() {
     received = std::make_shared<std::vector<result_batch>>();
-    writer = sys.spawn([rec = received](caf::event_based_actor*) {
-      return caf::behavior{
-          [rec](result_batch& x) { rec->push_back(std::move(x)); },
-          [rec](atom::flush) { return static_cast<uint64_t>(rec->size()); },
-      };
-    });
+    // Arguments instead of captures: CAF 0.17 dereferences a null argument
+    // tuple when spawning a function without arguments (UBSan reports it).
+    writer = sys.spawn(
+        [](caf::event_based_actor*,
+           std::shared_ptr<std::vector<result_batch>> rec) {
+          return caf::behavior{
+              [rec](result_batch& x) { rec->push_back(std::move(x)); },
+              [rec](atom::flush) { return static_cast<uint64_t>(rec->size()); },
+          };
+        },
+        received);
   }
 
   ~fixture() {
@@ -160,10 +165,12 @@ BOOST_AUTO_TEST_CASE(flush_is_delegated_to_the_writer_behind_the_batches) {
   auto det = spawn();
   caf::anon_send(det, batch_of(0, 2));
   auto replies = std::make_shared<std::vector<uint64_t>>();
-  sys.spawn([replies, det](caf::event_based_actor* self) {
-    self->request(det, caf::infinite, atom::flush::value)
-        .then([replies](uint64_t n) { replies->push_back(n); });
-  });
+  sys.spawn(
+      [replies](caf::event_based_actor* self, caf::actor dst) {
+        self->request(dst, caf::infinite, atom::flush::value)
+            .then([replies](uint64_t n) { replies->push_back(n); });
+      },
+      det);
   run();
   // The writer saw the batch before the flush.
   BOOST_TEST(*replies == std::vector<uint64_t>{1});
