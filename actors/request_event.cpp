@@ -3,6 +3,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -11,23 +12,9 @@
 // Validation of one event, streaming over nlohmann/json's SAX interface.
 //
 // The whole message is always scanned, so that the reason does not depend on
-// where in the message the problems are. When a message has several problems,
-// the reported reason is the first that applies in this order:
-//
-//   1. oversized      the message is longer than limits.max_bytes (not parsed)
-//   2. not_json       syntax error, invalid UTF-8, truncation, trailing bytes,
-//                     and numbers that overflow a double (e.g. 1e999: nlohmann
-//                     rejects non-finite numbers as a parse error)
-//   3. too_deep       nesting deeper than limits.max_depth, counting the
-//                     top-level object as depth 1
-//   4. not_object     the top-level value is not an object
-//   5. wrong_type     a required field has the wrong JSON type (null included)
-//   6. missing_field  a required field is absent
-//   7. bad_timestamp, bad_service, bad_status, bad_latency
-//                     a required field has the right type but a bad value
-//
-// Within 5, 6 and 7 the fields are checked in the order timestamp, service,
-// status_code, latency_ms, and outcome.field names the first offender.
+// where in the message the problems are; the reason precedence is documented
+// at parse_request_event in the header. nlohmann rejects numbers that overflow
+// a double (1e999) as a parse error, so they are not_json, not bad_latency.
 // Type rules: timestamp is a string (RFC 3339) or a number (epoch ms, must be
 // integral); service is a string; status_code is an integer (200.0 and 2e2
 // are floats and so wrong_type); latency_ms is any number. Only top-level
@@ -78,6 +65,18 @@ uint8_t lookup_field(const std::string& key) noexcept {
   default:
     return no_field;
   }
+}
+
+/// True if `text` holds a C0 control byte (< 0x20) or DEL (0x7f). JSON forbids
+/// raw C0 bytes in strings but allows them escaped (`\u0000`, `\n`), and
+/// allows a raw DEL; service names become database keys and metric labels.
+bool has_control_character(std::string_view text) noexcept {
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f)
+      return true;
+  }
+  return false;
 }
 
 /// SAX handler: records per-field states and writes valid values to `out`.
@@ -158,7 +157,8 @@ public:
       }
       break;
     case field_id::service:
-      if (value.empty() || value.size() > limits_.max_service_length) {
+      if (value.empty() || value.size() > limits_.max_service_length
+          || has_control_character(value)) {
         set(field_state::bad_value);
       } else {
         out_.service.assign(value.data(), value.size());

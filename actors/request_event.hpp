@@ -39,7 +39,8 @@ enum class invalid_reason : uint8_t {
   bad_status = 6,
   /// The latency is negative, NaN or infinite.
   bad_latency = 7,
-  /// The service name is empty or longer than the limit.
+  /// The service name is empty, longer than the limit, or holds a control
+  /// character (a byte < 0x20 or 0x7f, escaped or not).
   bad_service = 8,
   /// The message is larger than the configured maximum.
   oversized = 9,
@@ -81,6 +82,26 @@ struct parse_outcome {
 
 /// Parses one JSON event of the contract into `out` without building a DOM.
 /// Unknown fields are ignored; duplicate known fields: the last one wins.
+/// The whole message is scanned, and when it has several problems the reason
+/// is the first that applies, in this order:
+///   1. `oversized`: longer than `limits.max_bytes` (not parsed at all);
+///   2. `not_json`: syntax error, invalid UTF-8, truncation, trailing bytes,
+///      NaN/Infinity tokens, numbers that overflow a double;
+///   3. `too_deep`: nesting deeper than `limits.max_depth` (the top-level
+///      object is depth 1);
+///   4. `not_object`: the top-level value is not an object;
+///   5. `wrong_type`: a required field has the wrong JSON type (or null);
+///   6. `missing_field`: a required field is absent;
+///   7. `bad_timestamp`, `bad_service`, `bad_status`, `bad_latency`: a
+///      required field has a bad value; a service is bad when empty, longer
+///      than `limits.max_service_length` bytes, or holding a control byte
+///      (< 0x20 or 0x7f: raw C0 bytes are already `not_json`, so this
+///      catches escapes such as `\u0000` or `\n` and a raw DEL).
+/// Within 5, 6 and 7 fields are checked in the order timestamp, service,
+/// status_code, latency_ms, and `field` of the outcome names the first
+/// offender. On success, `out` holds a service of 1..max_service_length bytes
+/// without control bytes, a status in 100..599, a finite latency >= 0, and a
+/// time within years 1..9999 (UTC). On failure, `out` is unspecified.
 parse_outcome parse_request_event(std::string_view json, request_event& out,
                                   const parse_limits& limits = {});
 

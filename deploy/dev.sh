@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # vigil's developer entry point; every command installs what it needs first.
 #   deploy/dev.sh demo       install deps, build, run `vigil demo`
-#   deploy/dev.sh test       install deps, build, run the whole test suite
+#   deploy/dev.sh test       install deps, build, run the whole test suite,
+#                            then fuzz each parser for VIGIL_FUZZ_SECONDS (30)
 #   deploy/dev.sh sanitize   the test suite under AddressSanitizer + UBSan
 #   deploy/dev.sh bench      build and run the benchmarks (tests/bench/)
 set -euo pipefail
@@ -27,7 +28,11 @@ case "$cmd" in
   test)
     bash deploy/install-deps.sh
     build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-    cd build && ctest --output-on-failure -j "$jobs"
+    (cd build && ctest --output-on-failure -j "$jobs")
+    # The libFuzzer targets (tests/fuzz/): a separate clang project.
+    CXX=clang++-14 cmake -S tests/fuzz -B build-fuzz >/dev/null
+    cmake --build build-fuzz -j "$jobs"
+    (cd build-fuzz && VIGIL_FUZZ_SECONDS=${VIGIL_FUZZ_SECONDS:-30} ctest --output-on-failure)
     ;;
   sanitize)
     bash deploy/install-deps.sh

@@ -13,7 +13,8 @@
 // them and the events we receive come from clocks that smear or step instead.
 // "-00:00" (RFC 3339's "UTC, local offset unknown") is accepted as UTC. The
 // double marker "+00:00Z" (seed 000) is accepted and reported as repaired; no
-// other double marker is.
+// other double marker is. Instants are accepted in years 1..9999 UTC, after
+// applying the offset, the same range parse_epoch_ms accepts.
 
 namespace vigil {
 
@@ -209,6 +210,11 @@ std::optional<parsed_timestamp> parse_rfc3339(std::string_view text) noexcept {
                                 + hour * 3600 + minute * 60 + second;
   const int64_t utc_seconds = local_seconds - int64_t{offset_minutes} * 60;
   result.epoch_ms = utc_seconds * ms_per_second + ms;
+  // The offset can carry a date at the edge of the range out of it
+  // (0001-01-01T00:00:00+01:00 is in year 0 UTC), where the instant could not
+  // be formatted and parsed back.
+  if (result.epoch_ms < min_epoch_ms || result.epoch_ms > max_epoch_ms)
+    return std::nullopt;
   return result;
 }
 

@@ -17,11 +17,13 @@ struct parsed_timestamp {
   bool repaired = false;
 };
 
-/// Parses an RFC 3339 timestamp: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)`.
-/// Accepts `t` or a space for `T`, `z` for `Z`, 1 to 9 fraction digits, and the
-/// known-bad double marker `+00:00Z` (reported as repaired). Rejects anything
-/// else, including out-of-range fields (month 13, Feb 30, hour 24, offset
-/// beyond 23:59), missing zone and trailing garbage.
+/// Parses an RFC 3339 timestamp:
+/// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)`. Accepts `t` or a space
+/// for `T`, `z` for `Z`, 1 to 9 fraction digits, and the known-bad double
+/// marker `+00:00Z` (reported as repaired). Rejects anything else, including
+/// out-of-range fields (month 13, Feb 30, hour 24, offset beyond 23:59),
+/// missing zone, trailing garbage, and instants outside years 1..9999 UTC once
+/// the offset is applied (0001-01-01T00:00:00+01:00).
 std::optional<parsed_timestamp> parse_rfc3339(std::string_view text) noexcept;
 
 /// Accepts an epoch-milliseconds number; rejects NaN, infinities, values with

@@ -328,6 +328,81 @@ BOOST_AUTO_TEST_CASE(empty_or_overlong_service_is_bad_service) {
                  invalid_reason::bad_service, "service", limits);
 }
 
+BOOST_AUTO_TEST_CASE(service_with_a_control_character_is_bad_service) {
+  // Escaped C0 controls (raw ones are not JSON), escaped and raw DEL, at the
+  // start, in the middle and at the end of the name.
+  for (const char* control :
+       {R"(\u0000)", R"(\u0001)", R"(\n)", R"(\t)", R"(\r)", R"(\b)", R"(\f)",
+        R"(\u001f)", R"(\u001F)", R"(\u007f)", "\x7f"}) {
+    for (const char* pattern :
+         {"\"%sabc\"", "\"ab%sc\"", "\"abc%s\"", "\"%s\""}) {
+      std::string service = pattern;
+      service.replace(service.find("%s"), 2, control);
+      check_rejected(
+          make_event(good_ts, service.c_str(), good_status, good_latency),
+          invalid_reason::bad_service, "service");
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(printable_neighbours_of_control_characters_are_accepted) {
+  request_event ev;
+  for (const char* name : {R"(" ")", R"("a b")", R"("~")", R"("\u0020")",
+                           R"("\u007e")", R"("caf\u00e9")", "\"\xc3\xa9\""}) {
+    BOOST_TEST_CONTEXT(name) {
+      BOOST_TEST(parse_request_event(
+                     make_event(good_ts, name, good_status, good_latency), ev)
+                     .ok);
+      BOOST_TEST(!ev.service.empty());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(control_characters_in_ignored_fields_are_accepted) {
+  request_event ev;
+  auto outcome = parse_request_event(
+      R"({"endpoint":"/a\u0000b\n","host":"\u007f","meta":{"service":"\t"},)"
+      R"("timestamp":"2026-01-11T23:09:52Z","service":"ok","status_code":200,)"
+      R"("latency_ms":1})",
+      ev);
+  BOOST_REQUIRE(outcome.ok);
+  BOOST_TEST(ev.service == "ok");
+}
+
+BOOST_AUTO_TEST_CASE(control_character_service_ranks_as_a_bad_service_value) {
+  const char* nul_service = R"("a\u0000")";
+  // An earlier field's bad value wins; later ones lose.
+  check_rejected(make_event(R"("bad")", nul_service, "99", good_latency),
+                 invalid_reason::bad_timestamp, "timestamp");
+  check_rejected(make_event(good_ts, nul_service, "99", "-1"),
+                 invalid_reason::bad_service, "service");
+  // Wrong types and missing fields outrank every bad value.
+  check_rejected(make_event(good_ts, nul_service, R"("200")", good_latency),
+                 invalid_reason::wrong_type, "status_code");
+  check_rejected(make_event(good_ts, nul_service, good_status, nullptr),
+                 invalid_reason::missing_field, "latency_ms");
+  // The last occurrence decides, in both directions.
+  check_rejected(R"({"timestamp":0,"service":"ok","status_code":200,)"
+                 R"("latency_ms":1,"service":"a\nb"})",
+                 invalid_reason::bad_service, "service");
+  request_event ev;
+  BOOST_TEST(parse_request_event(
+                 R"({"timestamp":0,"service":"a\nb","status_code":200,)"
+                 R"("latency_ms":1,"service":"ok"})",
+                 ev)
+                 .ok);
+  BOOST_TEST(ev.service == "ok");
+}
+
+BOOST_AUTO_TEST_CASE(offsets_that_leave_years_1_to_9999_are_bad_timestamp) {
+  // Found by tests/fuzz/timestamp_fuzz: the local date is in range, the UTC
+  // instant is not.
+  for (const char* v :
+       {R"("0001-01-01T00:00:52+05:30")", R"("9999-12-31T23:59:59.999-00:01")"})
+    check_rejected(make_event(v, good_service, good_status, good_latency),
+                   invalid_reason::bad_timestamp, "timestamp");
+}
+
 BOOST_AUTO_TEST_CASE(nesting_beyond_max_depth_is_too_deep) {
   auto nested = [](size_t depth) {
     // The top-level object counts as depth 1.

@@ -145,6 +145,28 @@ BOOST_AUTO_TEST_CASE(embedded_nul_and_truncated_prefixes_are_rejected) {
   BOOST_TEST(!parse_rfc3339(with_nul).has_value());
 }
 
+BOOST_AUTO_TEST_CASE(offsets_that_leave_years_1_to_9999_are_rejected) {
+  // Found by tests/fuzz/timestamp_fuzz: the local date is in range but the
+  // UTC instant is not, and could not be formatted and parsed back.
+  for (const char* text :
+       {"0001-01-01T00:00:52+05:30", "0001-01-01T00:00:00+00:01",
+        "0001-01-01T23:58:59.999+23:59", "9999-12-31T23:59:59.999-00:01",
+        "9999-12-31T00:01:00-23:59"}) {
+    BOOST_TEST_CONTEXT(text) {
+      BOOST_TEST(!parse_rfc3339(text).has_value());
+    }
+  }
+  // The same local times with offsets that stay inside the range.
+  BOOST_TEST(parse_rfc3339("0001-01-01T00:00:00-00:01")->epoch_ms
+             == -62135596800000 + 60000);
+  BOOST_TEST(parse_rfc3339("0001-01-01T00:01:00+00:01")->epoch_ms
+             == -62135596800000);
+  BOOST_TEST(parse_rfc3339("9999-12-31T23:58:59.999-00:01")->epoch_ms
+             == 253402300799999);
+  BOOST_TEST(parse_rfc3339("9999-12-31T23:59:59.999+00:00Z")->epoch_ms
+             == 253402300799999);
+}
+
 BOOST_AUTO_TEST_CASE(format_writes_utc_with_milliseconds) {
   BOOST_TEST(format_rfc3339(0) == "1970-01-01T00:00:00.000Z");
   BOOST_TEST(format_rfc3339(1768172992214) == "2026-01-11T23:09:52.214Z");
