@@ -65,6 +65,9 @@ struct kafka_source_state {
 
   caf::error start();
 
+  /// Drain mode: assigns every partition of the topic directly.
+  caf::error assign_all();
+
   // -- callbacks --------------------------------------------------------------
 
   void on_assign(rd_kafka_topic_partition_list_t* list);
@@ -157,6 +160,12 @@ caf::error kafka_source_state::start() {
                            std::string{"cannot create consumer: "} + errstr);
   }
   rd_kafka_poll_set_consumer(rk);
+  next_checkpoint = settings.last_checkpoint + 1;
+  if (settings.drain) {
+    // A drain reads every partition to its end: it takes them all at once
+    // instead of waiting for a consumer-group rebalance.
+    return assign_all();
+  }
   auto* topics = rd_kafka_topic_partition_list_new(1);
   rd_kafka_topic_partition_list_add(topics, settings.topic.c_str(),
                                     RD_KAFKA_PARTITION_UA);
@@ -166,7 +175,36 @@ caf::error kafka_source_state::start() {
     return caf::make_error(caf::sec::invalid_argument,
                            std::string{"cannot subscribe to "}
                              + settings.topic + ": " + rd_kafka_err2str(err));
-  next_checkpoint = settings.last_checkpoint + 1;
+  return caf::none;
+}
+
+caf::error kafka_source_state::assign_all() {
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, settings.topic.c_str(),
+                                             nullptr);
+  const rd_kafka_metadata_t* md = nullptr;
+  auto err = rd_kafka_metadata(rk, 0, rkt, &md, 10000);
+  rd_kafka_topic_destroy(rkt);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return caf::make_error(caf::sec::invalid_argument,
+                           "cannot read metadata of topic " + settings.topic
+                             + " from " + settings.brokers + ": "
+                             + rd_kafka_err2str(err));
+  std::unique_ptr<const rd_kafka_metadata_t, void (*)(const rd_kafka_metadata_t*)>
+    guard{md, rd_kafka_metadata_destroy};
+  if (md->topic_cnt != 1 || md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR
+      || md->topics[0].partition_cnt == 0)
+    return caf::make_error(
+      caf::sec::invalid_argument,
+      "topic " + settings.topic + " does not exist on " + settings.brokers
+        + (md->topic_cnt == 1 ? std::string{" ("}
+                                  + rd_kafka_err2str(md->topics[0].err) + ")"
+                              : std::string{}));
+  auto* list = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
+  for (int i = 0; i < md->topics[0].partition_cnt; ++i)
+    rd_kafka_topic_partition_list_add(list, settings.topic.c_str(),
+                                      md->topics[0].partitions[i].id);
+  on_assign(list);
+  rd_kafka_topic_partition_list_destroy(list);
   return caf::none;
 }
 

@@ -26,8 +26,8 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
     .count();
 }
 
-/// Consumes the whole topic with a plain consumer-group member; returns the
-/// number of messages read.
+/// Consumes the whole topic with a plain librdkafka consumer, one message at a
+/// time and nothing else; returns the number of messages read.
 uint64_t raw_consume(const std::string& brokers, const std::string& topic,
                      int32_t partitions) {
   char err[512];
@@ -41,9 +41,13 @@ uint64_t raw_consume(const std::string& brokers, const std::string& topic,
   rd_kafka_conf_set(conf, "fetch.wait.max.ms", "20", err, sizeof(err));
   auto* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
   rd_kafka_poll_set_consumer(rk);
-  auto* list = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(list, topic.c_str(), RD_KAFKA_PARTITION_UA);
-  rd_kafka_subscribe(rk, list);
+  // Every partition assigned directly from the beginning, as vigil's drain
+  // does: no group rebalance in either measurement.
+  auto* list = rd_kafka_topic_partition_list_new(partitions);
+  for (int32_t p = 0; p < partitions; ++p)
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset
+      = RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_assign(rk, list);
   rd_kafka_topic_partition_list_destroy(list);
   uint64_t n = 0;
   std::set<int32_t> at_end;
