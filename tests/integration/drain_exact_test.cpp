@@ -140,7 +140,8 @@ BOOST_AUTO_TEST_CASE(drain_of_200k_events_over_16_partitions_is_exact) {
   bo.topics.push_back({"events", partitions});
   bo.topics.push_back({"events.dlq", 1});
   auto broker = embedded_broker::start(bo);
-  BOOST_REQUIRE_MESSAGE(broker, "broker: " << broker.error());
+  if (!broker)
+    BOOST_FAIL("broker: " << broker.error());
   const auto brokers = broker.value().bootstrap();
 
   // Produce seeded events, some malformed, and compute the ground truth.
@@ -153,7 +154,8 @@ BOOST_AUTO_TEST_CASE(drain_of_200k_events_over_16_partitions_is_exact) {
   event_generator gen{gs};
   auto prod = kafka::producer::make(brokers, {{"linger.ms", "50"},
                                        {"batch.num.messages", "5000"}});
-  BOOST_REQUIRE_MESSAGE(prod, "producer: " << prod.error());
+  if (!prod)
+    BOOST_FAIL("producer: " << prod.error());
   std::map<window_id, window_truth> truth;
   std::multiset<std::pair<std::string, std::string>> expected_dlq;
   uint64_t valid = 0;
@@ -180,7 +182,8 @@ BOOST_AUTO_TEST_CASE(drain_of_200k_events_over_16_partitions_is_exact) {
     auto status = prod.value().produce("events",
                                        static_cast<int32_t>(i % partitions),
                                        {}, payload);
-    BOOST_REQUIRE_MESSAGE(status, "produce: " << status.error());
+    if (!status)
+      BOOST_FAIL("produce: " << status.error());
     if (!is_valid)
       continue;
     ++valid;
