@@ -3,7 +3,10 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <poll.h>
 #include <stdexcept>
 #include <sys/wait.h>
@@ -82,6 +85,75 @@ process_result run_process(const std::vector<std::string>& args,
   else if (WIFSIGNALED(status))
     result.status = -WTERMSIG(status);
   return result;
+}
+
+background_process::background_process(const std::vector<std::string>& args,
+                                       const std::string& out_file,
+                                       const std::string& err_file) {
+  pid_ = fork();
+  if (pid_ < 0)
+    throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    auto out = open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    auto err = open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(out, 1);
+    dup2(err, 2);
+    std::vector<char*> argv;
+    for (const auto& a : args)
+      argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+}
+
+background_process::~background_process() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+void background_process::signal(int sig) {
+  if (pid_ > 0)
+    kill(pid_, sig);
+}
+
+int background_process::wait(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (pid_ > 0) {
+    int status = 0;
+    auto r = waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      pid_ = -1;
+      if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+      return WIFSIGNALED(status) ? -WTERMSIG(status) : -1;
+    }
+    if (std::chrono::steady_clock::now() >= deadline)
+      return -1000;
+    // Polling a child's exit: there is no waitpid with a timeout.
+    poll(nullptr, 0, 20);
+  }
+  return -1;
+}
+
+bool wait_until(std::chrono::milliseconds timeout,
+                const std::function<bool()>& ready) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (ready())
+      return true;
+    poll(nullptr, 0, 250);
+  }
+  return ready();
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in{path, std::ios::binary};
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
 }
 
 temp_dir::temp_dir() {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,45 @@ std::string vigil_binary();
 /// still running then is killed and status is -1000.
 process_result run_process(const std::vector<std::string>& args,
                            std::chrono::milliseconds timeout);
+
+/// A child process running in the background, its output sent to files.
+class background_process {
+public:
+  /// Starts `args` (args[0] is the program); stdout and stderr go to
+  /// `out_file` and `err_file`.
+  background_process(const std::vector<std::string>& args,
+                     const std::string& out_file, const std::string& err_file);
+
+  /// Kills the process if it still runs.
+  ~background_process();
+
+  background_process(const background_process&) = delete;
+  background_process& operator=(const background_process&) = delete;
+
+  /// Sends a signal.
+  void signal(int sig);
+
+  /// Waits at most `timeout` for the exit; returns the status as
+  /// run_process does (-1000 on timeout, the process keeps running).
+  int wait(std::chrono::milliseconds timeout);
+
+  /// True while the process has not been reaped.
+  bool running() const noexcept {
+    return pid_ > 0;
+  }
+
+private:
+  int pid_ = -1;
+};
+
+/// Checks `ready` every 250 ms until it holds or `timeout` passes; returns
+/// its last value. For integration tests against real time (a running demo),
+/// never as a substitute for the test coordinator.
+bool wait_until(std::chrono::milliseconds timeout,
+                const std::function<bool()>& ready);
+
+/// Reads a whole file ("" if missing).
+std::string read_file(const std::string& path);
 
 /// A unique, empty temporary directory, removed by the destructor.
 class temp_dir {
