@@ -179,9 +179,9 @@ parse_broker_flags(const std::vector<std::string>& args) {
         default_partitions = count;
       } else if (explicit_count.back()) {
         return make_error_text(
-          "--partitions given twice for topic '"
-          + result.options.topics.back().name
-          + "'; write each topic as --topic NAME --partitions N");
+            "--partitions given twice for topic '"
+            + result.options.topics.back().name
+            + "'; write each topic as --topic NAME --partitions N");
       } else {
         result.options.topics.back().partitions = count;
         explicit_count.back() = true;

@@ -151,7 +151,7 @@ void db_writer_state::on_success(const result_batch& batch) {
   auto listener = cfg_.durable_listener;
   if (!listener && !cfg_.durable_listener_name.empty())
     listener = caf::actor_cast<caf::actor>(self_->system().registry().get(
-      caf::atom_from_string(cfg_.durable_listener_name)));
+        caf::atom_from_string(cfg_.durable_listener_name)));
   if (listener)
     for (auto& cp : checkpoints)
       self_->send(listener,

@@ -37,35 +37,36 @@ caf::behavior dlq_producer(dlq_actor* self, std::string brokers,
   self->state.out.emplace(std::move(p.value()));
   self->state.topic = std::move(topic);
   return {
-    [self](const dead_letter_batch& batch) {
-      auto& st = self->state;
-      for (const auto& letter : batch.letters) {
-        kafka::header_list headers{
-          {"vigil.reason", letter.reason},
-          {"vigil.source.partition", std::to_string(letter.partition)},
-          {"vigil.source.offset", std::to_string(letter.offset)}};
-        auto status = st.out->produce(st.topic, RD_KAFKA_PARTITION_UA, {},
-                                      letter.payload, headers);
-        if (!status) {
-          // Failing here restarts the producer: the checkpoint that covers
-          // these records is not durable yet, so they are replayed.
-          self->quit(caf::make_error(ec::broker_unreachable, status.error()));
-          return;
+      [self](const dead_letter_batch& batch) {
+        auto& st = self->state;
+        for (const auto& letter : batch.letters) {
+          kafka::header_list headers{
+              {"vigil.reason", letter.reason},
+              {"vigil.source.partition", std::to_string(letter.partition)},
+              {"vigil.source.offset", std::to_string(letter.offset)}};
+          auto status = st.out->produce(st.topic, RD_KAFKA_PARTITION_UA, {},
+                                        letter.payload, headers);
+          if (!status) {
+            // Failing here restarts the producer: the checkpoint that covers
+            // these records is not durable yet, so they are replayed.
+            self->quit(caf::make_error(ec::broker_unreachable, status.error()));
+            return;
+          }
+          ++st.produced;
         }
-        ++st.produced;
-      }
-      st.out->poll();
-    },
-    [self](atom::flush) -> caf::result<uint64_t> {
-      auto& st = self->state;
-      auto status = st.out->flush(std::chrono::seconds(30));
-      if (!status)
-        return caf::make_error(ec::broker_unreachable, status.error());
-      if (st.out->failed() > 0)
-        return caf::make_error(ec::broker_unreachable,
-                          "dead letters failed: " + st.out->last_error());
-      return st.produced;
-    },
+        st.out->poll();
+      },
+      [self](atom::flush) -> caf::result<uint64_t> {
+        auto& st = self->state;
+        auto status = st.out->flush(std::chrono::seconds(30));
+        if (!status)
+          return caf::make_error(ec::broker_unreachable, status.error());
+        if (st.out->failed() > 0)
+          return caf::make_error(ec::broker_unreachable,
+                                 "dead letters failed: "
+                                     + st.out->last_error());
+        return st.produced;
+      },
   };
 }
 

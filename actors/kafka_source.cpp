@@ -132,15 +132,15 @@ caf::error kafka_source_state::start() {
     return std::string{};
   };
   std::map<std::string, std::string> props{
-    {"bootstrap.servers", settings.brokers},
-    {"group.id", settings.group},
-    {"enable.auto.commit", "false"},
-    {"enable.auto.offset.store", "false"},
-    {"enable.partition.eof", "true"},
-    {"auto.offset.reset",
-     settings.start == start_position::earliest ? "earliest" : "latest"},
-    {"fetch.wait.max.ms", "20"},
-    {"client.id", "vigil-source"},
+      {"bootstrap.servers", settings.brokers},
+      {"group.id", settings.group},
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"enable.partition.eof", "true"},
+      {"auto.offset.reset",
+       settings.start == start_position::earliest ? "earliest" : "latest"},
+      {"fetch.wait.max.ms", "20"},
+      {"client.id", "vigil-source"},
   };
   for (const auto& [k, v] : settings.kafka)
     props[k] = v;
@@ -173,32 +173,34 @@ caf::error kafka_source_state::start() {
   rd_kafka_topic_partition_list_destroy(topics);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
     return caf::make_error(caf::sec::invalid_argument,
-                           std::string{"cannot subscribe to "}
-                             + settings.topic + ": " + rd_kafka_err2str(err));
+                           std::string{"cannot subscribe to "} + settings.topic
+                               + ": " + rd_kafka_err2str(err));
   return caf::none;
 }
 
 caf::error kafka_source_state::assign_all() {
-  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, settings.topic.c_str(),
-                                             nullptr);
+  rd_kafka_topic_t* rkt
+      = rd_kafka_topic_new(rk, settings.topic.c_str(), nullptr);
   const rd_kafka_metadata_t* md = nullptr;
   auto err = rd_kafka_metadata(rk, 0, rkt, &md, 10000);
   rd_kafka_topic_destroy(rkt);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
     return caf::make_error(caf::sec::invalid_argument,
                            "cannot read metadata of topic " + settings.topic
-                             + " from " + settings.brokers + ": "
-                             + rd_kafka_err2str(err));
-  std::unique_ptr<const rd_kafka_metadata_t, void (*)(const rd_kafka_metadata_t*)>
-    guard{md, rd_kafka_metadata_destroy};
+                               + " from " + settings.brokers + ": "
+                               + rd_kafka_err2str(err));
+  std::unique_ptr<const rd_kafka_metadata_t,
+                  void (*)(const rd_kafka_metadata_t*)>
+      guard{md, rd_kafka_metadata_destroy};
   if (md->topic_cnt != 1 || md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR
       || md->topics[0].partition_cnt == 0)
     return caf::make_error(
-      caf::sec::invalid_argument,
-      "topic " + settings.topic + " does not exist on " + settings.brokers
-        + (md->topic_cnt == 1 ? std::string{" ("}
-                                  + rd_kafka_err2str(md->topics[0].err) + ")"
-                              : std::string{}));
+        caf::sec::invalid_argument,
+        "topic " + settings.topic + " does not exist on " + settings.brokers
+            + (md->topic_cnt == 1
+                   ? std::string{" ("} + rd_kafka_err2str(md->topics[0].err)
+                         + ")"
+                   : std::string{}));
   auto* list = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
   for (int i = 0; i < md->topics[0].partition_cnt; ++i)
     rd_kafka_topic_partition_list_add(list, settings.topic.c_str(),
@@ -216,8 +218,7 @@ void kafka_source_state::on_assign(rd_kafka_topic_partition_list_t* list) {
     auto err = rd_kafka_query_watermark_offsets(rk, tp.topic, tp.partition,
                                                 &low, &high, 10000);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-      std::fprintf(stderr,
-                   "kafka_source: cannot read offsets of %s[%d]: %s\n",
+      std::fprintf(stderr, "kafka_source: cannot read offsets of %s[%d]: %s\n",
                    tp.topic, tp.partition, rd_kafka_err2str(err));
     partition_info info;
     auto stored = settings.start_offsets.find(tp.partition);
@@ -302,7 +303,7 @@ void kafka_source_state::on_poll() {
       break;
     timeout = 0;
     std::unique_ptr<rd_kafka_message_t, decltype(&rd_kafka_message_destroy)>
-      guard{msg, rd_kafka_message_destroy};
+        guard{msg, rd_kafka_message_destroy};
     auto it = partitions.find(msg->partition);
     if (it == partitions.end())
       continue;
@@ -377,11 +378,12 @@ void kafka_source_state::on_durable(const checkpoint_durable& msg) {
     checkpoint_in_flight = 0;
   if (!msg.offsets.empty()) {
     auto* list = rd_kafka_topic_partition_list_new(
-      static_cast<int>(msg.offsets.size()));
+        static_cast<int>(msg.offsets.size()));
     for (const auto& po : msg.offsets)
       rd_kafka_topic_partition_list_add(list, settings.topic.c_str(),
                                         po.partition)
-        ->offset = po.next_offset;
+          ->offset
+          = po.next_offset;
     bool final = settings.drain && all_finished();
     auto err = rd_kafka_commit(rk, list, final ? 0 : 1);
     rd_kafka_topic_partition_list_destroy(list);
@@ -396,13 +398,13 @@ void kafka_source_state::on_durable(const checkpoint_durable& msg) {
     // The merger only closes a checkpoint with every partition finished
     // once it flushed everything: this is the final one.
     bool covers_all = std::all_of(
-      partitions.begin(), partitions.end(), [&](const auto& kv) {
-        return std::any_of(msg.offsets.begin(), msg.offsets.end(),
-                           [&](const partition_offset& po) {
-                             return po.partition == kv.first
-                                    && po.next_offset >= kv.second.end_offset;
-                           });
-      });
+        partitions.begin(), partitions.end(), [&](const auto& kv) {
+          return std::any_of(msg.offsets.begin(), msg.offsets.end(),
+                             [&](const partition_offset& po) {
+                               return po.partition == kv.first
+                                      && po.next_offset >= kv.second.end_offset;
+                             });
+        });
     if (covers_all) {
       drained = true;
       self->send(listener, atom::drained_v, msg.checkpoint);
@@ -426,10 +428,10 @@ caf::behavior kafka_source(kafka_source_actor* self, source_settings settings,
   self->send(self, atom::poll_v);
   self->delayed_send(self, st.settings.checkpoint_interval, atom::tick_v);
   return {
-    [self](atom::poll) { self->state.on_poll(); },
-    [self](atom::ack, int32_t partition) { self->state.on_ack(partition); },
-    [self](atom::tick) { self->state.on_tick(); },
-    [self](const checkpoint_durable& msg) { self->state.on_durable(msg); },
+      [self](atom::poll) { self->state.on_poll(); },
+      [self](atom::ack, int32_t partition) { self->state.on_ack(partition); },
+      [self](atom::tick) { self->state.on_tick(); },
+      [self](const checkpoint_durable& msg) { self->state.on_durable(msg); },
   };
 }
 

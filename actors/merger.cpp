@@ -22,7 +22,7 @@ namespace {
 int64_t system_wall_ms() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-    .count();
+      .count();
 }
 
 /// Input held back while a checkpoint aligns: it belongs after the barrier.
@@ -48,7 +48,8 @@ struct merger_state {
   std::vector<partition_offset> barrier_offsets;
   std::map<int32_t, std::deque<held_input>> held;
 
-  // -- callbacks ----------------------------------------------------------------
+  // -- callbacks
+  // ----------------------------------------------------------------
 
   void on_partial(partial_batch&& batch) {
     if (is_held(batch.partition)) {
@@ -81,8 +82,7 @@ struct merger_state {
   }
 
   void on_barrier(const partition_barrier& barrier) {
-    if (barrier.checkpoint != aligning
-        || waiting.erase(barrier.partition) == 0)
+    if (barrier.checkpoint != aligning || waiting.erase(barrier.partition) == 0)
       return;
     barrier_offsets.push_back({barrier.partition, barrier.next_offset});
     if (waiting.empty())
@@ -94,7 +94,8 @@ struct merger_state {
     emit({});
   }
 
-  // -- helpers ------------------------------------------------------------------
+  // -- helpers
+  // ------------------------------------------------------------------
 
   bool is_held(int32_t partition) const {
     return aligning != 0 && waiting.count(partition) == 0;
@@ -111,7 +112,7 @@ struct merger_state {
 
   void apply(const partition_end& end) {
     next_offsets[end.partition]
-      = std::max(next_offsets[end.partition], end.next_offset);
+        = std::max(next_offsets[end.partition], end.next_offset);
     logic->at_end(end.partition, end.finished, settings.now());
     maybe_finish();
   }
@@ -214,24 +215,26 @@ caf::behavior merger(merger_actor* self, merger_actor_settings settings,
   }
   self->delayed_send(self, st.settings.emit_interval, atom::tick_v);
   return {
-    [self](partial_batch& batch) { self->state.on_partial(std::move(batch)); },
-    [self](const partition_end& end) { self->state.on_end(end); },
-    [self](const checkpoint_begin& begin) { self->state.on_begin(begin); },
-    [self](const partition_barrier& b) { self->state.on_barrier(b); },
-    [self](atom::assign, int32_t partition) {
-      auto& st = self->state;
-      st.source = caf::actor_cast<caf::actor>(self->current_sender());
-      st.logic->add_partition(partition);
-    },
-    [self](atom::revoke, int32_t partition) {
-      auto& st = self->state;
-      st.logic->remove_partition(partition);
-      st.tasks.erase(partition);
-      st.waiting.erase(partition);
-      st.held.erase(partition);
-    },
-    [self](atom::tick) { self->state.on_tick(); },
-    [self](atom::stats) { return self->state.stats(); },
+      [self](partial_batch& batch) {
+        self->state.on_partial(std::move(batch));
+      },
+      [self](const partition_end& end) { self->state.on_end(end); },
+      [self](const checkpoint_begin& begin) { self->state.on_begin(begin); },
+      [self](const partition_barrier& b) { self->state.on_barrier(b); },
+      [self](atom::assign, int32_t partition) {
+        auto& st = self->state;
+        st.source = caf::actor_cast<caf::actor>(self->current_sender());
+        st.logic->add_partition(partition);
+      },
+      [self](atom::revoke, int32_t partition) {
+        auto& st = self->state;
+        st.logic->remove_partition(partition);
+        st.tasks.erase(partition);
+        st.waiting.erase(partition);
+        st.held.erase(partition);
+      },
+      [self](atom::tick) { self->state.on_tick(); },
+      [self](atom::stats) { return self->state.stats(); },
   };
 }
 

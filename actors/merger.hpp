@@ -23,7 +23,7 @@ struct merger_actor_settings {
   uint64_t last_checkpoint = 0;
   /// Steady clock for idle detection (injectable for tests).
   std::function<std::chrono::steady_clock::time_point()> now
-    = [] { return std::chrono::steady_clock::now(); };
+      = [] { return std::chrono::steady_clock::now(); };
   /// Wall clock in epoch milliseconds (injectable for tests).
   std::function<int64_t()> wall_ms;
 };

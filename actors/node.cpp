@@ -26,7 +26,8 @@ namespace vigil {
 namespace {
 
 caf::actor lookup(caf::actor_system& sys, const char* name) {
-  return caf::actor_cast<caf::actor>(sys.registry().get(caf::atom_from_string(name)));
+  return caf::actor_cast<caf::actor>(
+      sys.registry().get(caf::atom_from_string(name)));
 }
 
 /// Wraps a start function so that each new instance is registered under the
@@ -72,8 +73,7 @@ void log_event(const supervisor_event& ev) {
 } // namespace
 
 void add_node_options(option_set& opts, node_config& cfg) {
-  opts.add("brokers", "Kafka bootstrap servers (host:port,...)",
-           &cfg.brokers);
+  opts.add("brokers", "Kafka bootstrap servers (host:port,...)", &cfg.brokers);
   opts.add("topic", "topic of request events", &cfg.topic);
   opts.add("dlq-topic", "dead-letter topic (default <topic>.dlq)",
            &cfg.dlq_topic);
@@ -82,8 +82,7 @@ void add_node_options(option_set& opts, node_config& cfg) {
   opts.add("window", "tumbling window size", &cfg.window);
   opts.add("out-of-order", "out-of-orderness bound of watermarks",
            &cfg.out_of_order);
-  opts.add("lateness", "allowed lateness after a window closes",
-           &cfg.lateness);
+  opts.add("lateness", "allowed lateness after a window closes", &cfg.lateness);
   opts.add("idle-timeout",
            "a partition at its end this long stops holding windows open",
            &cfg.idle_timeout);
@@ -96,8 +95,9 @@ void add_node_options(option_set& opts, node_config& cfg) {
            &cfg.batch_size);
   opts.add("credit", "unacknowledged batches per partition before pausing it",
            &cfg.credit);
-  opts.add("start", "where partitions without a checkpoint start: "
-                    "earliest or latest",
+  opts.add("start",
+           "where partitions without a checkpoint start: "
+           "earliest or latest",
            &cfg.start);
   opts.add("workers", "scheduler threads (0 = one per core)", &cfg.workers);
   opts.add("drain",
@@ -144,10 +144,9 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
     return 1;
   }
   if (initial->id != 0)
-    std::fprintf(stderr,
-                 "vigil: resuming from checkpoint %llu (%zu partitions)\n",
-                 static_cast<unsigned long long>(initial->id),
-                 initial->offsets.size());
+    std::fprintf(
+        stderr, "vigil: resuming from checkpoint %llu (%zu partitions)\n",
+        static_cast<unsigned long long>(initial->id), initial->offsets.size());
   caf::actor_system_config sys_cfg;
   sys_cfg.add_message_types<caf::id_block::vigil>();
   add_error_category(sys_cfg);
@@ -170,17 +169,16 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   root.strategy = restart_strategy::rest_for_one;
   root.seed = cfg.seed;
   root.on_event = log_event;
-  root.children.push_back(registered("db_writer", [cfg](caf::actor_system&
-                                                          sys) {
-    db_writer_config wc;
-    wc.path = cfg.db;
-    wc.topic = cfg.topic;
-    wc.seed = cfg.seed;
-    wc.durable_listener_name = "source";
-    return spawn_db_writer(sys, std::move(wc));
-  }));
-  root.children.push_back(registered("detector", [cfg](caf::actor_system&
-                                                         sys) {
+  root.children.push_back(
+      registered("db_writer", [cfg](caf::actor_system& sys) {
+        db_writer_config wc;
+        wc.path = cfg.db;
+        wc.topic = cfg.topic;
+        wc.seed = cfg.seed;
+        wc.durable_listener_name = "source";
+        return spawn_db_writer(sys, std::move(wc));
+      }));
+  root.children.push_back(registered("detector", [cfg](caf::actor_system& sys) {
     std::string err;
     auto ck = load_checkpoint(cfg, err);
     detector_actor_config dc;
@@ -205,36 +203,36 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
     return spawn_merger(sys, std::move(ms), lookup(sys, "detector"));
   }));
   root.children.push_back(
-    registered("dlq", [cfg, dlq_topic](caf::actor_system& sys) {
-      return spawn_dlq_producer(sys, cfg.brokers, dlq_topic);
-    }));
-  root.children.push_back(registered(
-    "source", [cfg, proc, listener](caf::actor_system& sys) {
-      std::string err;
-      auto ck = load_checkpoint(cfg, err);
-      source_settings ss;
-      ss.brokers = cfg.brokers;
-      ss.topic = cfg.topic;
-      ss.group = cfg.group;
-      ss.drain = cfg.drain;
-      ss.max_batch = cfg.batch_size;
-      ss.credit = static_cast<uint32_t>(cfg.credit);
-      ss.checkpoint_interval = cfg.checkpoint_interval;
-      ss.start = cfg.start == "latest" ? start_position::latest
-                                       : start_position::earliest;
-      if (ck) {
-        ss.last_checkpoint = ck->id;
-        for (const auto& po : ck->offsets)
-          ss.start_offsets[po.partition] = po.next_offset;
-      }
-      auto merger = lookup(sys, "merger");
-      auto dlq = lookup(sys, "dlq");
-      auto make_task = [&sys, proc, merger, dlq](int32_t partition) {
-        return spawn_partition_task(sys, partition, proc, merger, dlq);
-      };
-      return spawn_kafka_source(sys, std::move(ss), merger,
-                                std::move(make_task), listener);
-    }));
+      registered("dlq", [cfg, dlq_topic](caf::actor_system& sys) {
+        return spawn_dlq_producer(sys, cfg.brokers, dlq_topic);
+      }));
+  root.children.push_back(
+      registered("source", [cfg, proc, listener](caf::actor_system& sys) {
+        std::string err;
+        auto ck = load_checkpoint(cfg, err);
+        source_settings ss;
+        ss.brokers = cfg.brokers;
+        ss.topic = cfg.topic;
+        ss.group = cfg.group;
+        ss.drain = cfg.drain;
+        ss.max_batch = cfg.batch_size;
+        ss.credit = static_cast<uint32_t>(cfg.credit);
+        ss.checkpoint_interval = cfg.checkpoint_interval;
+        ss.start = cfg.start == "latest" ? start_position::latest
+                                         : start_position::earliest;
+        if (ck) {
+          ss.last_checkpoint = ck->id;
+          for (const auto& po : ck->offsets)
+            ss.start_offsets[po.partition] = po.next_offset;
+        }
+        auto merger = lookup(sys, "merger");
+        auto dlq = lookup(sys, "dlq");
+        auto make_task = [&sys, proc, merger, dlq](int32_t partition) {
+          return spawn_partition_task(sys, partition, proc, merger, dlq);
+        };
+        return spawn_kafka_source(sys, std::move(ss), merger,
+                                  std::move(make_task), listener);
+      }));
 
   auto started = std::chrono::steady_clock::now();
   auto tree = spawn_supervisor(sys, std::move(root));
@@ -244,62 +242,62 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   bool stopping = false;
   while (!done) {
     self->receive(
-      [&](atom::drained, uint64_t checkpoint) {
-        auto secs = std::chrono::duration<double>(
-                      std::chrono::steady_clock::now() - started)
-                      .count();
-        pipeline_stats st;
-        self->request(lookup(sys, "merger"), std::chrono::seconds(10),
-                      atom::stats_v)
-          .receive([&](pipeline_stats& x) { st = std::move(x); },
-                   [&](caf::error&) {});
-        self->request(lookup(sys, "dlq"), std::chrono::seconds(30),
-                      atom::flush_v)
-          .receive([&](uint64_t) {},
-                   [&](caf::error& err) {
-                     std::fprintf(stderr,
-                                  "vigil: dead-letter flush failed: %s\n",
-                                  caf::to_string(err).c_str());
-                     rc = 1;
-                   });
-        uint64_t invalid = 0;
-        for (size_t i = 0; i < st.invalid.size(); ++i)
-          if (i != static_cast<size_t>(invalid_reason::too_late))
-            invalid += st.invalid[i];
-        auto late_idx = static_cast<size_t>(invalid_reason::too_late);
-        uint64_t too_late
-          = st.invalid.size() > late_idx ? st.invalid[late_idx] : 0;
-        std::printf("drained: events=%llu windows=%llu invalid=%llu "
-                    "late=%llu too_late=%llu repaired=%llu checkpoint=%llu "
-                    "seconds=%.2f events/s=%.0f\n",
-                    static_cast<unsigned long long>(st.events),
-                    static_cast<unsigned long long>(st.windows),
-                    static_cast<unsigned long long>(invalid),
-                    static_cast<unsigned long long>(st.late_accepted),
-                    static_cast<unsigned long long>(too_late),
-                    static_cast<unsigned long long>(st.repaired),
-                    static_cast<unsigned long long>(checkpoint), secs,
-                    secs > 0 ? static_cast<double>(st.events) / secs : 0.0);
-        std::fflush(stdout);
-        self->send_exit(tree, caf::exit_reason::user_shutdown);
-        stopping = true;
-      },
-      [&](caf::down_msg& down) {
-        if (!stopping && down.reason) {
-          std::fprintf(stderr, "vigil: node stopped: %s\n",
-                       caf::to_string(down.reason).c_str());
-          rc = 1;
-        }
-        done = true;
-      },
-      caf::after(std::chrono::milliseconds(100)) >>
-        [&] {
-          if (stop.load() && !stopping) {
-            std::fprintf(stderr, "vigil: stopping\n");
-            self->send_exit(tree, caf::exit_reason::user_shutdown);
-            stopping = true;
+        [&](atom::drained, uint64_t checkpoint) {
+          auto secs = std::chrono::duration<double>(
+                          std::chrono::steady_clock::now() - started)
+                          .count();
+          pipeline_stats st;
+          self->request(lookup(sys, "merger"), std::chrono::seconds(10),
+                        atom::stats_v)
+              .receive([&](pipeline_stats& x) { st = std::move(x); },
+                       [&](caf::error&) {});
+          self->request(lookup(sys, "dlq"), std::chrono::seconds(30),
+                        atom::flush_v)
+              .receive([&](uint64_t) {},
+                       [&](caf::error& err) {
+                         std::fprintf(stderr,
+                                      "vigil: dead-letter flush failed: %s\n",
+                                      caf::to_string(err).c_str());
+                         rc = 1;
+                       });
+          uint64_t invalid = 0;
+          for (size_t i = 0; i < st.invalid.size(); ++i)
+            if (i != static_cast<size_t>(invalid_reason::too_late))
+              invalid += st.invalid[i];
+          auto late_idx = static_cast<size_t>(invalid_reason::too_late);
+          uint64_t too_late
+              = st.invalid.size() > late_idx ? st.invalid[late_idx] : 0;
+          std::printf("drained: events=%llu windows=%llu invalid=%llu "
+                      "late=%llu too_late=%llu repaired=%llu checkpoint=%llu "
+                      "seconds=%.2f events/s=%.0f\n",
+                      static_cast<unsigned long long>(st.events),
+                      static_cast<unsigned long long>(st.windows),
+                      static_cast<unsigned long long>(invalid),
+                      static_cast<unsigned long long>(st.late_accepted),
+                      static_cast<unsigned long long>(too_late),
+                      static_cast<unsigned long long>(st.repaired),
+                      static_cast<unsigned long long>(checkpoint), secs,
+                      secs > 0 ? static_cast<double>(st.events) / secs : 0.0);
+          std::fflush(stdout);
+          self->send_exit(tree, caf::exit_reason::user_shutdown);
+          stopping = true;
+        },
+        [&](caf::down_msg& down) {
+          if (!stopping && down.reason) {
+            std::fprintf(stderr, "vigil: node stopped: %s\n",
+                         caf::to_string(down.reason).c_str());
+            rc = 1;
           }
-        });
+          done = true;
+        },
+        caf::after(std::chrono::milliseconds(100)) >>
+            [&] {
+              if (stop.load() && !stopping) {
+                std::fprintf(stderr, "vigil: stopping\n");
+                self->send_exit(tree, caf::exit_reason::user_shutdown);
+                stopping = true;
+              }
+            });
   }
   // The registry holds strong references; detached actors (the source) only
   // release their thread once nothing refers to them.

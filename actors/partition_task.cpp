@@ -31,24 +31,23 @@ caf::behavior partition_task(partition_task_actor* self, int32_t partition,
   self->state.merger = std::move(merger);
   self->state.dlq = std::move(dlq);
   return {
-    // -- callbacks -------------------------------------------------------------
-    [self](const record_batch& batch) {
-      auto& st = self->state;
-      auto result = st.processor->process(batch, st.watermark);
-      if (!result.dead_letters.empty() && st.dlq)
-        self->send(st.dlq, dead_letter_batch{std::move(result.dead_letters)});
-      self->send(st.merger, std::move(result.partials));
-    },
-    [self](const partition_barrier& barrier) {
-      self->send(self->state.merger, barrier);
-    },
-    [self](const partition_end& end) {
-      self->send(self->state.merger, end);
-    },
-    [self](const watermark_update& update) {
-      auto& st = self->state;
-      st.watermark = std::max(st.watermark, update.watermark);
-    },
+      // -- callbacks
+      // -------------------------------------------------------------
+      [self](const record_batch& batch) {
+        auto& st = self->state;
+        auto result = st.processor->process(batch, st.watermark);
+        if (!result.dead_letters.empty() && st.dlq)
+          self->send(st.dlq, dead_letter_batch{std::move(result.dead_letters)});
+        self->send(st.merger, std::move(result.partials));
+      },
+      [self](const partition_barrier& barrier) {
+        self->send(self->state.merger, barrier);
+      },
+      [self](const partition_end& end) { self->send(self->state.merger, end); },
+      [self](const watermark_update& update) {
+        auto& st = self->state;
+        st.watermark = std::max(st.watermark, update.watermark);
+      },
   };
 }
 

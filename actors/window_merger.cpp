@@ -47,8 +47,7 @@ uint64_t merger_counters::invalid_total() const noexcept {
 }
 
 window_merger::window_merger(merger_settings settings)
-  : settings_(settings),
-    tracker_(settings.bound_ms, settings.idle_timeout) {
+    : settings_(settings), tracker_(settings.bound_ms, settings.idle_timeout) {
   counters_.invalid.resize(invalid_reason_count);
 }
 
@@ -60,8 +59,7 @@ void window_merger::remove_partition(int32_t partition) {
   tracker_.remove_partition(partition);
 }
 
-void window_merger::at_end(int32_t partition, bool finished,
-                           clock_time now) {
+void window_merger::at_end(int32_t partition, bool finished, clock_time now) {
   if (finished)
     tracker_.finish(partition);
   else
@@ -79,8 +77,7 @@ void window_merger::apply(const partial_batch& batch, clock_time now) {
   counters_.events += c.events;
   counters_.repaired += c.repaired;
   counters_.late_accepted += c.late_accepted;
-  for (size_t i = 0; i < c.invalid.size() && i < counters_.invalid.size();
-       ++i)
+  for (size_t i = 0; i < c.invalid.size() && i < counters_.invalid.size(); ++i)
     counters_.invalid[i] += c.invalid[i];
   for (const auto& p : batch.partials) {
     window_key key{p.window_start, p.key};
@@ -109,9 +106,8 @@ void window_merger::apply(const partial_batch& batch, clock_time now) {
   }
 }
 
-void window_merger::emit(const window_key& key, window_state& state,
-                         bool final, int64_t wall_ms,
-                         std::vector<window_row>& out) {
+void window_merger::emit(const window_key& key, window_state& state, bool final,
+                         int64_t wall_ms, std::vector<window_row>& out) {
   out.push_back(make_row(key.second, key.first, settings_.window_ms,
                          state.aggregate, wall_ms, final));
   if (!state.emitted)
@@ -163,8 +159,8 @@ std::vector<window_row> window_merger::flush_all(int64_t wall_ms) {
 
 window_row window_merger::make_row(const std::string& key, int64_t start,
                                    int64_t window_ms,
-                                   const window_aggregate& agg,
-                                   int64_t wall_ms, bool final) {
+                                   const window_aggregate& agg, int64_t wall_ms,
+                                   bool final) {
   window_row row;
   row.service = key;
   row.window_start = start;
@@ -173,7 +169,7 @@ window_row window_merger::make_row(const std::string& key, int64_t start,
   row.error_count = static_cast<int64_t>(agg.errors);
   row.error_rate = agg.count == 0 ? 0.0
                                   : static_cast<double>(agg.errors)
-                                      / static_cast<double>(agg.count);
+                                        / static_cast<double>(agg.count);
   if (agg.measures.size() > latency_measure) {
     const auto& m = agg.measures[latency_measure];
     row.avg_latency_ms = m.mean();
@@ -254,7 +250,7 @@ bool window_merger::restore(std::string_view data) {
     counters.windows_emitted = c.at("windows_emitted").get<uint64_t>();
     counters.windows_finalized = c.at("windows_finalized").get<uint64_t>();
     counters.late_partials_dropped
-      = c.at("late_partials_dropped").get<uint64_t>();
+        = c.at("late_partials_dropped").get<uint64_t>();
     counters.key_overflow = c.at("key_overflow").get<uint64_t>();
     counters.invalid = c.at("invalid").get<std::vector<uint64_t>>();
     counters.invalid.resize(invalid_reason_count);

@@ -6,7 +6,13 @@
 namespace vigil {
 
 /// Severity of an anomaly, from its score.
-enum class severity : uint8_t { none = 0, low = 1, medium = 2, high = 3, critical = 4 };
+enum class severity : uint8_t {
+  none = 0,
+  low = 1,
+  medium = 2,
+  high = 3,
+  critical = 4
+};
 
 /// Returns "none", "low", "medium", "high" or "critical".
 const char* to_string(severity s) noexcept;

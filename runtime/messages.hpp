@@ -14,7 +14,8 @@
 
 namespace vigil {
 
-// -- ingest: source to partition tasks -----------------------------------------
+// -- ingest: source to partition tasks
+// -----------------------------------------
 
 /// A batch of raw Kafka records of one partition, in offset order. Payloads
 /// are packed into one buffer to keep a batch one allocation.
@@ -32,8 +33,8 @@ struct record_batch {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, record_batch& x) {
-  return f(caf::meta::type_name("record_batch"), x.partition, x.offsets,
-           x.ends, x.bytes);
+  return f(caf::meta::type_name("record_batch"), x.partition, x.offsets, x.ends,
+           x.bytes);
 }
 
 /// The source reached the end of a partition's log (or, in drain mode, the end
@@ -66,8 +67,8 @@ struct partition_barrier {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, partition_barrier& x) {
-  return f(caf::meta::type_name("partition_barrier"), x.checkpoint,
-           x.partition, x.next_offset);
+  return f(caf::meta::type_name("partition_barrier"), x.checkpoint, x.partition,
+           x.next_offset);
 }
 
 /// One record rejected by a partition task, for the dead-letter topic.
@@ -84,8 +85,8 @@ struct dead_letter {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, dead_letter& x) {
-  return f(caf::meta::type_name("dead_letter"), x.partition, x.offset,
-           x.reason, x.payload);
+  return f(caf::meta::type_name("dead_letter"), x.partition, x.offset, x.reason,
+           x.payload);
 }
 
 /// A batch of dead letters.
@@ -99,7 +100,8 @@ typename Inspector::result_type inspect(Inspector& f, dead_letter_batch& x) {
   return f(caf::meta::type_name("dead_letter_batch"), x.letters);
 }
 
-// -- windows: partition tasks to merger ----------------------------------------
+// -- windows: partition tasks to merger
+// ----------------------------------------
 
 /// The contribution of some events of one partition to one window of one key.
 struct window_partial {
@@ -167,7 +169,8 @@ typename Inspector::result_type inspect(Inspector& f, watermark_update& x) {
   return f(caf::meta::type_name("watermark_update"), x.watermark);
 }
 
-// -- results: merger to detector to database writer -----------------------------
+// -- results: merger to detector to database writer
+// -----------------------------
 
 /// One row of `service_metrics`.
 struct window_row {
@@ -266,11 +269,11 @@ struct checkpoint_durable {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, checkpoint_durable& x) {
-  return f(caf::meta::type_name("checkpoint_durable"), x.checkpoint,
-           x.offsets);
+  return f(caf::meta::type_name("checkpoint_durable"), x.checkpoint, x.offsets);
 }
 
-// -- checkpoints and control ---------------------------------------------------
+// -- checkpoints and control
+// ---------------------------------------------------
 
 /// The source started checkpoint `checkpoint`: the merger aligns on the
 /// barriers of exactly these partitions.
@@ -340,49 +343,50 @@ typename Inspector::result_type inspect(Inspector& f, child_status& x) {
 
 } // namespace vigil
 
-// -- type IDs and atoms ----------------------------------------------------------
+// -- type IDs and atoms
+// ----------------------------------------------------------
 
 CAF_BEGIN_TYPE_ID_BLOCK(vigil, caf::first_custom_type_id)
 
-  CAF_ADD_TYPE_ID(vigil, (vigil::record_batch))
-  CAF_ADD_TYPE_ID(vigil, (vigil::partition_end))
-  CAF_ADD_TYPE_ID(vigil, (vigil::partition_barrier))
-  CAF_ADD_TYPE_ID(vigil, (vigil::dead_letter))
-  CAF_ADD_TYPE_ID(vigil, (vigil::dead_letter_batch))
-  CAF_ADD_TYPE_ID(vigil, (vigil::window_partial))
-  CAF_ADD_TYPE_ID(vigil, (vigil::task_counters))
-  CAF_ADD_TYPE_ID(vigil, (vigil::partial_batch))
-  CAF_ADD_TYPE_ID(vigil, (vigil::watermark_update))
-  CAF_ADD_TYPE_ID(vigil, (vigil::window_row))
-  CAF_ADD_TYPE_ID(vigil, (vigil::anomaly_row))
-  CAF_ADD_TYPE_ID(vigil, (vigil::partition_offset))
-  CAF_ADD_TYPE_ID(vigil, (vigil::result_batch))
-  CAF_ADD_TYPE_ID(vigil, (vigil::checkpoint_durable))
-  CAF_ADD_TYPE_ID(vigil, (vigil::checkpoint_begin))
-  CAF_ADD_TYPE_ID(vigil, (vigil::pipeline_stats))
-  CAF_ADD_TYPE_ID(vigil, (vigil::child_status))
+CAF_ADD_TYPE_ID(vigil, (vigil::record_batch))
+CAF_ADD_TYPE_ID(vigil, (vigil::partition_end))
+CAF_ADD_TYPE_ID(vigil, (vigil::partition_barrier))
+CAF_ADD_TYPE_ID(vigil, (vigil::dead_letter))
+CAF_ADD_TYPE_ID(vigil, (vigil::dead_letter_batch))
+CAF_ADD_TYPE_ID(vigil, (vigil::window_partial))
+CAF_ADD_TYPE_ID(vigil, (vigil::task_counters))
+CAF_ADD_TYPE_ID(vigil, (vigil::partial_batch))
+CAF_ADD_TYPE_ID(vigil, (vigil::watermark_update))
+CAF_ADD_TYPE_ID(vigil, (vigil::window_row))
+CAF_ADD_TYPE_ID(vigil, (vigil::anomaly_row))
+CAF_ADD_TYPE_ID(vigil, (vigil::partition_offset))
+CAF_ADD_TYPE_ID(vigil, (vigil::result_batch))
+CAF_ADD_TYPE_ID(vigil, (vigil::checkpoint_durable))
+CAF_ADD_TYPE_ID(vigil, (vigil::checkpoint_begin))
+CAF_ADD_TYPE_ID(vigil, (vigil::pipeline_stats))
+CAF_ADD_TYPE_ID(vigil, (vigil::child_status))
 
-  // -- supervision
-  CAF_ADD_ATOM(vigil, vigil::atom, restart, "restart")
-  CAF_ADD_ATOM(vigil, vigil::atom, escalate, "escalate")
-  CAF_ADD_ATOM(vigil, vigil::atom, children, "children")
-  CAF_ADD_ATOM(vigil, vigil::atom, child_up, "child_up")
-  CAF_ADD_ATOM(vigil, vigil::atom, stable, "stable")
-  CAF_ADD_ATOM(vigil, vigil::atom, start_child, "startchild")
-  CAF_ADD_ATOM(vigil, vigil::atom, stop_child, "stop_child")
+// -- supervision
+CAF_ADD_ATOM(vigil, vigil::atom, restart, "restart")
+CAF_ADD_ATOM(vigil, vigil::atom, escalate, "escalate")
+CAF_ADD_ATOM(vigil, vigil::atom, children, "children")
+CAF_ADD_ATOM(vigil, vigil::atom, child_up, "child_up")
+CAF_ADD_ATOM(vigil, vigil::atom, stable, "stable")
+CAF_ADD_ATOM(vigil, vigil::atom, start_child, "startchild")
+CAF_ADD_ATOM(vigil, vigil::atom, stop_child, "stop_child")
 
-  // -- pipeline control
-  CAF_ADD_ATOM(vigil, vigil::atom, poll, "poll")
-  CAF_ADD_ATOM(vigil, vigil::atom, tick, "tick")
-  CAF_ADD_ATOM(vigil, vigil::atom, barrier, "barrier")
-  CAF_ADD_ATOM(vigil, vigil::atom, flush, "flush")
-  CAF_ADD_ATOM(vigil, vigil::atom, drained, "drained")
-  CAF_ADD_ATOM(vigil, vigil::atom, stats, "stats")
-  CAF_ADD_ATOM(vigil, vigil::atom, shutdown, "shutdown")
-  CAF_ADD_ATOM(vigil, vigil::atom, assign, "assign")
-  CAF_ADD_ATOM(vigil, vigil::atom, revoke, "revoke")
-  CAF_ADD_ATOM(vigil, vigil::atom, retry, "retry")
-  CAF_ADD_ATOM(vigil, vigil::atom, ack, "ack")
-  CAF_ADD_ATOM(vigil, vigil::atom, rollback, "rollback")
+// -- pipeline control
+CAF_ADD_ATOM(vigil, vigil::atom, poll, "poll")
+CAF_ADD_ATOM(vigil, vigil::atom, tick, "tick")
+CAF_ADD_ATOM(vigil, vigil::atom, barrier, "barrier")
+CAF_ADD_ATOM(vigil, vigil::atom, flush, "flush")
+CAF_ADD_ATOM(vigil, vigil::atom, drained, "drained")
+CAF_ADD_ATOM(vigil, vigil::atom, stats, "stats")
+CAF_ADD_ATOM(vigil, vigil::atom, shutdown, "shutdown")
+CAF_ADD_ATOM(vigil, vigil::atom, assign, "assign")
+CAF_ADD_ATOM(vigil, vigil::atom, revoke, "revoke")
+CAF_ADD_ATOM(vigil, vigil::atom, retry, "retry")
+CAF_ADD_ATOM(vigil, vigil::atom, ack, "ack")
+CAF_ADD_ATOM(vigil, vigil::atom, rollback, "rollback")
 
 CAF_END_TYPE_ID_BLOCK(vigil)

@@ -77,7 +77,7 @@ void option_set::declare(const std::string& name, const std::string& help,
                          std::string default_text, bool is_flag,
                          std::function<std::string(const std::string&)> set) {
   options_.push_back(
-    option{name, help, std::move(default_text), is_flag, std::move(set)});
+      option{name, help, std::move(default_text), is_flag, std::move(set)});
 }
 
 void option_set::add(const std::string& name, const std::string& help,
@@ -108,7 +108,7 @@ void option_set::add(const std::string& name, const std::string& help,
           [target](const std::string& v) {
             if (!parse_duration(v, *target))
               return std::string{
-                "expects a duration such as 500ms, 10s, 5m or 1h"};
+                  "expects a duration such as 500ms, 10s, 5m or 1h"};
             return std::string{};
           });
 }
@@ -168,8 +168,8 @@ std::string option_set::load_file(const std::string& path) {
     auto value = trim(line.substr(eq + 1));
     const auto* opt = find(key);
     if (opt == nullptr)
-      return origin + ": unknown setting '" + key + "'; run 'vigil "
-             + command_ + " --help' for the list";
+      return origin + ": unknown setting '" + key + "'; run 'vigil " + command_
+             + " --help' for the list";
     if (auto err = apply(*opt, value, origin); !err.empty())
       return err;
   }
@@ -237,8 +237,7 @@ std::string option_set::parse(int argc, char** argv, char** envp) {
       } else if (i + 1 < argc) {
         value = argv[++i];
       } else {
-        return "flag --" + name + " needs a value, e.g. --" + name
-               + " VALUE";
+        return "flag --" + name + " needs a value, e.g. --" + name + " VALUE";
       }
     }
     if (auto err = apply(*opt, value, "flag"); !err.empty())

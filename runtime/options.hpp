@@ -27,8 +27,7 @@ public:
            std::string* target);
 
   /// Declares an unsigned integer option.
-  void add(const std::string& name, const std::string& help,
-           uint64_t* target);
+  void add(const std::string& name, const std::string& help, uint64_t* target);
 
   /// Declares a duration option (see parse_duration).
   void add(const std::string& name, const std::string& help,

@@ -86,8 +86,7 @@ struct window_aggregate {
   /// Merges another aggregate of the same shape (sums add, sketches merge).
   void merge(const window_aggregate& other);
 
-  friend bool operator==(const window_aggregate& a,
-                         const window_aggregate& b) {
+  friend bool operator==(const window_aggregate& a, const window_aggregate& b) {
     return a.count == b.count && a.errors == b.errors && a.late == b.late
            && a.measures == b.measures;
   }

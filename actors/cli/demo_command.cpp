@@ -51,8 +51,7 @@ int run_demo_command(int argc, char** argv) {
   opts.add("history",
            "event time of history generated at start (warms up the detector)",
            &history);
-  opts.add("first-incident", "when the first incident starts",
-           &first_incident);
+  opts.add("first-incident", "when the first incident starts", &first_incident);
   opts.add("incident-every", "period of the incident schedule (0 = none)",
            &incident_every);
   opts.add("window", "tumbling window size", &cfg.window);
@@ -107,42 +106,41 @@ int run_demo_command(int argc, char** argv) {
   live.rate = static_cast<double>(rate);
   live.seed = seed + 1;
   live.incidents = demo_incidents(
-    static_cast<uint64_t>(first_incident.count() / 1000),
-    static_cast<uint64_t>(incident_every.count() / 1000), services);
+      static_cast<uint64_t>(first_incident.count() / 1000),
+      static_cast<uint64_t>(incident_every.count() / 1000), services);
   int gen_rc = 0;
   generate_report live_report;
-  std::thread generator{[&] {
-    gen_rc = run_generator(live, gen_stop, &live_report);
-  }};
+  std::thread generator{
+      [&] { gen_rc = run_generator(live, gen_stop, &live_report); }};
 
   std::printf(
-    "vigil demo is running (Ctrl-C stops it)\n"
-    "  broker     %s (topics %s with %llu partitions, %s.dlq)\n"
-    "  generator  %llu events/s over %llu services; %llu s of history;\n"
-    "             incidents: errors on '%s' at +%llds, latency on '%s' at "
-    "+%llds, every %llds\n"
-    "  database   %s (windows of %llds; rows appear within seconds)\n\n"
-    "Look at it:\n"
-    "  sqlite3 -readonly %s \"SELECT service, datetime(window_start/1000, "
-    "'unixepoch') AS w, request_count, error_count, round(error_rate,3), "
-    "round(p95_latency_ms,1) FROM service_metrics ORDER BY window_start DESC "
-    "LIMIT 16\"\n"
-    "  sqlite3 -readonly %s \"SELECT service, datetime(window_start/1000, "
-    "'unixepoch'), metric, round(observed,3), round(expected,3), severity "
-    "FROM anomalies ORDER BY window_start DESC LIMIT 10\"\n"
-    "  kcat -b %s -t %s -C -o -5 -e\n\n",
-    cfg.brokers.c_str(), cfg.topic.c_str(),
-    static_cast<unsigned long long>(partitions), cfg.topic.c_str(),
-    static_cast<unsigned long long>(rate),
-    static_cast<unsigned long long>(services),
-    static_cast<unsigned long long>(history_s),
-    services >= 3 ? event_generator::service_name(1).c_str() : "-",
-    static_cast<long long>(first_incident.count() / 1000),
-    services >= 3 ? event_generator::service_name(2).c_str() : "-",
-    static_cast<long long>(first_incident.count() / 1000 + 90),
-    static_cast<long long>(incident_every.count() / 1000), cfg.db.c_str(),
-    static_cast<long long>(cfg.window.count() / 1000), cfg.db.c_str(),
-    cfg.db.c_str(), cfg.brokers.c_str(), cfg.topic.c_str());
+      "vigil demo is running (Ctrl-C stops it)\n"
+      "  broker     %s (topics %s with %llu partitions, %s.dlq)\n"
+      "  generator  %llu events/s over %llu services; %llu s of history;\n"
+      "             incidents: errors on '%s' at +%llds, latency on '%s' at "
+      "+%llds, every %llds\n"
+      "  database   %s (windows of %llds; rows appear within seconds)\n\n"
+      "Look at it:\n"
+      "  sqlite3 -readonly %s \"SELECT service, datetime(window_start/1000, "
+      "'unixepoch') AS w, request_count, error_count, round(error_rate,3), "
+      "round(p95_latency_ms,1) FROM service_metrics ORDER BY window_start DESC "
+      "LIMIT 16\"\n"
+      "  sqlite3 -readonly %s \"SELECT service, datetime(window_start/1000, "
+      "'unixepoch'), metric, round(observed,3), round(expected,3), severity "
+      "FROM anomalies ORDER BY window_start DESC LIMIT 10\"\n"
+      "  kcat -b %s -t %s -C -o -5 -e\n\n",
+      cfg.brokers.c_str(), cfg.topic.c_str(),
+      static_cast<unsigned long long>(partitions), cfg.topic.c_str(),
+      static_cast<unsigned long long>(rate),
+      static_cast<unsigned long long>(services),
+      static_cast<unsigned long long>(history_s),
+      services >= 3 ? event_generator::service_name(1).c_str() : "-",
+      static_cast<long long>(first_incident.count() / 1000),
+      services >= 3 ? event_generator::service_name(2).c_str() : "-",
+      static_cast<long long>(first_incident.count() / 1000 + 90),
+      static_cast<long long>(incident_every.count() / 1000), cfg.db.c_str(),
+      static_cast<long long>(cfg.window.count() / 1000), cfg.db.c_str(),
+      cfg.db.c_str(), cfg.brokers.c_str(), cfg.topic.c_str());
   std::fflush(stdout);
 
   auto rc = run_node(cfg, stop_requested);

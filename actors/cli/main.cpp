@@ -10,16 +10,16 @@ namespace {
 
 void usage(std::FILE* out) {
   std::fputs(
-    "usage: vigil COMMAND [flags]\n\n"
-    "commands:\n"
-    "  demo       everything on loopback: embedded broker, generator, one\n"
-    "             node, SQLite at ./data/vigil.db\n"
-    "  run        a node: consume events, window them, detect anomalies,\n"
-    "             store results (--drain: stop at the end of the topic)\n"
-    "  generate   produce synthetic request events to a topic\n"
-    "  broker     the embedded Kafka-protocol broker alone\n\n"
-    "'vigil COMMAND --help' lists the flags of a command.\n",
-    out);
+      "usage: vigil COMMAND [flags]\n\n"
+      "commands:\n"
+      "  demo       everything on loopback: embedded broker, generator, one\n"
+      "             node, SQLite at ./data/vigil.db\n"
+      "  run        a node: consume events, window them, detect anomalies,\n"
+      "             store results (--drain: stop at the end of the topic)\n"
+      "  generate   produce synthetic request events to a topic\n"
+      "  broker     the embedded Kafka-protocol broker alone\n\n"
+      "'vigil COMMAND --help' lists the flags of a command.\n",
+      out);
 }
 
 } // namespace

@@ -23,7 +23,7 @@ namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
-    .count();
+      .count();
 }
 
 /// Consumes the whole topic with a plain librdkafka consumer, one message at a
@@ -46,7 +46,7 @@ uint64_t raw_consume(const std::string& brokers, const std::string& topic,
   auto* list = rd_kafka_topic_partition_list_new(partitions);
   for (int32_t p = 0; p < partitions; ++p)
     rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset
-      = RD_KAFKA_OFFSET_BEGINNING;
+        = RD_KAFKA_OFFSET_BEGINNING;
   rd_kafka_assign(rk, list);
   rd_kafka_topic_partition_list_destroy(list);
   uint64_t n = 0;
@@ -104,11 +104,10 @@ int main(int argc, char** argv) {
 
   test::temp_dir dir;
   t0 = std::chrono::steady_clock::now();
-  auto run = test::run_process({test::vigil_binary(), "run", "--drain",
-                                "--brokers", brokers, "--topic", "bench",
-                                "--group", "vigil-bench", "--db",
-                                dir.file("bench.db")},
-                               std::chrono::minutes(20));
+  auto run = test::run_process(
+      {test::vigil_binary(), "run", "--drain", "--brokers", brokers, "--topic",
+       "bench", "--group", "vigil-bench", "--db", dir.file("bench.db")},
+      std::chrono::minutes(20));
   auto vigil_s = seconds_since(t0);
   if (run.status != 0) {
     std::fprintf(stderr, "vigil run --drain failed (%d): %s\n", run.status,

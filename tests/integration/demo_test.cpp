@@ -44,17 +44,18 @@ BOOST_AUTO_TEST_CASE(the_demo_shows_every_service_and_the_incident_then_stops) {
   auto start = std::chrono::steady_clock::now();
   test::background_process demo{{test::vigil_binary(), "demo", "--db", db,
                                  "--first-incident", "5s", "--rate", "300"},
-                                dir.file("out"), dir.file("err")};
-  const std::set<std::string> services{"auth",     "cart",     "catalog",
-                                       "checkout", "payments", "recommendations",
-                                       "search",   "shipping"};
+                                dir.file("out"),
+                                dir.file("err")};
+  const std::set<std::string> services{
+      "auth",   "cart",    "catalog", "checkout", "payments", "recommendations",
+      "search", "shipping"};
   bool all_services = test::wait_until(60s, [&] {
     return query(db, "SELECT DISTINCT service FROM service_metrics")
            == services;
   });
   auto first_rows = std::chrono::steady_clock::now() - start;
   BOOST_CHECK_MESSAGE(all_services, "windows of every service within 60 s; "
-                                      << test::read_file(dir.file("err")));
+                                        << test::read_file(dir.file("err")));
   BOOST_TEST_MESSAGE("windows of every service after "
                      << std::chrono::duration<double>(first_rows).count()
                      << " s");
@@ -62,7 +63,7 @@ BOOST_AUTO_TEST_CASE(the_demo_shows_every_service_and_the_incident_then_stops) {
   bool anomaly = test::wait_until(90s, [&] {
     return query(db, "SELECT service FROM anomalies WHERE metric = "
                      "'error_rate'")
-             .count("payments")
+               .count("payments")
            > 0;
   });
   BOOST_CHECK_MESSAGE(anomaly, "an error_rate anomaly for payments");

@@ -48,35 +48,35 @@ int64_t floor_window(int64_t t) {
 
 const char* expected_reason(malformed_kind kind) {
   switch (kind) {
-    case malformed_kind::bad_timestamp:
-      return "bad_timestamp";
-    case malformed_kind::missing_field:
-      return "missing_field";
-    case malformed_kind::not_json:
-      return "not_json";
-    case malformed_kind::negative_latency:
-      return "bad_latency";
-    case malformed_kind::bad_status:
-      return "bad_status";
-    default:
-      return "";
+  case malformed_kind::bad_timestamp:
+    return "bad_timestamp";
+  case malformed_kind::missing_field:
+    return "missing_field";
+  case malformed_kind::not_json:
+    return "not_json";
+  case malformed_kind::negative_latency:
+    return "bad_latency";
+  case malformed_kind::bad_status:
+    return "bad_status";
+  default:
+    return "";
   }
 }
 
 std::map<window_id, window_stored> read_windows(const std::string& db) {
   std::map<window_id, window_stored> out;
   sqlite3* h = nullptr;
-  BOOST_REQUIRE_EQUAL(sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY,
-                                      nullptr),
-                      SQLITE_OK);
+  BOOST_REQUIRE_EQUAL(
+      sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr),
+      SQLITE_OK);
   sqlite3_stmt* st = nullptr;
   BOOST_REQUIRE_EQUAL(
-    sqlite3_prepare_v2(h,
-                       "SELECT service, window_start, request_count, "
-                       "error_count, p95_latency_ms, window_end "
-                       "FROM service_metrics",
-                       -1, &st, nullptr),
-    SQLITE_OK);
+      sqlite3_prepare_v2(h,
+                         "SELECT service, window_start, request_count, "
+                         "error_count, p95_latency_ms, window_end "
+                         "FROM service_metrics",
+                         -1, &st, nullptr),
+      SQLITE_OK);
   while (sqlite3_step(st) == SQLITE_ROW) {
     window_id id{reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
                  sqlite3_column_int64(st, 1)};
@@ -152,8 +152,8 @@ BOOST_AUTO_TEST_CASE(drain_of_200k_events_over_16_partitions_is_exact) {
   gs.start_ms = 1'790'000'000'000;
   gs.incidents.push_back({"payments", incident_kind::errors, 30, 20});
   event_generator gen{gs};
-  auto prod = kafka::producer::make(brokers, {{"linger.ms", "50"},
-                                       {"batch.num.messages", "5000"}});
+  auto prod = kafka::producer::make(
+      brokers, {{"linger.ms", "50"}, {"batch.num.messages", "5000"}});
   if (!prod)
     BOOST_FAIL("producer: " << prod.error());
   std::map<window_id, window_truth> truth;
@@ -179,9 +179,8 @@ BOOST_AUTO_TEST_CASE(drain_of_200k_events_over_16_partitions_is_exact) {
     } else {
       payload = to_json(ev);
     }
-    auto status = prod.value().produce("events",
-                                       static_cast<int32_t>(i % partitions),
-                                       {}, payload);
+    auto status = prod.value().produce(
+        "events", static_cast<int32_t>(i % partitions), {}, payload);
     if (!status)
       BOOST_FAIL("produce: " << status.error());
     if (!is_valid)
@@ -206,9 +205,9 @@ BOOST_AUTO_TEST_CASE(drain_of_200k_events_over_16_partitions_is_exact) {
   BOOST_REQUIRE_EQUAL(result.status, 0);
   BOOST_CHECK(result.out.find("drained: events=" + std::to_string(valid) + " ")
               != std::string::npos);
-  BOOST_CHECK(result.out.find(
-                "invalid=" + std::to_string(expected_dlq.size()) + " ")
-              != std::string::npos);
+  BOOST_CHECK(
+      result.out.find("invalid=" + std::to_string(expected_dlq.size()) + " ")
+      != std::string::npos);
 
   // Every window, exactly.
   auto stored = read_windows(db);
@@ -231,7 +230,7 @@ BOOST_AUTO_TEST_CASE(drain_of_200k_events_over_16_partitions_is_exact) {
     }
     std::sort(t.latencies.begin(), t.latencies.end());
     auto rank = static_cast<size_t>(
-      std::floor(0.95 * static_cast<double>(t.latencies.size() - 1)));
+        std::floor(0.95 * static_cast<double>(t.latencies.size() - 1)));
     auto exact = t.latencies[rank];
     if (std::abs(i->second.p95 - exact) > 0.01 * exact && ++mismatches < 10)
       BOOST_ERROR("window " << id.first << "@" << id.second << ": p95 "

@@ -26,8 +26,8 @@ struct caf_fixture {
   caf::scheduler::test_coordinator& sched;
 
   caf_fixture()
-    : sys(cfg),
-      sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
+      : sys(cfg), sched(dynamic_cast<caf::scheduler::test_coordinator&>(
+                      sys.scheduler())) {
     // nop
   }
 

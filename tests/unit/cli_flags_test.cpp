@@ -44,9 +44,8 @@ BOOST_AUTO_TEST_CASE(partitions_apply_to_the_topic_just_before_them) {
 }
 
 BOOST_AUTO_TEST_CASE(partitions_before_any_topic_are_the_default) {
-  auto flags = parse_broker_flags(
-      {"--partitions", "8", "--topic", "a", "--topic", "b", "--partitions",
-       "2"});
+  auto flags = parse_broker_flags({"--partitions", "8", "--topic", "a",
+                                   "--topic", "b", "--partitions", "2"});
   BOOST_REQUIRE(flags.has_value());
   const auto& topics = flags->options.topics;
   BOOST_REQUIRE(topics.size() == 2u);

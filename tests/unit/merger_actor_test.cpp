@@ -17,9 +17,9 @@ namespace {
 
 struct fixture : test::caf_fixture {
   std::shared_ptr<std::vector<result_batch>> results
-    = std::make_shared<std::vector<result_batch>>();
+      = std::make_shared<std::vector<result_batch>>();
   std::shared_ptr<std::vector<int32_t>> acks
-    = std::make_shared<std::vector<int32_t>>();
+      = std::make_shared<std::vector<int32_t>>();
   caf::actor detector;
   caf::actor merger;
   caf::actor source;
@@ -40,11 +40,11 @@ struct fixture : test::caf_fixture {
     auto ack_log = acks;
     auto target = merger;
     source = sys.spawn(
-      [ack_log, target](caf::event_based_actor* self) -> caf::behavior {
-        self->send(target, atom::assign_v, int32_t{0});
-        self->send(target, atom::assign_v, int32_t{1});
-        return {[ack_log](atom::ack, int32_t p) { ack_log->push_back(p); }};
-      });
+        [ack_log, target](caf::event_based_actor* self) -> caf::behavior {
+          self->send(target, atom::assign_v, int32_t{0});
+          self->send(target, atom::assign_v, int32_t{1});
+          return {[ack_log](atom::ack, int32_t p) { ack_log->push_back(p); }};
+        });
     run();
   }
 
@@ -78,7 +78,7 @@ struct fixture : test::caf_fixture {
     pipeline_stats out;
     auto probe = sys.spawn([&out, m = merger](caf::event_based_actor* self) {
       self->request(m, caf::infinite, atom::stats_v)
-        .then([&out](pipeline_stats& s) { out = s; });
+          .then([&out](pipeline_stats& s) { out = s; });
     });
     run();
     return out;
@@ -89,7 +89,8 @@ struct fixture : test::caf_fixture {
 
 BOOST_FIXTURE_TEST_SUITE(merger_actor_tests, fixture)
 
-BOOST_AUTO_TEST_CASE(partials_behind_a_barrier_wait_until_the_checkpoint_closes) {
+BOOST_AUTO_TEST_CASE(
+    partials_behind_a_barrier_wait_until_the_checkpoint_closes) {
   caf::anon_send(merger, checkpoint_begin{1, {0, 1}});
   caf::anon_send(merger, events(0, 1'000, 2, 10));
   caf::anon_send(merger, partition_barrier{1, 0, 10});
@@ -105,8 +106,7 @@ BOOST_AUTO_TEST_CASE(partials_behind_a_barrier_wait_until_the_checkpoint_closes)
   const auto& ck = results->at(0);
   BOOST_CHECK_EQUAL(ck.checkpoint, 1u);
   BOOST_REQUIRE_EQUAL(ck.offsets.size(), 2u);
-  BOOST_CHECK_EQUAL(ck.offsets[0].next_offset + ck.offsets[1].next_offset,
-                    17);
+  BOOST_CHECK_EQUAL(ck.offsets[0].next_offset + ck.offsets[1].next_offset, 17);
   // The snapshot holds the 5 events before the barriers, not the held 5.
   window_merger restored{merger_settings{}};
   BOOST_REQUIRE(restored.restore(ck.merger_state));
@@ -116,7 +116,8 @@ BOOST_AUTO_TEST_CASE(partials_behind_a_barrier_wait_until_the_checkpoint_closes)
   BOOST_CHECK_EQUAL(acks->size(), 3u);
 }
 
-BOOST_AUTO_TEST_CASE(finished_partitions_close_a_final_checkpoint_with_every_window) {
+BOOST_AUTO_TEST_CASE(
+    finished_partitions_close_a_final_checkpoint_with_every_window) {
   caf::anon_send(merger, events(0, 1'000, 2, 10));
   caf::anon_send(merger, events(1, 25'000, 3, 4));
   caf::anon_send(merger, partition_end{0, 10, true});

@@ -13,8 +13,8 @@ namespace {
 std::string event(const std::string& service, const std::string& ts,
                   int status = 200, double latency = 12.5) {
   return R"({"timestamp":")" + ts + R"(","service":")" + service
-         + R"(","status_code":)" + std::to_string(status)
-         + R"(,"latency_ms":)" + std::to_string(latency) + "}";
+         + R"(","status_code":)" + std::to_string(status) + R"(,"latency_ms":)"
+         + std::to_string(latency) + "}";
 }
 
 record_batch make_batch(int64_t first_offset,
@@ -41,11 +41,11 @@ processor_settings settings() {
 BOOST_AUTO_TEST_CASE(valid_events_become_partials_per_service_and_window) {
   partition_processor p{3, settings()};
   auto out = p.process(
-    make_batch(100, {event("api", "2026-01-01T00:00:01Z", 200, 10),
-                     event("api", "2026-01-01T00:00:02Z", 503, 30),
-                     event("web", "2026-01-01T00:00:03Z"),
-                     event("api", "2026-01-01T00:00:11Z")}),
-    INT64_MIN);
+      make_batch(100, {event("api", "2026-01-01T00:00:01Z", 200, 10),
+                       event("api", "2026-01-01T00:00:02Z", 503, 30),
+                       event("web", "2026-01-01T00:00:03Z"),
+                       event("api", "2026-01-01T00:00:11Z")}),
+      INT64_MIN);
   BOOST_CHECK(out.dead_letters.empty());
   const auto& pb = out.partials;
   BOOST_CHECK_EQUAL(pb.partition, 3);
@@ -62,11 +62,11 @@ BOOST_AUTO_TEST_CASE(valid_events_become_partials_per_service_and_window) {
 
 BOOST_AUTO_TEST_CASE(invalid_events_become_dead_letters_with_reasons) {
   partition_processor p{0, settings()};
-  auto out = p.process(
-    make_batch(0, {"not json", event("api", "yesterday"),
-                   event("api", "2026-01-01T00:00:01Z", 700),
-                   event("api", "2026-01-01T00:00:01+00:00Z")}),
-    INT64_MIN);
+  auto out
+      = p.process(make_batch(0, {"not json", event("api", "yesterday"),
+                                 event("api", "2026-01-01T00:00:01Z", 700),
+                                 event("api", "2026-01-01T00:00:01+00:00Z")}),
+                  INT64_MIN);
   BOOST_REQUIRE_EQUAL(out.dead_letters.size(), 3u);
   BOOST_CHECK_EQUAL(out.dead_letters[0].reason, "not_json");
   BOOST_CHECK_EQUAL(out.dead_letters[0].offset, 0);

@@ -53,7 +53,8 @@ partial_batch advance_to(int32_t partition, int64_t wm) {
 
 } // namespace
 
-BOOST_AUTO_TEST_CASE(a_window_is_emitted_only_once_the_watermark_passes_its_end) {
+BOOST_AUTO_TEST_CASE(
+    a_window_is_emitted_only_once_the_watermark_passes_its_end) {
   window_merger m{settings()};
   m.add_partition(0);
   m.apply(batch(0, "api", 1'000, 3, 1), at(0));
