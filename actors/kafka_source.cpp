@@ -421,6 +421,11 @@ caf::behavior kafka_source(kafka_source_actor* self, source_settings settings,
   st.merger = std::move(merger);
   st.make_task = std::move(make_task);
   st.listener = std::move(listener);
+  // Whatever the merger applied after this checkpoint is replayed from the
+  // stored offsets: roll it back first (same sender, so this arrives before
+  // the partition assignments and batches).
+  self->send(st.merger, atom::rollback_v, st.settings.merger_state,
+             st.settings.last_checkpoint);
   if (auto err = st.start()) {
     self->quit(err);
     return {};

@@ -37,6 +37,10 @@ struct source_settings {
   std::map<int32_t, int64_t> start_offsets;
   /// Last checkpoint id stored in the database.
   uint64_t last_checkpoint = 0;
+  /// The merger state of that checkpoint: on (re)start the source rolls the
+  /// merger back to it, so that the records it replays from the stored
+  /// offsets are counted exactly once.
+  std::string merger_state;
 };
 
 /// Creates the task actor of one partition.
@@ -48,6 +52,8 @@ using task_factory = std::function<caf::actor(int32_t partition)>;
 /// barriers, pauses partitions that run out of credit, commits offsets to
 /// Kafka once a checkpoint is durable and, in drain mode, tells `listener`
 /// `drained` once the final checkpoint is durable. Runs on its own thread.
+/// Before reading anything it rolls the merger back to the checkpoint it
+/// resumes from (`settings.merger_state`).
 caf::actor spawn_kafka_source(caf::actor_system& sys, source_settings settings,
                               caf::actor merger, task_factory make_task,
                               caf::actor listener);

@@ -178,6 +178,27 @@ struct merger_state {
     self->send(detector, std::move(batch));
   }
 
+  /// Returns to the state of checkpoint `id` (the source replays from its
+  /// offsets); partitions are assigned anew by the source.
+  void rollback(const std::string& state, uint64_t id) {
+    window_merger fresh{settings.windows};
+    if (!state.empty() && !fresh.restore(state)) {
+      self->quit(caf::make_error(caf::sec::invalid_argument,
+                                 "merger: stored checkpoint state is invalid"));
+      return;
+    }
+    logic.emplace(std::move(fresh));
+    tasks.clear();
+    next_offsets.clear();
+    held.clear();
+    waiting.clear();
+    barrier_offsets.clear();
+    aligning = 0;
+    final_sent = false;
+    broadcast_watermark = INT64_MIN;
+    last_checkpoint = std::max(last_checkpoint, id);
+  }
+
   pipeline_stats stats() const {
     const auto& c = logic->counters();
     pipeline_stats s;
@@ -234,6 +255,11 @@ caf::behavior merger(merger_actor* self, merger_actor_settings settings,
         st.held.erase(partition);
       },
       [self](atom::tick) { self->state.on_tick(); },
+      [self](atom::rollback, const std::string& state, uint64_t id) {
+        self->state.source
+            = caf::actor_cast<caf::actor>(self->current_sender());
+        self->state.rollback(state, id);
+      },
       [self](atom::stats) { return self->state.stats(); },
   };
 }

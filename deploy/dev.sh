@@ -5,6 +5,7 @@
 #                            then fuzz each parser for VIGIL_FUZZ_SECONDS (30)
 #   deploy/dev.sh sanitize   the test suite under AddressSanitizer + UBSan
 #   deploy/dev.sh bench      build and run the benchmarks (tests/bench/)
+#   deploy/dev.sh tidy       clang-tidy over every source (slow: CAF headers)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -27,6 +28,8 @@ case "$cmd" in
     ;;
   test)
     bash deploy/install-deps.sh
+    # Formatting is part of the suite: .clang-format at the root.
+    git ls-files '*.cpp' '*.hpp' | xargs clang-format-14 --dry-run --Werror
     build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
     (cd build && ctest --output-on-failure -j "$jobs")
     # The libFuzzer targets (tests/fuzz/): a separate clang project.
@@ -44,8 +47,14 @@ case "$cmd" in
     build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
     for b in build/tests/*_bench; do "$b"; done
     ;;
+  tidy)
+    bash deploy/install-deps.sh
+    build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    git ls-files 'actors/*.cpp' 'runtime/*.cpp' \
+      | xargs -P "$jobs" -n 4 clang-tidy-14 -p build --quiet
+    ;;
   *)
-    echo "usage: deploy/dev.sh demo|test|sanitize|bench" >&2
+    echo "usage: deploy/dev.sh demo|test|sanitize|bench|tidy" >&2
     exit 2
     ;;
 esac

@@ -151,4 +151,27 @@ BOOST_AUTO_TEST_CASE(closed_windows_are_emitted_on_the_emit_interval) {
   BOOST_CHECK_EQUAL(results->at(0).checkpoint, 0u);
 }
 
+BOOST_AUTO_TEST_CASE(a_rollback_returns_to_the_checkpoint_state) {
+  caf::anon_send(merger, events(0, 1'000, 2, 10));
+  caf::anon_send(merger, checkpoint_begin{1, {0, 1}});
+  caf::anon_send(merger, partition_barrier{1, 0, 10});
+  caf::anon_send(merger, partition_barrier{1, 1, 0});
+  run();
+  BOOST_REQUIRE_EQUAL(results->size(), 1u);
+  auto state = results->at(0).merger_state;
+  // Applied after the checkpoint, then lost with a crashed source: the
+  // source replays them from offset 10 after rolling the merger back.
+  caf::anon_send(merger, events(0, 2'000, 7, 17));
+  run();
+  BOOST_CHECK_EQUAL(stats().events, 9u);
+  caf::anon_send(merger, atom::rollback_v, state, uint64_t{1});
+  run();
+  auto s = stats();
+  BOOST_CHECK_EQUAL(s.events, 2u);
+  BOOST_CHECK_EQUAL(s.last_checkpoint, 1u);
+  caf::anon_send(merger, events(0, 2'000, 7, 17));
+  run();
+  BOOST_CHECK_EQUAL(stats().events, 9u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
