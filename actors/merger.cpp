@@ -212,6 +212,7 @@ struct merger_state {
     s.watermark = logic->watermark();
     s.open_windows = logic->window_count();
     s.last_checkpoint = last_checkpoint;
+    s.reorderings = c.reorderings;
     return s;
   }
 };

@@ -104,6 +104,10 @@ void add_node_options(option_set& opts, node_config& cfg) {
            "consume to the end offsets seen at start, flush, commit, exit",
            &cfg.drain);
   opts.add("seed", "seed of the supervisors' backoff jitter", &cfg.seed);
+  opts.add("fault-task-throw-at",
+           "TESTING ONLY: the partition task that receives the Nth batch of "
+           "the process throws once (0 = off)",
+           &cfg.fault_task_throw_at);
 }
 
 std::string validate(const node_config& cfg) {
@@ -163,6 +167,7 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   proc.lateness_ms = cfg.lateness.count();
   proc.limits.max_bytes = cfg.max_event_bytes;
   proc.max_services = cfg.max_services;
+  proc.fault_throw_at = cfg.fault_task_throw_at;
 
   supervisor_spec root;
   root.name = "node";
@@ -268,14 +273,15 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
           uint64_t too_late
               = st.invalid.size() > late_idx ? st.invalid[late_idx] : 0;
           std::printf("drained: events=%llu windows=%llu invalid=%llu "
-                      "late=%llu too_late=%llu repaired=%llu checkpoint=%llu "
-                      "seconds=%.2f events/s=%.0f\n",
+                      "late=%llu too_late=%llu repaired=%llu reorderings=%llu "
+                      "checkpoint=%llu seconds=%.2f events/s=%.0f\n",
                       static_cast<unsigned long long>(st.events),
                       static_cast<unsigned long long>(st.windows),
                       static_cast<unsigned long long>(invalid),
                       static_cast<unsigned long long>(st.late_accepted),
                       static_cast<unsigned long long>(too_late),
                       static_cast<unsigned long long>(st.repaired),
+                      static_cast<unsigned long long>(st.reorderings),
                       static_cast<unsigned long long>(checkpoint), secs,
                       secs > 0 ? static_cast<double>(st.events) / secs : 0.0);
           std::fflush(stdout);

@@ -47,6 +47,9 @@ struct node_config {
   bool drain = false;
   /// Seed of the supervisors' backoff jitter.
   uint64_t seed = 42;
+  /// Fault injection for tests: the task handling the Nth batch of the
+  /// process throws once (0 = off).
+  uint64_t fault_task_throw_at = 0;
 };
 
 /// Declares every node setting on `opts` (flags, VIGIL_* variables, file).

@@ -43,8 +43,10 @@ processed_batch partition_processor::process(const record_batch& batch,
     std::string_view payload{batch.bytes.data() + begin, end - begin};
     begin = end;
     auto offset = batch.offsets[i];
-    if (offset <= last_offset_)
+    if (offset <= last_offset_) {
       ++reorderings_;
+      ++out.counters.reorderings;
+    }
     last_offset_ = offset;
     auto outcome = parse_request_event(payload, event_, settings.limits);
     if (!outcome.ok) {

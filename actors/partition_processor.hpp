@@ -21,6 +21,9 @@ struct processor_settings {
   parse_limits limits;
   /// Most distinct services this partition forwards; more are rejected.
   size_t max_services = 10000;
+  /// Fault injection for tests: the Nth batch of the process makes its task
+  /// throw, once (0 = off).
+  uint64_t fault_throw_at = 0;
 };
 
 /// The result of processing one record batch.

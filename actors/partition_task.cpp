@@ -1,7 +1,10 @@
 #include "actors/partition_task.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <optional>
+#include <stdexcept>
+#include <string>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -12,6 +15,12 @@
 namespace vigil {
 
 namespace {
+
+/// Batches handled by all tasks of this process (fault injection only).
+std::atomic<uint64_t> batches_seen{0};
+
+/// The injected fault fires once per process.
+std::atomic<bool> fault_fired{false};
 
 struct partition_task_state {
   static inline const char* name = "partition_task";
@@ -35,6 +44,12 @@ caf::behavior partition_task(partition_task_actor* self, int32_t partition,
       // -------------------------------------------------------------
       [self](const record_batch& batch) {
         auto& st = self->state;
+        auto fault_at = st.processor->settings.fault_throw_at;
+        if (fault_at > 0 && ++batches_seen == fault_at
+            && !fault_fired.exchange(true))
+          throw std::runtime_error("injected fault: partition task throws on "
+                                   "batch "
+                                   + std::to_string(fault_at));
         auto result = st.processor->process(batch, st.watermark);
         if (!result.dead_letters.empty() && st.dlq)
           self->send(st.dlq, dead_letter_batch{std::move(result.dead_letters)});

@@ -77,6 +77,7 @@ void window_merger::apply(const partial_batch& batch, clock_time now) {
   counters_.events += c.events;
   counters_.repaired += c.repaired;
   counters_.late_accepted += c.late_accepted;
+  counters_.reorderings += c.reorderings;
   for (size_t i = 0; i < c.invalid.size() && i < counters_.invalid.size(); ++i)
     counters_.invalid[i] += c.invalid[i];
   for (const auto& p : batch.partials) {
@@ -211,6 +212,7 @@ std::string window_merger::snapshot() const {
                        {"windows_finalized", c.windows_finalized},
                        {"late_partials_dropped", c.late_partials_dropped},
                        {"key_overflow", c.key_overflow},
+                       {"reorderings", c.reorderings},
                        {"invalid", c.invalid}}},
                      {"windows", std::move(windows)}};
   return doc.dump();
@@ -252,6 +254,7 @@ bool window_merger::restore(std::string_view data) {
     counters.late_partials_dropped
         = c.at("late_partials_dropped").get<uint64_t>();
     counters.key_overflow = c.at("key_overflow").get<uint64_t>();
+    counters.reorderings = c.value("reorderings", uint64_t{0});
     counters.invalid = c.at("invalid").get<std::vector<uint64_t>>();
     counters.invalid.resize(invalid_reason_count);
     watermark_ = doc.at("watermark").get<int64_t>();

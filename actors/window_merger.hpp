@@ -39,6 +39,8 @@ struct merger_counters {
   uint64_t late_partials_dropped = 0;
   /// Partials refused because the key cap was reached.
   uint64_t key_overflow = 0;
+  /// Records seen out of offset order by partition tasks.
+  uint64_t reorderings = 0;
   std::vector<uint64_t> invalid;
 
   uint64_t invalid_total() const noexcept;

@@ -129,12 +129,14 @@ struct task_counters {
   uint64_t late_accepted = 0;
   /// Invalid events by reason (index: invalid_reason value).
   std::vector<uint64_t> invalid;
+  /// Records whose offset did not exceed the previous one (must stay 0).
+  uint64_t reorderings = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_counters& x) {
   return f(caf::meta::type_name("task_counters"), x.events, x.repaired,
-           x.late_accepted, x.invalid);
+           x.late_accepted, x.invalid, x.reorderings);
 }
 
 /// Everything one record batch contributed, sent by a task to the merger.
@@ -312,13 +314,16 @@ struct pipeline_stats {
   uint64_t open_windows = 0;
   /// Last checkpoint made durable.
   uint64_t last_checkpoint = 0;
+  /// Records seen out of offset order by a partition task (must stay 0).
+  uint64_t reorderings = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, pipeline_stats& x) {
   return f(caf::meta::type_name("pipeline_stats"), x.events, x.invalid,
            x.repaired, x.late_accepted, x.windows, x.late_partials_dropped,
-           x.key_overflow, x.watermark, x.open_windows, x.last_checkpoint);
+           x.key_overflow, x.watermark, x.open_windows, x.last_checkpoint,
+           x.reorderings);
 }
 
 // -- supervision -------------------------------------------------------------

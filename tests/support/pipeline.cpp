@@ -1,0 +1,194 @@
+#include "support/pipeline.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include <boost/test/unit_test.hpp>
+#include <librdkafka/rdkafka.h>
+#include <sqlite3.h>
+
+#include "actors/generator.hpp"
+#include "actors/request_event.hpp"
+#include "runtime/kafka.hpp"
+
+namespace vigil::test {
+
+namespace {
+
+int64_t floor_window(int64_t t, int64_t size) {
+  auto s = t / size * size;
+  return t % size < 0 ? s - size : s;
+}
+
+const char* expected_reason(malformed_kind kind) {
+  switch (kind) {
+    case malformed_kind::bad_timestamp:
+      return "bad_timestamp";
+    case malformed_kind::missing_field:
+      return "missing_field";
+    case malformed_kind::not_json:
+      return "not_json";
+    case malformed_kind::negative_latency:
+      return "bad_latency";
+    case malformed_kind::bad_status:
+      return "bad_status";
+    default:
+      return "";
+  }
+}
+
+} // namespace
+
+ground_truth produce_events(const produce_spec& spec) {
+  generator_settings gs;
+  gs.services = 8;
+  gs.seed = spec.seed;
+  gs.rate = 2000;
+  gs.start_ms = 1'790'000'000'000;
+  gs.incidents.push_back({"payments", incident_kind::errors, 30, 20});
+  event_generator gen{gs};
+  auto prod = kafka::producer::make(
+    spec.brokers, {{"linger.ms", "50"}, {"batch.num.messages", "5000"}});
+  if (!prod)
+    BOOST_FAIL("producer: " << prod.error());
+  ground_truth truth;
+  generated_event ev;
+  for (uint64_t i = 0; i < spec.count; ++i) {
+    std::string payload;
+    gen.next(ev);
+    request_event core = ev.core;
+    bool is_valid = true;
+    if (spec.malformed_every > 0
+        && i % spec.malformed_every == spec.malformed_every - 1) {
+      auto bad = malformed_json(i / spec.malformed_every, ev.core.time_ms);
+      payload = bad.json;
+      if (bad.valid) {
+        // Repairable: the truth is what the contract says it means.
+        auto outcome = parse_request_event(payload, core);
+        BOOST_REQUIRE(outcome.ok && outcome.repaired);
+      } else {
+        is_valid = false;
+        truth.dead_letters.emplace(expected_reason(bad.kind), payload);
+      }
+    } else {
+      payload = to_json(ev);
+    }
+    auto status = prod.value().produce(
+      spec.topic, static_cast<int32_t>(i % spec.partitions), {}, payload);
+    if (!status)
+      BOOST_FAIL("produce: " << status.error());
+    if (!is_valid)
+      continue;
+    ++truth.valid;
+    auto& w
+      = truth.windows[{core.service, floor_window(core.time_ms, spec.window_ms)}];
+    ++w.count;
+    if (core.status_code >= 500)
+      ++w.errors;
+    w.latencies.push_back(core.latency_ms);
+  }
+  BOOST_REQUIRE(prod.value().flush(std::chrono::seconds(60)));
+  BOOST_REQUIRE_EQUAL(prod.value().failed(), 0u);
+  for (auto& [id, w] : truth.windows)
+    std::sort(w.latencies.begin(), w.latencies.end());
+  return truth;
+}
+
+std::map<window_id, window_stored> read_windows(const std::string& db) {
+  std::map<window_id, window_stored> out;
+  sqlite3* h = nullptr;
+  BOOST_REQUIRE_EQUAL(
+    sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  BOOST_REQUIRE_EQUAL(sqlite3_prepare_v2(h,
+                                         "SELECT service, window_start, "
+                                         "request_count, error_count, "
+                                         "p95_latency_ms FROM service_metrics",
+                                         -1, &st, nullptr),
+                      SQLITE_OK);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    window_id id{reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
+                 sqlite3_column_int64(st, 1)};
+    out[id] = {sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+               sqlite3_column_double(st, 4)};
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  return out;
+}
+
+size_t compare_windows(const ground_truth& truth, const std::string& db) {
+  auto stored = read_windows(db);
+  size_t mismatches = 0;
+  auto report = [&](const auto& what) {
+    if (++mismatches <= 10)
+      BOOST_ERROR(what);
+  };
+  for (const auto& [id, t] : truth.windows) {
+    auto i = stored.find(id);
+    auto name = id.first + "@" + std::to_string(id.second);
+    if (i == stored.end()) {
+      report("missing window " + name);
+      continue;
+    }
+    if (i->second.count != t.count || i->second.errors != t.errors) {
+      report("window " + name + ": count " + std::to_string(i->second.count)
+             + " vs " + std::to_string(t.count) + ", errors "
+             + std::to_string(i->second.errors) + " vs "
+             + std::to_string(t.errors));
+      continue;
+    }
+    auto rank = static_cast<size_t>(
+      std::floor(0.95 * static_cast<double>(t.latencies.size() - 1)));
+    auto exact = t.latencies[rank];
+    if (std::abs(i->second.p95 - exact) > 0.01 * exact)
+      report("window " + name + ": p95 " + std::to_string(i->second.p95)
+             + " vs exact " + std::to_string(exact));
+  }
+  for (const auto& [id, w] : stored)
+    if (truth.windows.count(id) == 0)
+      report("extra window " + id.first + "@" + std::to_string(id.second));
+  return mismatches;
+}
+
+std::multiset<std::pair<std::string, std::string>>
+read_dead_letters(const std::string& brokers, const std::string& topic,
+                  size_t expected) {
+  std::multiset<std::pair<std::string, std::string>> out;
+  auto consumer = kafka::make_client(RD_KAFKA_CONSUMER, brokers,
+                                     {{"group.id", "dlq-reader"},
+                                      {"auto.offset.reset", "earliest"}});
+  if (!consumer)
+    BOOST_FAIL("consumer: " << consumer.error());
+  auto* rk = consumer.value().get();
+  rd_kafka_poll_set_consumer(rk);
+  auto* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, topic.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_subscribe(rk, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (out.size() < expected && std::chrono::steady_clock::now() < deadline) {
+    auto* msg = rd_kafka_consumer_poll(rk, 200);
+    if (msg == nullptr)
+      continue;
+    if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      std::string reason;
+      rd_kafka_headers_t* hdrs = nullptr;
+      if (rd_kafka_message_headers(msg, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const void* val = nullptr;
+        size_t len = 0;
+        if (rd_kafka_header_get_last(hdrs, "vigil.reason", &val, &len)
+            == RD_KAFKA_RESP_ERR_NO_ERROR)
+          reason.assign(static_cast<const char*>(val), len);
+      }
+      out.emplace(reason, std::string(static_cast<const char*>(msg->payload),
+                                      msg->len));
+    }
+    rd_kafka_message_destroy(msg);
+  }
+  rd_kafka_consumer_close(rk);
+  return out;
+}
+
+} // namespace vigil::test

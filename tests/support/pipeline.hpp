@@ -1,0 +1,74 @@
+#pragma once
+
+// Ground truth for end-to-end tests: produce seeded events to a topic,
+// remember what every (service, window) must contain, and compare with what
+// vigil stored.
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace vigil::test {
+
+/// What one (service, window) must contain.
+struct window_truth {
+  int64_t count = 0;
+  int64_t errors = 0;
+  std::vector<double> latencies;
+};
+
+/// (service, window start).
+using window_id = std::pair<std::string, int64_t>;
+
+/// The expected outcome of a produced topic.
+struct ground_truth {
+  std::map<window_id, window_truth> windows;
+  /// (reason, payload) of every event that must be rejected.
+  std::multiset<std::pair<std::string, std::string>> dead_letters;
+  /// Valid events (repaired ones included).
+  uint64_t valid = 0;
+};
+
+/// What to produce.
+struct produce_spec {
+  std::string brokers;
+  std::string topic;
+  int32_t partitions = 1;
+  uint64_t count = 0;
+  uint64_t seed = 1;
+  /// Every Nth event is replaced by a malformed one (0: never).
+  uint64_t malformed_every = 0;
+  /// Window size the truth is computed for.
+  int64_t window_ms = 10'000;
+};
+
+/// Produces the events (event i to partition i mod partitions) and returns
+/// the ground truth; fails the current test on any delivery error.
+ground_truth produce_events(const produce_spec& spec);
+
+/// A row of `service_metrics` as stored.
+struct window_stored {
+  int64_t count = 0;
+  int64_t errors = 0;
+  double p95 = 0;
+};
+
+/// Reads every `service_metrics` row (read-only connection).
+std::map<window_id, window_stored> read_windows(const std::string& db);
+
+/// Compares stored windows with the truth: every window present with its
+/// exact count and error count and p95 within 1 % of the exact value, and
+/// no extra rows. Returns the number of mismatches (the first few are
+/// reported as test errors).
+size_t compare_windows(const ground_truth& truth, const std::string& db);
+
+/// Reads `expected` messages of `topic` (all partitions) and returns their
+/// (vigil.reason header, payload), giving up after 60 s.
+std::multiset<std::pair<std::string, std::string>>
+read_dead_letters(const std::string& brokers, const std::string& topic,
+                  size_t expected);
+
+} // namespace vigil::test
