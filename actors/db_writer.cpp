@@ -148,14 +148,12 @@ void db_writer_state::on_success(const result_batch& batch) {
   auto checkpoints = std::move(checkpoints_);
   checkpoints_.clear();
   stats_.checkpoints += checkpoints.size();
-  auto listener = cfg_.durable_listener;
-  if (!listener && !cfg_.durable_listener_name.empty())
-    listener = caf::actor_cast<caf::actor>(self_->system().registry().get(
-        caf::atom_from_string(cfg_.durable_listener_name)));
-  if (listener)
-    for (auto& cp : checkpoints)
+  for (auto& cp : checkpoints) {
+    auto listener = cp.durable_to ? cp.durable_to : cfg_.durable_listener;
+    if (listener)
       self_->send(listener,
                   checkpoint_durable{cp.checkpoint, std::move(cp.offsets)});
+  }
   auto waiters = std::move(flush_waiters_);
   flush_waiters_.clear();
   for (auto& rp : waiters)

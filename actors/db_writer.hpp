@@ -35,11 +35,9 @@ struct db_writer_config {
   /// Wall clock in epoch milliseconds (checkpoint times, rows without one);
   /// the system clock if empty.
   std::function<int64_t()> now_ms;
-  /// Receives a `checkpoint_durable` after each committed checkpoint.
+  /// Receives a `checkpoint_durable` after each committed checkpoint whose
+  /// batch names no `durable_to` of its own.
   caf::actor durable_listener;
-  /// Registry name of the listener, looked up at each checkpoint when
-  /// `durable_listener` is unset (it may restart and change handle).
-  std::string durable_listener_name;
   /// How long SQLite itself waits for a lock before reporting busy.
   int busy_timeout_ms = 100;
   /// Checkpoints kept in the database.

@@ -234,6 +234,7 @@ void kafka_source_state::on_assign(rd_kafka_topic_partition_list_t* list) {
     }
     info.end_offset = high;
     info.pending.partition = tp.partition;
+    info.pending.epoch = self->id();
     info.task = make_task(tp.partition);
     self->link_to(info.task);
     self->send(merger, atom::assign_v, tp.partition);
@@ -265,6 +266,7 @@ void kafka_source_state::send_pending(int32_t partition, partition_info& info) {
   self->send(info.task, std::move(info.pending));
   info.pending = record_batch{};
   info.pending.partition = partition;
+  info.pending.epoch = self->id();
   if (info.in_flight >= settings.credit)
     set_paused(partition, info, true);
 }
@@ -289,7 +291,8 @@ void kafka_source_state::check_finished(int32_t partition,
     return;
   info.finished = true;
   set_paused(partition, info, true);
-  self->send(info.task, partition_end{partition, info.next_offset, true});
+  self->send(info.task,
+             partition_end{partition, info.next_offset, true, self->id()});
 }
 
 void kafka_source_state::on_poll() {
@@ -314,8 +317,8 @@ void kafka_source_state::on_poll() {
       if (settings.drain)
         check_finished(msg->partition, info);
       else
-        self->send(info.task,
-                   partition_end{msg->partition, info.next_offset, false});
+        self->send(info.task, partition_end{msg->partition, info.next_offset,
+                                            false, self->id()});
       continue;
     }
     if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -367,8 +370,8 @@ void kafka_source_state::on_tick() {
   std::sort(begin.partitions.begin(), begin.partitions.end());
   self->send(merger, begin);
   for (auto& [p, info] : partitions)
-    self->send(info.task,
-               partition_barrier{begin.checkpoint, p, info.next_offset});
+    self->send(info.task, partition_barrier{begin.checkpoint, p,
+                                            info.next_offset, self->id()});
   checkpoint_in_flight = begin.checkpoint;
 }
 

@@ -51,7 +51,23 @@ struct merger_state {
   // -- callbacks
   // ----------------------------------------------------------------
 
+  /// Incarnation of the source the merger follows; input of earlier ones
+  /// (still in flight when the source restarted) is ignored.
+  uint64_t epoch = 0;
+
+  /// Counts and drops input of a source incarnation before the rollback.
+  bool stale(uint64_t input_epoch) {
+    if (input_epoch == epoch)
+      return false;
+    ++stale_inputs;
+    return true;
+  }
+
+  uint64_t stale_inputs = 0;
+
   void on_partial(partial_batch&& batch) {
+    if (stale(batch.epoch))
+      return;
     if (is_held(batch.partition)) {
       held[batch.partition].emplace_back(std::move(batch));
       return;
@@ -60,6 +76,8 @@ struct merger_state {
   }
 
   void on_end(const partition_end& end) {
+    if (stale(end.epoch))
+      return;
     if (is_held(end.partition)) {
       held[end.partition].emplace_back(end);
       return;
@@ -82,6 +100,8 @@ struct merger_state {
   }
 
   void on_barrier(const partition_barrier& barrier) {
+    if (stale(barrier.epoch))
+      return;
     if (barrier.checkpoint != aligning || waiting.erase(barrier.partition) == 0)
       return;
     barrier_offsets.push_back({barrier.partition, barrier.next_offset});
@@ -147,6 +167,7 @@ struct merger_state {
     batch.offsets = std::move(barrier_offsets);
     barrier_offsets.clear();
     batch.merger_state = logic->snapshot();
+    batch.durable_to = source;
     last_checkpoint = std::max(last_checkpoint, aligning);
     aligning = 0;
     emit(std::move(batch));
@@ -175,6 +196,7 @@ struct merger_state {
     for (auto& [p, offset] : next_offsets)
       batch.offsets.push_back({p, offset});
     batch.merger_state = logic->snapshot();
+    batch.durable_to = source;
     self->send(detector, std::move(batch));
   }
 
@@ -257,9 +279,10 @@ caf::behavior merger(merger_actor* self, merger_actor_settings settings,
       },
       [self](atom::tick) { self->state.on_tick(); },
       [self](atom::rollback, const std::string& state, uint64_t id) {
-        self->state.source
-            = caf::actor_cast<caf::actor>(self->current_sender());
-        self->state.rollback(state, id);
+        auto& st = self->state;
+        st.source = caf::actor_cast<caf::actor>(self->current_sender());
+        st.epoch = st.source ? st.source.id() : 0;
+        st.rollback(state, id);
       },
       [self](atom::stats) { return self->state.stats(); },
   };

@@ -180,7 +180,6 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
         wc.path = cfg.db;
         wc.topic = cfg.topic;
         wc.seed = cfg.seed;
-        wc.durable_listener_name = "source";
         return spawn_db_writer(sys, std::move(wc));
       }));
   root.children.push_back(registered("detector", [cfg](caf::actor_system& sys) {
@@ -227,6 +226,7 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
                                          : start_position::earliest;
         if (ck) {
           ss.last_checkpoint = ck->id;
+          ss.merger_state = ck->merger_state;
           for (const auto& po : ck->offsets)
             ss.start_offsets[po.partition] = po.next_offset;
         }

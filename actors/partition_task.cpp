@@ -51,6 +51,7 @@ caf::behavior partition_task(partition_task_actor* self, int32_t partition,
                                    "batch "
                                    + std::to_string(fault_at));
         auto result = st.processor->process(batch, st.watermark);
+        result.partials.epoch = batch.epoch;
         if (!result.dead_letters.empty() && st.dlq)
           self->send(st.dlq, dead_letter_batch{std::move(result.dead_letters)});
         self->send(st.merger, std::move(result.partials));

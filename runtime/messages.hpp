@@ -22,6 +22,8 @@ namespace vigil {
 struct record_batch {
   /// Kafka partition the records come from.
   int32_t partition = 0;
+  /// Incarnation of the source that read the records (see rollback).
+  uint64_t epoch = 0;
   /// Offset of each record, strictly increasing.
   std::vector<int64_t> offsets;
   /// End position of each record's payload in `bytes` (begin is the previous
@@ -46,12 +48,14 @@ struct partition_end {
   int64_t next_offset = 0;
   /// True in drain mode: the partition delivers nothing more.
   bool finished = false;
+  /// Incarnation of the source that sent it.
+  uint64_t epoch = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, partition_end& x) {
   return f(caf::meta::type_name("partition_end"), x.partition, x.next_offset,
-           x.finished);
+           x.finished, x.epoch);
 }
 
 /// A checkpoint barrier for one partition, sent by the source behind the last
@@ -63,6 +67,8 @@ struct partition_barrier {
   int32_t partition = 0;
   /// The next offset to read after the barrier: recovery starts here.
   int64_t next_offset = 0;
+  /// Incarnation of the source that sent it.
+  uint64_t epoch = 0;
 };
 
 template <class Inspector>
@@ -143,6 +149,9 @@ typename Inspector::result_type inspect(Inspector& f, task_counters& x) {
 struct partial_batch {
   /// Source partition.
   int32_t partition = 0;
+  /// Incarnation of the source whose batch this was: after a rollback the
+  /// merger ignores contributions of earlier incarnations.
+  uint64_t epoch = 0;
   /// Offset after the last record of the batch.
   int64_t next_offset = 0;
   /// Largest event time seen in the partition so far (INT64_MIN if none).
@@ -155,8 +164,8 @@ struct partial_batch {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, partial_batch& x) {
-  return f(caf::meta::type_name("partial_batch"), x.partition, x.next_offset,
-           x.max_event_time, x.partials, x.counters);
+  return f(caf::meta::type_name("partial_batch"), x.partition, x.epoch,
+           x.next_offset, x.max_event_time, x.partials, x.counters);
 }
 
 /// The merger's combined watermark, broadcast to tasks so that they classify
@@ -253,12 +262,16 @@ struct result_batch {
   std::string merger_state;
   /// Serialized detector state at the barrier (only with a checkpoint).
   std::string detector_state;
+  /// Who started the checkpoint and gets `checkpoint_durable` once it is
+  /// committed (the source incarnation that injected the barriers).
+  caf::actor durable_to;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, result_batch& x) {
   return f(caf::meta::type_name("result_batch"), x.rows, x.anomalies,
-           x.checkpoint, x.offsets, x.merger_state, x.detector_state);
+           x.checkpoint, x.offsets, x.merger_state, x.detector_state,
+           x.durable_to);
 }
 
 /// The database writer made a checkpoint durable.

@@ -27,19 +27,17 @@ BOOST_AUTO_TEST_CASE(drain_of_200k_events_over_16_partitions_is_exact) {
   auto truth = test::produce_events(spec);
 
   auto db = dir.file("vigil.db");
-  auto result = test::run_process({test::vigil_binary(), "run", "--drain",
-                                   "--brokers", spec.brokers, "--topic",
-                                   "events", "--group", "drain-test", "--db",
-                                   db},
-                                  std::chrono::minutes(5));
+  auto result = test::run_process(
+      {test::vigil_binary(), "run", "--drain", "--brokers", spec.brokers,
+       "--topic", "events", "--group", "drain-test", "--db", db},
+      std::chrono::minutes(5));
   BOOST_TEST_MESSAGE("vigil run --drain: " << result.out << result.err);
   BOOST_REQUIRE_EQUAL(result.status, 0);
-  BOOST_CHECK(result.out.find("drained: events=" + std::to_string(truth.valid)
-                              + " ")
-              != std::string::npos);
-  BOOST_CHECK(result.out.find("invalid="
-                              + std::to_string(truth.dead_letters.size())
-                              + " ")
+  BOOST_CHECK(
+      result.out.find("drained: events=" + std::to_string(truth.valid) + " ")
+      != std::string::npos);
+  BOOST_CHECK(result.out.find(
+                  "invalid=" + std::to_string(truth.dead_letters.size()) + " ")
               != std::string::npos);
   BOOST_CHECK(result.out.find("reorderings=0 ") != std::string::npos);
 

@@ -23,18 +23,18 @@ int64_t floor_window(int64_t t, int64_t size) {
 
 const char* expected_reason(malformed_kind kind) {
   switch (kind) {
-    case malformed_kind::bad_timestamp:
-      return "bad_timestamp";
-    case malformed_kind::missing_field:
-      return "missing_field";
-    case malformed_kind::not_json:
-      return "not_json";
-    case malformed_kind::negative_latency:
-      return "bad_latency";
-    case malformed_kind::bad_status:
-      return "bad_status";
-    default:
-      return "";
+  case malformed_kind::bad_timestamp:
+    return "bad_timestamp";
+  case malformed_kind::missing_field:
+    return "missing_field";
+  case malformed_kind::not_json:
+    return "not_json";
+  case malformed_kind::negative_latency:
+    return "bad_latency";
+  case malformed_kind::bad_status:
+    return "bad_status";
+  default:
+    return "";
   }
 }
 
@@ -49,7 +49,7 @@ ground_truth produce_events(const produce_spec& spec) {
   gs.incidents.push_back({"payments", incident_kind::errors, 30, 20});
   event_generator gen{gs};
   auto prod = kafka::producer::make(
-    spec.brokers, {{"linger.ms", "50"}, {"batch.num.messages", "5000"}});
+      spec.brokers, {{"linger.ms", "50"}, {"batch.num.messages", "5000"}});
   if (!prod)
     BOOST_FAIL("producer: " << prod.error());
   ground_truth truth;
@@ -75,14 +75,14 @@ ground_truth produce_events(const produce_spec& spec) {
       payload = to_json(ev);
     }
     auto status = prod.value().produce(
-      spec.topic, static_cast<int32_t>(i % spec.partitions), {}, payload);
+        spec.topic, static_cast<int32_t>(i % spec.partitions), {}, payload);
     if (!status)
       BOOST_FAIL("produce: " << status.error());
     if (!is_valid)
       continue;
     ++truth.valid;
-    auto& w
-      = truth.windows[{core.service, floor_window(core.time_ms, spec.window_ms)}];
+    auto& w = truth.windows[{core.service,
+                             floor_window(core.time_ms, spec.window_ms)}];
     ++w.count;
     if (core.status_code >= 500)
       ++w.errors;
@@ -99,7 +99,8 @@ std::map<window_id, window_stored> read_windows(const std::string& db) {
   std::map<window_id, window_stored> out;
   sqlite3* h = nullptr;
   BOOST_REQUIRE_EQUAL(
-    sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+      sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr),
+      SQLITE_OK);
   sqlite3_stmt* st = nullptr;
   BOOST_REQUIRE_EQUAL(sqlite3_prepare_v2(h,
                                          "SELECT service, window_start, "
@@ -140,7 +141,7 @@ size_t compare_windows(const ground_truth& truth, const std::string& db) {
       continue;
     }
     auto rank = static_cast<size_t>(
-      std::floor(0.95 * static_cast<double>(t.latencies.size() - 1)));
+        std::floor(0.95 * static_cast<double>(t.latencies.size() - 1)));
     auto exact = t.latencies[rank];
     if (std::abs(i->second.p95 - exact) > 0.01 * exact)
       report("window " + name + ": p95 " + std::to_string(i->second.p95)
@@ -156,9 +157,9 @@ std::multiset<std::pair<std::string, std::string>>
 read_dead_letters(const std::string& brokers, const std::string& topic,
                   size_t expected) {
   std::multiset<std::pair<std::string, std::string>> out;
-  auto consumer = kafka::make_client(RD_KAFKA_CONSUMER, brokers,
-                                     {{"group.id", "dlq-reader"},
-                                      {"auto.offset.reset", "earliest"}});
+  auto consumer = kafka::make_client(
+      RD_KAFKA_CONSUMER, brokers,
+      {{"group.id", "dlq-reader"}, {"auto.offset.reset", "earliest"}});
   if (!consumer)
     BOOST_FAIL("consumer: " << consumer.error());
   auto* rk = consumer.value().get();

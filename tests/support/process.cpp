@@ -149,6 +149,12 @@ bool wait_until(std::chrono::milliseconds timeout,
   return ready();
 }
 
+void hold_for(std::chrono::milliseconds d) {
+  auto until = std::chrono::steady_clock::now() + d;
+  while (std::chrono::steady_clock::now() < until)
+    poll(nullptr, 0, 50);
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in{path, std::ios::binary};
   std::ostringstream out;

@@ -64,6 +64,10 @@ private:
 bool wait_until(std::chrono::milliseconds timeout,
                 const std::function<bool()>& ready);
 
+/// Keeps a real-time fault in place for `d` (a broker down, a database
+/// lock) in an integration test; never used to wait for a result.
+void hold_for(std::chrono::milliseconds d);
+
 /// Reads a whole file ("" if missing).
 std::string read_file(const std::string& path);
 

@@ -1,0 +1,194 @@
+#define BOOST_TEST_MODULE reliability
+#include <boost/test/unit_test.hpp>
+
+#include <csignal>
+#include <optional>
+#include <random>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "runtime/embedded_broker.hpp"
+#include "support/pipeline.hpp"
+#include "support/process.hpp"
+
+using namespace vigil;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// A broker with one produced topic and its ground truth.
+struct pipeline_fixture {
+  test::temp_dir dir;
+  std::optional<embedded_broker> broker;
+  test::produce_spec spec;
+  test::ground_truth truth;
+  std::string db;
+
+  void produce(int32_t partitions, uint64_t count, uint64_t seed) {
+    broker_options bo;
+    bo.topics.push_back({"events", partitions});
+    bo.topics.push_back({"events.dlq", 1});
+    auto started = embedded_broker::start(bo);
+    if (!started)
+      BOOST_FAIL("broker: " << started.error());
+    broker.emplace(std::move(started.value()));
+    spec.brokers = broker->bootstrap();
+    spec.topic = "events";
+    spec.partitions = partitions;
+    spec.count = count;
+    spec.seed = seed;
+    spec.malformed_every = 1009;
+    truth = test::produce_events(spec);
+    db = dir.file("vigil.db");
+  }
+
+  std::vector<std::string> drain_args(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{test::vigil_binary(),
+                                  "run",
+                                  "--drain",
+                                  "--brokers",
+                                  spec.brokers,
+                                  "--topic",
+                                  "events",
+                                  "--db",
+                                  db};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+
+  /// Number of checkpoints in the database (0 if it is not there yet).
+  int64_t checkpoints() {
+    sqlite3* h = nullptr;
+    int64_t n = 0;
+    if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr)
+        == SQLITE_OK) {
+      sqlite3_busy_timeout(h, 200);
+      sqlite3_stmt* st = nullptr;
+      if (sqlite3_prepare_v2(h, "SELECT count(*) FROM checkpoints", -1, &st,
+                             nullptr)
+              == SQLITE_OK
+          && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+      sqlite3_finalize(st);
+    }
+    sqlite3_close(h);
+    return n;
+  }
+
+  void check_exact(const test::process_result& last) {
+    BOOST_TEST_MESSAGE("last run: " << last.out);
+    BOOST_CHECK_EQUAL(test::compare_windows(truth, db), 0u);
+    BOOST_CHECK(last.out.find("reorderings=0 ") != std::string::npos);
+  }
+};
+
+/// Holds an exclusive lock on `db` in a child process until the returned
+/// pipe is closed; returns (pid, write end).
+std::pair<pid_t, int> lock_database(const std::string& db) {
+  int fds[2];
+  BOOST_REQUIRE_EQUAL(pipe(fds), 0);
+  int ready[2];
+  BOOST_REQUIRE_EQUAL(pipe(ready), 0);
+  auto pid = fork();
+  BOOST_REQUIRE(pid >= 0);
+  if (pid == 0) {
+    close(fds[1]);
+    close(ready[0]);
+    sqlite3* h = nullptr;
+    sqlite3_open(db.c_str(), &h);
+    sqlite3_busy_timeout(h, 10000);
+    auto rc = sqlite3_exec(h, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr);
+    char c = rc == SQLITE_OK ? 'y' : 'n';
+    (void)!write(ready[1], &c, 1);
+    (void)!read(fds[0], &c, 1); // until the parent closes the pipe
+    sqlite3_exec(h, "COMMIT", nullptr, nullptr, nullptr);
+    sqlite3_close(h);
+    _exit(0);
+  }
+  close(fds[0]);
+  close(ready[1]);
+  char c = 0;
+  BOOST_REQUIRE_EQUAL(read(ready[0], &c, 1), 1);
+  close(ready[0]);
+  BOOST_REQUIRE_EQUAL(c, 'y');
+  return {pid, fds[1]};
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(reliability, pipeline_fixture)
+
+BOOST_AUTO_TEST_CASE(sigkill_at_random_moments_loses_and_duplicates_nothing) {
+  produce(32, 500'000, 1);
+  std::mt19937_64 rng{20261124};
+  std::uniform_int_distribution<int> delay_ms{300, 1500};
+  int kills = 0;
+  for (int attempt = 0; attempt < 30 && kills < 5; ++attempt) {
+    test::background_process run{drain_args({"--checkpoint-interval", "200ms"}),
+                                 dir.file("out"), dir.file("err")};
+    test::hold_for(std::chrono::milliseconds(delay_ms(rng)));
+    run.signal(SIGKILL);
+    auto status = run.wait(30s);
+    if (status == -SIGKILL)
+      ++kills;
+    else
+      BOOST_TEST_MESSAGE("run finished before the kill: " << status);
+  }
+  BOOST_CHECK_GE(kills, 5);
+  BOOST_TEST_MESSAGE("killed " << kills << " times, " << checkpoints()
+                               << " checkpoints kept");
+  auto last = test::run_process(drain_args(), 5min);
+  BOOST_REQUIRE_EQUAL(last.status, 0);
+  check_exact(last);
+}
+
+BOOST_AUTO_TEST_CASE(
+    a_crashing_partition_task_is_restarted_from_the_checkpoint) {
+  produce(8, 100'000, 2);
+  auto run
+      = test::run_process(drain_args({"--fault-task-throw-at", "20"}), 5min);
+  BOOST_TEST_MESSAGE(run.err);
+  BOOST_REQUIRE_EQUAL(run.status, 0);
+  BOOST_CHECK(run.err.find("supervisor node: source restarting")
+              != std::string::npos);
+  BOOST_CHECK(run.err.find("injected fault") != std::string::npos);
+  check_exact(run);
+}
+
+BOOST_AUTO_TEST_CASE(a_broker_down_for_ten_seconds_mid_drain_loses_nothing) {
+  produce(16, 300'000, 3);
+  test::background_process run{drain_args(), dir.file("out"), dir.file("err")};
+  BOOST_REQUIRE(test::wait_until(60s, [&] { return checkpoints() > 0; }));
+  BOOST_REQUIRE(broker->set_down(true));
+  test::hold_for(10s);
+  BOOST_REQUIRE(broker->set_down(false));
+  // And a burst of request errors on fetches after it came back.
+  broker->push_request_errors(1 /* Fetch */, 5,
+                              RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION);
+  BOOST_REQUIRE_EQUAL(run.wait(5min), 0);
+  test::process_result last{0, test::read_file(dir.file("out")),
+                            test::read_file(dir.file("err"))};
+  BOOST_TEST_MESSAGE(last.err);
+  check_exact(last);
+}
+
+BOOST_AUTO_TEST_CASE(a_database_locked_by_another_process_is_waited_out) {
+  produce(16, 300'000, 4);
+  test::background_process run{drain_args(), dir.file("out"), dir.file("err")};
+  BOOST_REQUIRE(test::wait_until(60s, [&] { return checkpoints() > 0; }));
+  auto [pid, release] = lock_database(db);
+  test::hold_for(5s);
+  close(release);
+  waitpid(pid, nullptr, 0);
+  BOOST_REQUIRE_EQUAL(run.wait(5min), 0);
+  test::process_result last{0, test::read_file(dir.file("out")),
+                            test::read_file(dir.file("err"))};
+  BOOST_TEST_MESSAGE(last.err);
+  BOOST_CHECK(last.err.find("database locked, retrying") != std::string::npos);
+  check_exact(last);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
