@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ccache pkg-config git ca-certificates
   libcaf-dev librdkafka-dev nlohmann-json3-dev libboost-test-dev
-  libsqlite3-dev sqlite3 clang-14 libclang-rt-14-dev
+  libsqlite3-dev libsimdjson-dev sqlite3 clang-14 libclang-rt-14-dev
   kcat procps psmisc lsof curl
 )
 
