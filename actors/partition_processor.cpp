@@ -62,8 +62,8 @@ processed_batch partition_processor::process(const record_batch& batch,
       reject(i, payload, invalid_reason::not_json);
       continue;
     }
-    auto outcome = parse_request_event(payload, event_, settings.limits,
-                                       readable_after);
+    auto outcome
+        = parse_request_event(payload, event_, settings.limits, readable_after);
     if (!outcome.ok) {
       reject(i, payload, outcome.reason);
       continue;
