@@ -13,6 +13,7 @@
 #include <ostream>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace vigil {
@@ -723,30 +724,35 @@ BOOST_AUTO_TEST_CASE(bytes_after_a_message_never_complete_or_change_it) {
 }
 
 BOOST_AUTO_TEST_CASE(inputs_simdjson_rejects_or_reads_differently_agree) {
-  // Each of these either fails in simdjson while the reference accepts or
-  // rejects it differently, or sits on a number-conversion boundary;
+  // Each of these either fails in simdjson where the reference accepts or
+  // rejects it for another reason, or sits on a number-conversion boundary;
   // parse_compared checks that the outcome is the reference's.
-  const std::string inputs[] = {
-      "\xef\xbb\xbf" + valid_event, // nlohmann skips a UTF-8 BOM
-      make_event("18446744073709551615", good_service, good_status, "1"),
-      make_event("9007199254740993", good_service, good_status, "1"),
-      make_event("-0", good_service, good_status, "-0"),
-      make_event(good_ts, good_service, good_status, "-1e-400"),
-      make_event(good_ts, good_service, good_status, "99999999999999999999999"),
-      make_event(good_ts, good_service, good_status, "1.7976931348623158e308"),
-      make_event(good_ts, good_service, "-9223372036854775808", "1"),
-      make_event(good_ts, R"("\udc00")", good_status, "1"),
-      make_event(good_ts, R"("\u0000")", good_status, "1"),
-      make_event(R"("2026-01-11T23:09:52.214+00:00Z")", good_service,
-                 good_status, "0.1"),
-      R"({"timestamp":"2026-01-11T23:09:52.214+00:00Z","timestamp":0,)"
-      R"("service":"a","status_code":200,"latency_ms":1})",
+  const std::pair<std::string, bool> cases[] = {
+      // nlohmann skips a UTF-8 byte order mark; simdjson does not.
+      {"\xef\xbb\xbf" + valid_event, true},
+      {make_event("18446744073709551615", good_service, good_status, "1"),
+       false},
+      {make_event("-0", good_service, good_status, "-0"), true},
+      {make_event(good_ts, good_service, good_status, "-1e-400"), true},
+      {make_event(good_ts, good_service, good_status,
+                  "99999999999999999999999"),
+       true},
+      {make_event(good_ts, good_service, good_status, "1.7976931348623158e308"),
+       true},
+      {make_event(good_ts, good_service, "-9223372036854775808", "1"), false},
+      {make_event(good_ts, R"("\udc00")", good_status, "1"), false},
+      {make_event(good_ts, R"("\u0000")", good_status, "1"), false},
+      {make_event(R"("2026-01-11T23:09:52.214+00:00Z")", good_service,
+                  good_status, "0.1"),
+       true},
+      // The last timestamp is not repaired, so the event is not either.
+      {R"({"timestamp":"2026-01-11T23:09:52.214+00:00Z","timestamp":0,)"
+       R"("service":"a","status_code":200,"latency_ms":1})",
+       true},
   };
   request_event ev;
-  size_t accepted = 0;
-  for (const auto& text : inputs)
+  for (const auto& [text, ok] : cases)
     BOOST_TEST_CONTEXT(text) {
-      accepted += parse_compared(text, ev).ok ? 1 : 0;
+      BOOST_TEST(parse_compared(text, ev).ok == ok);
     }
-  BOOST_TEST(accepted >= 8u);
 }
