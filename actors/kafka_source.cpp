@@ -13,6 +13,7 @@
 #include <caf/stateful_actor.hpp>
 #include <librdkafka/rdkafka.h>
 
+#include "actors/request_event.hpp"
 #include "runtime/messages.hpp"
 
 namespace vigil {
@@ -331,6 +332,9 @@ void kafka_source_state::on_poll() {
     last_error.clear();
     auto& batch = info.pending;
     batch.offsets.push_back(msg->offset);
+    // Spare capacity after the last record lets the parser read it in place
+    // (reserve grows geometrically, so this stays amortized).
+    batch.bytes.reserve(batch.bytes.size() + msg->len + parse_padding);
     batch.bytes.append(static_cast<const char*>(msg->payload), msg->len);
     batch.ends.push_back(static_cast<uint32_t>(batch.bytes.size()));
     if (settings.drain && msg->offset + 1 >= info.end_offset) {

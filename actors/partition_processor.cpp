@@ -39,16 +39,33 @@ processed_batch partition_processor::process(const record_batch& batch,
   };
   uint32_t begin = 0;
   for (size_t i = 0; i < batch.offsets.size(); ++i) {
-    auto end = batch.ends[i];
-    std::string_view payload{batch.bytes.data() + begin, end - begin};
-    begin = end;
+    // A record whose end is missing, before its begin or beyond the bytes is
+    // unreadable: not_json, with an empty payload.
+    const bool framed = i < batch.ends.size() && batch.ends[i] >= begin
+                        && batch.ends[i] <= batch.bytes.size();
+    std::string_view payload;
+    // The string's allocation holds capacity() bytes (plus a terminator), so
+    // everything up to capacity() is readable padding for the parser: the
+    // following records, then spare capacity (see kafka_source).
+    size_t readable_after = 0;
+    if (framed) {
+      const auto end = batch.ends[i];
+      payload = std::string_view{batch.bytes.data() + begin, end - begin};
+      readable_after = batch.bytes.capacity() - end;
+      begin = end;
+    }
     auto offset = batch.offsets[i];
     if (offset <= last_offset_) {
       ++reorderings_;
       ++out.counters.reorderings;
     }
     last_offset_ = offset;
-    auto outcome = parse_request_event(payload, event_, settings.limits);
+    if (!framed) {
+      reject(i, payload, invalid_reason::not_json);
+      continue;
+    }
+    auto outcome
+        = parse_request_event(payload, event_, settings.limits, readable_after);
     if (!outcome.ok) {
       reject(i, payload, outcome.reason);
       continue;

@@ -1,11 +1,13 @@
 #include "actors/request_event.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
+#include <simdjson.h>
 
 #include "runtime/timestamp.hpp"
 
@@ -20,6 +22,15 @@
 // are floats and so wrong_type); latency_ms is any number. Only top-level
 // keys are fields: a "service" key inside a nested object is ignored. For a
 // duplicated field the last occurrence wins.
+//
+// That SAX parse is the reference. In front of it sits a fast path on
+// simdjson's DOM parser, which validates the whole message (syntax, UTF-8,
+// escapes, trailing bytes) before anything is read from it. The fast path only
+// ever answers "valid, with these values"; for anything else (a simdjson error
+// of any kind, a wrong type, a bad value, a missing field, nesting beyond the
+// limit) it steps aside and the reference decides. So the fast path accepting
+// implies the reference accepting with the same values, and every rejection
+// comes from the reference. tests/fuzz/event_parser_diff_fuzz.cpp checks this.
 
 namespace vigil {
 
@@ -46,7 +57,7 @@ enum class field_state : uint8_t { absent, valid, wrong_type, bad_value };
 constexpr auto no_field = static_cast<uint8_t>(field_count);
 
 /// Maps a top-level key to a field; the four names have distinct lengths.
-uint8_t lookup_field(const std::string& key) noexcept {
+uint8_t lookup_field(std::string_view key) noexcept {
   auto match = [&key](field_id id) -> uint8_t {
     const auto index = static_cast<size_t>(id);
     return std::memcmp(key.data(), field_names[index], key.size()) == 0
@@ -321,10 +332,139 @@ private:
   bool not_object_ = false;
 };
 
+// -- fast path ----------------------------------------------------------------
+
+static_assert(parse_padding >= simdjson::SIMDJSON_PADDING,
+              "parse_padding must cover simdjson's padding");
+
+/// Largest message the fast path takes: the per-thread parser keeps buffers
+/// of about 15 bytes per input byte, so larger messages (rare, and beyond the
+/// default max_bytes) go to the reference instead of growing them.
+constexpr size_t fast_path_max_bytes = 64 * 1024;
+
+/// Deepest nesting the fast path is configured for; deeper limits are served
+/// up to this depth and deeper messages go to the reference.
+constexpr size_t fast_path_max_depth = 1024;
+
+/// The calling thread's parser, reused so that parsing does not allocate.
+simdjson::dom::parser& thread_parser() {
+  thread_local simdjson::dom::parser parser;
+  return parser;
+}
+
+/// Reads a JSON number as nlohmann does for the reference: integers are
+/// converted to double, floats are taken as they are. False if not a number.
+bool number_value(simdjson::dom::element value, double& result) noexcept {
+  using simdjson::dom::element_type;
+  switch (value.type()) {
+  case element_type::INT64:
+    result = static_cast<double>(value.get_int64().value_unsafe());
+    return true;
+  case element_type::UINT64:
+    result = static_cast<double>(value.get_uint64().value_unsafe());
+    return true;
+  case element_type::DOUBLE:
+    result = value.get_double().value_unsafe();
+    return true;
+  default:
+    return false;
+  }
+}
+
+/// Stores one field value into `out`; false unless it is clearly valid.
+bool read_field(field_id id, simdjson::dom::element value, request_event& out,
+                bool& repaired, const parse_limits& limits) {
+  using simdjson::dom::element_type;
+  double number = 0;
+  switch (id) {
+  case field_id::timestamp:
+    if (value.type() == element_type::STRING) {
+      auto ts = parse_rfc3339(value.get_string().value_unsafe());
+      if (!ts)
+        return false;
+      out.time_ms = ts->epoch_ms;
+      repaired = ts->repaired;
+      return true;
+    }
+    if (number_value(value, number)) {
+      auto ts = parse_epoch_ms(number);
+      if (!ts)
+        return false;
+      out.time_ms = ts->epoch_ms;
+      repaired = false;
+      return true;
+    }
+    return false;
+  case field_id::service: {
+    if (value.type() != element_type::STRING)
+      return false;
+    const std::string_view name = value.get_string().value_unsafe();
+    if (name.empty() || name.size() > limits.max_service_length
+        || has_control_character(name))
+      return false;
+    out.service.assign(name.data(), name.size());
+    return true;
+  }
+  case field_id::status_code: {
+    if (value.type() != element_type::INT64)
+      return false;
+    const int64_t status = value.get_int64().value_unsafe();
+    if (status < 100 || status > 599)
+      return false;
+    out.status_code = static_cast<int32_t>(status);
+    return true;
+  }
+  case field_id::latency_ms:
+    if (!number_value(value, number) || !std::isfinite(number) || number < 0)
+      return false;
+    out.latency_ms = number + 0.0; // Normalizes -0.0 to +0.0.
+    return true;
+  }
+  return false;
+}
+
+/// Parses a clearly valid event into `out` and returns true; returns false
+/// for anything else, leaving the verdict to the reference. `out` may be
+/// partly written either way.
+bool parse_fast(std::string_view json, request_event& out,
+                const parse_limits& limits, size_t readable_after,
+                bool& repaired) {
+  if (json.empty() || json.size() > fast_path_max_bytes
+      || limits.max_depth == 0)
+    return false;
+  auto& parser = thread_parser();
+  // simdjson's depth limit counts like ours (the top-level object is depth
+  // 1), so exceeding it is a parse error that sends the input to the
+  // reference, which decides between too_deep and other reasons.
+  const size_t depth = std::min(limits.max_depth, fast_path_max_depth);
+  if (parser.max_depth() != depth
+      && parser.allocate(std::max(parser.capacity(), json.size()), depth)
+             != simdjson::SUCCESS)
+    return false;
+  simdjson::dom::object root;
+  if (parser.parse(json.data(), json.size(), readable_after < parse_padding)
+          .get_object()
+          .get(root)
+      != simdjson::SUCCESS)
+    return false;
+  std::array<bool, field_count> seen{};
+  for (const simdjson::dom::key_value_pair field : root) {
+    const auto index = lookup_field(field.key);
+    if (index == no_field)
+      continue;
+    if (!read_field(static_cast<field_id>(index), field.value, out, repaired,
+                    limits))
+      return false;
+    seen[index] = true;
+  }
+  return seen[0] && seen[1] && seen[2] && seen[3];
+}
+
 } // namespace
 
-parse_outcome parse_request_event(std::string_view json, request_event& out,
-                                  const parse_limits& limits) {
+parse_outcome parse_request_event_reference(std::string_view json,
+                                            request_event& out,
+                                            const parse_limits& limits) {
   if (json.size() > limits.max_bytes) {
     parse_outcome result;
     result.reason = invalid_reason::oversized;
@@ -336,6 +476,27 @@ parse_outcome parse_request_event(std::string_view json, request_event& out,
                             nlohmann::json::input_format_t::json,
                             /*strict=*/true, /*ignore_comments=*/false);
   return handler.outcome();
+}
+
+parse_outcome parse_request_event(std::string_view json, request_event& out,
+                                  const parse_limits& limits,
+                                  size_t readable_after) {
+  if (json.size() > limits.max_bytes) {
+    parse_outcome result;
+    result.reason = invalid_reason::oversized;
+    return result;
+  }
+  parse_outcome result;
+  if (parse_fast(json, out, limits, readable_after, result.repaired)) {
+    result.ok = true;
+    return result;
+  }
+  return parse_request_event_reference(json, out, limits);
+}
+
+parse_outcome parse_request_event(std::string_view json, request_event& out,
+                                  const parse_limits& limits) {
+  return parse_request_event(json, out, limits, 0);
 }
 
 } // namespace vigil

@@ -80,7 +80,7 @@ struct parse_outcome {
   const char* field = nullptr;
 };
 
-/// Parses one JSON event of the contract into `out` without building a DOM.
+/// Parses one JSON event of the contract into `out`.
 /// Unknown fields are ignored; duplicate known fields: the last one wins.
 /// The whole message is scanned, and when it has several problems the reason
 /// is the first that applies, in this order:
@@ -102,7 +102,30 @@ struct parse_outcome {
 /// offender. On success, `out` holds a service of 1..max_service_length bytes
 /// without control bytes, a status in 100..599, a finite latency >= 0, and a
 /// time within years 1..9999 (UTC). On failure, `out` is unspecified.
+///
+/// Valid events take a fast path (simdjson's validating DOM parser); any
+/// input it does not accept as a clearly valid event is decided by
+/// `parse_request_event_reference`, so the outcome and `out` are always those
+/// of the reference.
 parse_outcome parse_request_event(std::string_view json, request_event& out,
                                   const parse_limits& limits = {});
+
+/// Bytes after a message that the fast path reads when it parses in place
+/// (at least simdjson::SIMDJSON_PADDING); their content does not matter.
+constexpr size_t parse_padding = 64;
+
+/// As above, where the caller guarantees that `readable_after` bytes after
+/// `json` may be read; with at least `parse_padding` of them the message is
+/// parsed in place, otherwise it is first copied into a padded buffer.
+parse_outcome parse_request_event(std::string_view json, request_event& out,
+                                  const parse_limits& limits,
+                                  size_t readable_after);
+
+/// The reference (slow) path: a streaming nlohmann/json SAX parse that
+/// defines the outcome of every input. `parse_request_event` returns exactly
+/// what this returns; it is public so that tests can compare the two.
+parse_outcome parse_request_event_reference(std::string_view json,
+                                            request_event& out,
+                                            const parse_limits& limits = {});
 
 } // namespace vigil

@@ -353,3 +353,28 @@ BOOST_AUTO_TEST_CASE(an_oversized_record_becomes_a_bounded_dead_letter) {
                  result.dead_letters[0].payload.size())
              == 0);
 }
+
+BOOST_AUTO_TEST_CASE(records_with_inconsistent_ends_are_not_json) {
+  // A batch from a broken or hostile sender: an end before its begin, an end
+  // beyond the bytes, and an end missing altogether. Each such record is
+  // rejected on its own; the well-framed records around them are parsed.
+  const std::string event = R"({"timestamp":1768172992214,"service":"a",)"
+                            R"("status_code":200,"latency_ms":1})";
+  vigil::partition_processor processor{0, vigil::processor_settings{}};
+  vigil::record_batch batch;
+  batch.bytes = event + event;
+  const auto one = static_cast<uint32_t>(event.size());
+  batch.ends = {one, 3, one + 1'000'000, 2 * one};
+  batch.offsets = {10, 11, 12, 13, 14};
+  const auto result = processor.process(batch, INT64_MIN);
+  BOOST_TEST(result.partials.counters.events == 2u);
+  BOOST_REQUIRE(result.dead_letters.size() == 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    BOOST_TEST(result.dead_letters[i].reason == "not_json");
+    BOOST_TEST(result.dead_letters[i].payload.empty());
+  }
+  BOOST_TEST(result.dead_letters[0].offset == 11);
+  BOOST_TEST(result.dead_letters[1].offset == 12);
+  BOOST_TEST(result.dead_letters[2].offset == 14);
+  BOOST_TEST(processor.next_offset() == 15);
+}

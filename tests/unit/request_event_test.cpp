@@ -7,11 +7,14 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <iterator>
 #include <ostream>
 #include <random>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace vigil {
 
@@ -25,10 +28,62 @@ std::ostream& operator<<(std::ostream& os, invalid_reason reason) {
 using vigil::invalid_reason;
 using vigil::parse_limits;
 using vigil::parse_outcome;
-using vigil::parse_request_event;
 using vigil::request_event;
 
 namespace {
+
+/// True if the two outcomes are identical, and so are the events when ok.
+bool same_result(const parse_outcome& a, const request_event& a_ev,
+                 const parse_outcome& b, const request_event& b_ev) {
+  const bool same_field = a.field == b.field
+                          || (a.field != nullptr && b.field != nullptr
+                              && std::strcmp(a.field, b.field) == 0);
+  if (a.ok != b.ok || a.repaired != b.repaired || !same_field)
+    return false;
+  if (!a.ok)
+    return a.reason == b.reason;
+  return a_ev.time_ms == b_ev.time_ms && a_ev.service == b_ev.service
+         && a_ev.status_code == b_ev.status_code
+         && std::memcmp(&a_ev.latency_ms, &b_ev.latency_ms, sizeof(double))
+                == 0;
+}
+
+/// Describes an outcome and its event for failure messages.
+std::string describe(const parse_outcome& outcome, const request_event& ev) {
+  if (!outcome.ok)
+    return std::string{"rejected "} + to_string(outcome.reason) + " field "
+           + (outcome.field ? outcome.field : "-");
+  char latency[32];
+  std::snprintf(latency, sizeof(latency), "%a", ev.latency_ms);
+  return "ok time " + std::to_string(ev.time_ms) + " service '" + ev.service
+         + "' status " + std::to_string(ev.status_code) + " latency " + latency
+         + (outcome.repaired ? " repaired" : "");
+}
+
+/// Parses with the fast `parse_request_event`, unpadded and in place from a
+/// padded buffer, and with the reference; checks that all three agree and
+/// returns the fast outcome. Every input of this file goes through it.
+parse_outcome parse_compared(std::string_view text, request_event& ev,
+                             const parse_limits& limits = {}) {
+  const auto fast = vigil::parse_request_event(text, ev, limits);
+  request_event ref_ev;
+  const auto ref = vigil::parse_request_event_reference(text, ref_ev, limits);
+  BOOST_TEST(same_result(fast, ev, ref, ref_ev),
+             "fast path: " << describe(fast, ev)
+                           << "; reference: " << describe(ref, ref_ev));
+  // In place, with the padding filled with bytes that would change the
+  // outcome if they were read as part of the message.
+  std::string padded{text};
+  padded.append(vigil::parse_padding, '"');
+  request_event padded_ev;
+  const auto in_place
+      = vigil::parse_request_event(std::string_view{padded.data(), text.size()},
+                                   padded_ev, limits, vigil::parse_padding);
+  BOOST_TEST(same_result(in_place, padded_ev, ref, ref_ev),
+             "in place: " << describe(in_place, padded_ev)
+                          << "; reference: " << describe(ref, ref_ev));
+  return fast;
+}
 
 const std::string valid_event
     = R"({"timestamp":"2026-01-11T23:09:52.214Z","service":"checkout",)"
@@ -37,7 +92,7 @@ const std::string valid_event
 
 parse_outcome parse(std::string_view text, const parse_limits& limits = {}) {
   request_event ev;
-  return parse_request_event(text, ev, limits);
+  return parse_compared(text, ev, limits);
 }
 
 /// Asserts that `text` is rejected for `reason`, naming `field` (or none).
@@ -93,7 +148,7 @@ constexpr const char* good_latency = "12.5";
 
 BOOST_AUTO_TEST_CASE(valid_event_with_all_fields_is_accepted) {
   request_event ev;
-  auto outcome = parse_request_event(valid_event, ev);
+  auto outcome = parse_compared(valid_event, ev);
   BOOST_REQUIRE(outcome.ok);
   BOOST_TEST(!outcome.repaired);
   BOOST_TEST(outcome.field == nullptr);
@@ -106,7 +161,7 @@ BOOST_AUTO_TEST_CASE(valid_event_with_all_fields_is_accepted) {
 
 BOOST_AUTO_TEST_CASE(unknown_nested_fields_are_skipped) {
   request_event ev;
-  auto outcome = parse_request_event(
+  auto outcome = parse_compared(
       R"({"meta":{"service":"decoy","status_code":"x","tags":[1,[2,{"a":null}]]},)"
       R"("timestamp":"2026-01-11T23:09:52Z","service":"cart","extra":[true],)"
       R"("status_code":200,"latency_ms":0,"more":{"latency_ms":-1}})",
@@ -121,19 +176,18 @@ BOOST_AUTO_TEST_CASE(unknown_nested_fields_are_skipped) {
 BOOST_AUTO_TEST_CASE(epoch_millisecond_timestamps_are_accepted) {
   request_event ev;
   BOOST_REQUIRE(
-      parse_request_event(
+      parse_compared(
           make_event("1768172992214", good_service, good_status, "3"), ev)
           .ok);
   BOOST_TEST(ev.time_ms == 1768172992214);
   BOOST_TEST(ev.latency_ms == 3.0);
-  BOOST_REQUIRE(
-      parse_request_event(make_event("1.768172992214e12", good_service,
-                                     good_status, good_latency),
-                          ev)
-          .ok);
+  BOOST_REQUIRE(parse_compared(make_event("1.768172992214e12", good_service,
+                                          good_status, good_latency),
+                               ev)
+                    .ok);
   BOOST_TEST(ev.time_ms == 1768172992214);
   BOOST_REQUIRE(
-      parse_request_event(
+      parse_compared(
           make_event("-1000", good_service, good_status, good_latency), ev)
           .ok);
   BOOST_TEST(ev.time_ms == -1000);
@@ -142,9 +196,9 @@ BOOST_AUTO_TEST_CASE(epoch_millisecond_timestamps_are_accepted) {
 BOOST_AUTO_TEST_CASE(double_zone_marker_is_accepted_and_reported_repaired) {
   request_event ev;
   auto outcome
-      = parse_request_event(make_event(R"("2026-01-11T23:09:52.214+00:00Z")",
-                                       good_service, good_status, good_latency),
-                            ev);
+      = parse_compared(make_event(R"("2026-01-11T23:09:52.214+00:00Z")",
+                                  good_service, good_status, good_latency),
+                       ev);
   BOOST_REQUIRE(outcome.ok);
   BOOST_TEST(outcome.repaired);
   BOOST_TEST(ev.time_ms == 1768172992214);
@@ -152,7 +206,7 @@ BOOST_AUTO_TEST_CASE(double_zone_marker_is_accepted_and_reported_repaired) {
 
 BOOST_AUTO_TEST_CASE(duplicate_fields_take_the_last_occurrence) {
   request_event ev;
-  auto outcome = parse_request_event(
+  auto outcome = parse_compared(
       R"({"timestamp":"bad","service":"a","status_code":"x","latency_ms":1,)"
       R"("timestamp":0,"service":"b","status_code":404,"latency_ms":2})",
       ev);
@@ -168,7 +222,7 @@ BOOST_AUTO_TEST_CASE(duplicate_fields_take_the_last_occurrence) {
 
 BOOST_AUTO_TEST_CASE(escaped_keys_and_values_are_unescaped_first) {
   request_event ev;
-  auto outcome = parse_request_event(
+  auto outcome = parse_compared(
       R"({"timest\u0061mp":"2026-01-11T23:09:52Z","service":"caf\u00e9 \"x\"",)"
       R"("status_code":100,"latency_ms":1e2})",
       ev);
@@ -181,12 +235,12 @@ BOOST_AUTO_TEST_CASE(escaped_keys_and_values_are_unescaped_first) {
 BOOST_AUTO_TEST_CASE(boundary_values_are_accepted) {
   const std::string max_service = '"' + std::string(128, 's') + '"';
   request_event ev;
-  BOOST_TEST(parse_request_event(
-                 make_event(good_ts, max_service.c_str(), "100", "0"), ev)
-                 .ok);
+  BOOST_TEST(
+      parse_compared(make_event(good_ts, max_service.c_str(), "100", "0"), ev)
+          .ok);
   BOOST_TEST(ev.service.size() == 128u);
   BOOST_TEST(
-      parse_request_event(make_event(good_ts, R"("x")", "599", "-0.0"), ev).ok);
+      parse_compared(make_event(good_ts, R"("x")", "599", "-0.0"), ev).ok);
   BOOST_TEST(ev.status_code == 599);
   BOOST_TEST(!std::signbit(ev.latency_ms));
 }
@@ -195,14 +249,14 @@ BOOST_AUTO_TEST_CASE(reparsing_reuses_the_service_buffer) {
   request_event ev;
   const std::string long_name = '"' + std::string(100, 'a') + '"';
   BOOST_REQUIRE(
-      parse_request_event(
+      parse_compared(
           make_event(good_ts, long_name.c_str(), good_status, good_latency), ev)
           .ok);
   const char* buffer = ev.service.data();
   for (const char* name : {R"("b")", R"("checkout-service-eu-west-1")"}) {
-    BOOST_REQUIRE(parse_request_event(
-                      make_event(good_ts, name, good_status, good_latency), ev)
-                      .ok);
+    BOOST_REQUIRE(
+        parse_compared(make_event(good_ts, name, good_status, good_latency), ev)
+            .ok);
     BOOST_TEST(static_cast<const void*>(ev.service.data())
                == static_cast<const void*>(buffer));
   }
@@ -350,7 +404,7 @@ BOOST_AUTO_TEST_CASE(printable_neighbours_of_control_characters_are_accepted) {
   for (const char* name : {R"(" ")", R"("a b")", R"("~")", R"("\u0020")",
                            R"("\u007e")", R"("caf\u00e9")", "\"\xc3\xa9\""}) {
     BOOST_TEST_CONTEXT(name) {
-      BOOST_TEST(parse_request_event(
+      BOOST_TEST(parse_compared(
                      make_event(good_ts, name, good_status, good_latency), ev)
                      .ok);
       BOOST_TEST(!ev.service.empty());
@@ -360,7 +414,7 @@ BOOST_AUTO_TEST_CASE(printable_neighbours_of_control_characters_are_accepted) {
 
 BOOST_AUTO_TEST_CASE(control_characters_in_ignored_fields_are_accepted) {
   request_event ev;
-  auto outcome = parse_request_event(
+  auto outcome = parse_compared(
       R"({"endpoint":"/a\u0000b\n","host":"\u007f","meta":{"service":"\t"},)"
       R"("timestamp":"2026-01-11T23:09:52Z","service":"ok","status_code":200,)"
       R"("latency_ms":1})",
@@ -386,11 +440,11 @@ BOOST_AUTO_TEST_CASE(control_character_service_ranks_as_a_bad_service_value) {
                  R"("latency_ms":1,"service":"a\nb"})",
                  invalid_reason::bad_service, "service");
   request_event ev;
-  BOOST_TEST(parse_request_event(
-                 R"({"timestamp":0,"service":"a\nb","status_code":200,)"
-                 R"("latency_ms":1,"service":"ok"})",
-                 ev)
-                 .ok);
+  BOOST_TEST(
+      parse_compared(R"({"timestamp":0,"service":"a\nb","status_code":200,)"
+                     R"("latency_ms":1,"service":"ok"})",
+                     ev)
+          .ok);
   BOOST_TEST(ev.service == "ok");
 }
 
@@ -412,7 +466,7 @@ BOOST_AUTO_TEST_CASE(nesting_beyond_max_depth_is_too_deep) {
         .insert(1, R"("deep":)" + open + close + ",");
   };
   request_event ev;
-  BOOST_TEST(parse_request_event(nested(32), ev).ok);
+  BOOST_TEST(parse_compared(nested(32), ev).ok);
   check_rejected(nested(33), invalid_reason::too_deep);
   check_rejected(nested(100), invalid_reason::too_deep);
   check_rejected("[" + std::string(99, '[') + std::string(100, ']'),
@@ -426,7 +480,7 @@ BOOST_AUTO_TEST_CASE(messages_beyond_max_bytes_are_oversized) {
   parse_limits limits;
   limits.max_bytes = valid_event.size();
   request_event ev;
-  BOOST_TEST(parse_request_event(valid_event, ev, limits).ok);
+  BOOST_TEST(parse_compared(valid_event, ev, limits).ok);
   limits.max_bytes = valid_event.size() - 1;
   check_rejected(valid_event, invalid_reason::oversized, nullptr, limits);
 }
@@ -469,9 +523,11 @@ BOOST_AUTO_TEST_CASE(reasons_follow_the_documented_precedence) {
 // -- robustness
 // ----------------------------------------------------------------
 
-BOOST_AUTO_TEST_CASE(random_mutations_never_crash_and_agree_with_a_dom_oracle) {
-  using nlohmann::json;
-  const std::string seeds[] = {
+namespace {
+
+/// Valid events that the mutation tests start from.
+std::vector<std::string> mutation_seeds() {
+  return {
       valid_event,
       make_event(R"("2026-01-11T23:09:52.214+00:00Z")", R"("api")", "404",
                  "0.25"),
@@ -479,14 +535,20 @@ BOOST_AUTO_TEST_CASE(random_mutations_never_crash_and_agree_with_a_dom_oracle) {
       R"({"x":{"y":[1,2,{"z":"w"}]},"timestamp":"2026-01-11 23:09:52-08:00",)"
       R"("service":"s\u00e9","status_code":201,"latency_ms":1e-3})",
   };
-  const char alphabet[] = "{}[]:,\"\\ 0123456789.-+eEtrufalsnZT\x80\xc3\xff";
-  std::mt19937_64 rng{0x5eed};
-  auto pick = [&rng](size_t n) { return static_cast<size_t>(rng() % n); };
-  size_t ok_count = 0;
-  size_t reason_counts[vigil::invalid_reason_count] = {};
-  request_event ev;
-  for (int i = 0; i < 10000; ++i) {
-    std::string text = seeds[pick(std::size(seeds))];
+}
+
+/// Seeded generator of 1 to 3 random byte edits of a valid event.
+class mutator {
+public:
+  explicit mutator(uint64_t seed) : rng_(seed), seeds_(mutation_seeds()) {
+    // nop
+  }
+
+  /// Returns the next mutated event.
+  std::string operator()() {
+    static constexpr char alphabet[]
+        = "{}[]:,\"\\ 0123456789.-+eEtrufalsnZT\x80\xc3\xff";
+    std::string text = seeds_[pick(seeds_.size())];
     const size_t mutations = 1 + pick(3);
     for (size_t m = 0; m < mutations && !text.empty(); ++m) {
       const size_t pos = pick(text.size());
@@ -508,8 +570,30 @@ BOOST_AUTO_TEST_CASE(random_mutations_never_crash_and_agree_with_a_dom_oracle) {
         text.insert(pos, text.substr(pick(text.size()), 1 + pick(8)));
       }
     }
+    return text;
+  }
+
+private:
+  size_t pick(size_t n) {
+    return static_cast<size_t>(rng_() % n);
+  }
+
+  std::mt19937_64 rng_;
+  std::vector<std::string> seeds_;
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(random_mutations_never_crash_and_agree_with_a_dom_oracle) {
+  using nlohmann::json;
+  mutator mutate{0x5eed};
+  size_t ok_count = 0;
+  size_t reason_counts[vigil::invalid_reason_count] = {};
+  request_event ev;
+  for (int i = 0; i < 10000; ++i) {
+    const std::string text = mutate();
     BOOST_TEST_CONTEXT(text) {
-      const auto outcome = parse_request_event(text, ev);
+      const auto outcome = parse_compared(text, ev);
       const bool is_json = json::accept(text);
       BOOST_TEST((!outcome.ok && outcome.reason == invalid_reason::not_json)
                  == !is_json);
@@ -547,4 +631,128 @@ BOOST_AUTO_TEST_CASE(random_mutations_never_crash_and_agree_with_a_dom_oracle) {
   for (auto n : reason_counts)
     distinct += n > 0 ? 1 : 0;
   BOOST_TEST(distinct >= 5u);
+}
+
+// -- fast path against the reference
+// -------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(fast_path_and_reference_agree_on_random_mutations) {
+  // parse_compared checks the fast path, unpadded and in place, against the
+  // reference on every input.
+  parse_limits tiny;
+  tiny.max_bytes = 200;
+  tiny.max_service_length = 4;
+  tiny.max_depth = 2;
+  mutator mutate{0xd1ff};
+  size_t ok_count = 0;
+  size_t tiny_ok_count = 0;
+  request_event ev;
+  for (int i = 0; i < 50000; ++i) {
+    const std::string text = mutate();
+    BOOST_TEST_CONTEXT(text) {
+      ok_count += parse_compared(text, ev).ok ? 1 : 0;
+      tiny_ok_count += parse_compared(text, ev, tiny).ok ? 1 : 0;
+    }
+  }
+  // Enough valid events that the fast path's answers were compared.
+  BOOST_TEST(ok_count > 1000u);
+  BOOST_TEST(tiny_ok_count > 0u);
+}
+
+BOOST_AUTO_TEST_CASE(fast_path_and_reference_agree_around_every_depth_limit) {
+  const auto base
+      = make_event(good_ts, good_service, good_status, good_latency);
+  request_event ev;
+  for (size_t max_depth : {0, 1, 2, 3, 32, 1023, 1024, 1025, 1030}) {
+    parse_limits limits;
+    limits.max_depth = max_depth;
+    const size_t from = max_depth < 3 ? 1 : max_depth - 2;
+    for (size_t depth = from; depth <= max_depth + 2; ++depth) {
+      // `depth` counts the top-level object; the unknown field adds the rest.
+      std::string arrays = R"("deep":)" + std::string(depth - 1, '[')
+                           + std::string(depth - 1, ']') + ",";
+      std::string objects = R"("deep":)";
+      for (size_t d = 1; d < depth; ++d)
+        objects += R"({"k":)";
+      objects += "0" + std::string(depth - 1, '}') + ",";
+      if (depth == 1)
+        arrays = objects = "";
+      for (const auto& field : {arrays, objects}) {
+        const auto text = std::string{base}.insert(1, field);
+        BOOST_TEST_CONTEXT("max_depth " << max_depth << ", depth " << depth
+                                        << ": " << text.substr(0, 80)) {
+          const auto outcome = parse_compared(text, ev, limits);
+          BOOST_TEST(outcome.ok == (depth <= max_depth));
+          if (!outcome.ok)
+            BOOST_TEST(outcome.reason == invalid_reason::too_deep);
+        }
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(bytes_after_a_message_never_complete_or_change_it) {
+  // The bytes after a message parsed in place are readable but not part of
+  // it: a truncated event stays not_json whatever follows it.
+  const std::string event
+      = make_event(good_ts, good_service, good_status, "12");
+  for (const char* after : {"}", "5}", "0.5}", R"(","status_code":200})"}) {
+    for (size_t cut : {size_t{1}, size_t{2}, size_t{4}}) {
+      const std::string_view message{event.data(), event.size() - cut};
+      std::string buffer{message};
+      buffer += after;
+      buffer.append(vigil::parse_padding, ' ');
+      BOOST_TEST_CONTEXT(buffer) {
+        request_event ev;
+        const auto outcome = vigil::parse_request_event(
+            std::string_view{buffer.data(), message.size()}, ev, {},
+            buffer.size() - message.size());
+        BOOST_TEST(!outcome.ok);
+        BOOST_TEST(outcome.reason == invalid_reason::not_json);
+      }
+    }
+  }
+  // A complete event followed by more bytes is the event alone.
+  std::string two = event + "7" + event;
+  two.append(vigil::parse_padding, '9');
+  request_event ev;
+  const auto outcome
+      = vigil::parse_request_event(std::string_view{two.data(), event.size()},
+                                   ev, {}, two.size() - event.size());
+  BOOST_REQUIRE(outcome.ok);
+  BOOST_TEST(ev.latency_ms == 12.0);
+}
+
+BOOST_AUTO_TEST_CASE(inputs_simdjson_rejects_or_reads_differently_agree) {
+  // Each of these either fails in simdjson where the reference accepts or
+  // rejects it for another reason, or sits on a number-conversion boundary;
+  // parse_compared checks that the outcome is the reference's.
+  const std::pair<std::string, bool> cases[] = {
+      // nlohmann skips a UTF-8 byte order mark; simdjson does not.
+      {"\xef\xbb\xbf" + valid_event, true},
+      {make_event("18446744073709551615", good_service, good_status, "1"),
+       false},
+      {make_event("-0", good_service, good_status, "-0"), true},
+      {make_event(good_ts, good_service, good_status, "-1e-400"), true},
+      {make_event(good_ts, good_service, good_status,
+                  "99999999999999999999999"),
+       true},
+      {make_event(good_ts, good_service, good_status, "1.7976931348623158e308"),
+       true},
+      {make_event(good_ts, good_service, "-9223372036854775808", "1"), false},
+      {make_event(good_ts, R"("\udc00")", good_status, "1"), false},
+      {make_event(good_ts, R"("\u0000")", good_status, "1"), false},
+      {make_event(R"("2026-01-11T23:09:52.214+00:00Z")", good_service,
+                  good_status, "0.1"),
+       true},
+      // The last timestamp is not repaired, so the event is not either.
+      {R"({"timestamp":"2026-01-11T23:09:52.214+00:00Z","timestamp":0,)"
+       R"("service":"a","status_code":200,"latency_ms":1})",
+       true},
+  };
+  request_event ev;
+  for (const auto& [text, ok] : cases)
+    BOOST_TEST_CONTEXT(text) {
+      BOOST_TEST(parse_compared(text, ev).ok == ok);
+    }
 }
