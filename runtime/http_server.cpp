@@ -40,7 +40,7 @@ std::string endpoint(const std::string& host, uint16_t port) {
   return host + ":" + std::to_string(port);
 }
 
-// -- diagnosis of a failed bind -----------------------------------------------
+// -- diagnosis of a failed bind ----------------------------------------------
 
 /// Returns the inode of a listening TCP socket on `port`, or 0.
 unsigned long listening_inode(uint16_t port) {
@@ -85,8 +85,14 @@ std::string socket_owner(unsigned long inode) {
       std::string name;
       std::ifstream comm{proc.path() / "comm"};
       std::getline(comm, name);
-      auto self = std::to_string(::getpid()) == pid ? ", this process" : "";
-      return "pid " + pid + " \"" + name + "\"" + self;
+      std::string result = "pid ";
+      result += pid;
+      result += " \"";
+      result += name;
+      result += '"';
+      if (std::to_string(::getpid()) == pid)
+        result += ", this process";
+      return result;
     }
   }
   return {};
@@ -139,8 +145,7 @@ std::string explain_bind_failure(const std::string& host, uint16_t port) {
   }
 }
 
-// -- static files
-// --------------------------------------------------------------
+// -- static files ------------------------------------------------------------
 
 const char* content_type_of(const fs::path& file) {
   static const std::map<std::string, const char*> types{
@@ -205,8 +210,7 @@ http_reply json_reply(const nlohmann::json& body, int status) {
   return http_reply{status, body.dump(), "application/json"};
 }
 
-// -- implementation
-// ------------------------------------------------------------
+// -- implementation ----------------------------------------------------------
 
 struct http_server::impl {
   struct route {
@@ -376,8 +380,7 @@ void http_server::impl::file(const httplib::Request& req,
   res.set_content(content.str(), content_type_of(target));
 }
 
-// -- http_server
-// ---------------------------------------------------------------
+// -- http_server -------------------------------------------------------------
 
 http_server::http_server(std::unique_ptr<impl> ptr) : impl_(std::move(ptr)) {
   // nop
@@ -411,7 +414,12 @@ http_server::start(std::string host, uint16_t port, http_options options) {
   });
   svr.set_read_timeout(self->options.io_timeout);
   svr.set_write_timeout(self->options.io_timeout);
-  svr.set_keep_alive_timeout(self->options.io_timeout.count());
+  // httplib 0.11 lets an idle connection wait for its next request for the
+  // whole keep-alive timeout even after stop(). One request per connection
+  // and one second for it to arrive keep stop() prompt; on a metrics and
+  // dashboard endpoint a new connection per request costs nothing.
+  svr.set_keep_alive_max_count(1);
+  svr.set_keep_alive_timeout(1);
   auto* raw = self.get();
   svr.Get(".*", [raw](const httplib::Request& req, httplib::Response& res) {
     raw->dispatch(req, res);
@@ -451,7 +459,7 @@ uint16_t http_server::port() const noexcept {
 }
 
 bool http_server::running() const noexcept {
-  return !impl_->stopped;
+  return !impl_->stopped && !impl_->loop_exited;
 }
 
 status http_server::get(const std::string& pattern, http_handler handler) {

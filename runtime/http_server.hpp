@@ -108,7 +108,7 @@ public:
   /// The bound port (the real one when started with port 0).
   uint16_t port() const noexcept;
 
-  /// True until `stop` is called.
+  /// True while the server accepts connections (until `stop`).
   bool running() const noexcept;
 
   /// Registers a GET handler for paths fully matching the ECMAScript regex

@@ -277,9 +277,7 @@ metric_factory::metric_factory(metric_label_sets labels)
   }
 }
 
-metric_factory::~metric_factory() {
-  // nop
-}
+metric_factory::~metric_factory() = default;
 
 prometheus::Counter& metric_factory::find(labelled_counters& xs,
                                           std::string_view value) {

@@ -8,6 +8,9 @@
 #include <stdexcept>
 #include <string>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <httplib.h>
@@ -300,6 +303,35 @@ BOOST_AUTO_TEST_CASE(after_stop_connections_are_refused) {
   BOOST_TEST((res.error() == httplib::Error::Connection));
   server->stop(); // idempotent
   server.reset();
+}
+
+BOOST_AUTO_TEST_CASE(stop_does_not_wait_for_idle_keep_alive_connections) {
+  auto cli = client();
+  cli.set_keep_alive(true);
+  BOOST_REQUIRE(cli.Get("/health"));
+  auto before = std::chrono::steady_clock::now();
+  server->stop();
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - before);
+  BOOST_TEST(took.count() < 1000); // httplib's default keep-alive: 5 s
+}
+
+BOOST_AUTO_TEST_CASE(stop_waits_at_most_a_second_for_a_silent_connection) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  BOOST_REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(server->port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  BOOST_REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr))
+                == 0);
+  BOOST_REQUIRE(client().Get("/health")); // the silent one was accepted first
+  auto before = std::chrono::steady_clock::now();
+  server->stop();
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - before);
+  ::close(fd);
+  BOOST_TEST(took.count() < 2500);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
