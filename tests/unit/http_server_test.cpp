@@ -272,7 +272,7 @@ BOOST_AUTO_TEST_CASE(unknown_paths_answer_404) {
 BOOST_AUTO_TEST_CASE(binding_a_port_in_use_fails_naming_address_and_flag) {
   auto second = http_server::start("127.0.0.1", server->port());
   BOOST_REQUIRE(!second);
-  auto text = second.error();
+  const auto& text = second.error();
   BOOST_TEST_MESSAGE(text);
   BOOST_TEST(text.find("127.0.0.1:" + std::to_string(server->port()))
              != std::string::npos);

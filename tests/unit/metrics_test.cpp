@@ -246,6 +246,7 @@ BOOST_AUTO_TEST_CASE(histograms_export_their_buckets_count_and_sum) {
 BOOST_AUTO_TEST_CASE(concurrent_increments_from_several_threads_sum_exactly) {
   metric_factory metrics{vigil_labels()};
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&metrics, t] {
       auto& consumed = metrics.events_consumed();
