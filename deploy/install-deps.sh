@@ -6,8 +6,8 @@ set -euo pipefail
 packages=(
   build-essential cmake ccache pkg-config git ca-certificates
   libcaf-dev librdkafka-dev nlohmann-json3-dev libboost-test-dev
-  libsqlite3-dev libsimdjson-dev sqlite3 clang-14 libclang-rt-14-dev
-  clang-format-14 clang-tidy-14
+  libsqlite3-dev libsimdjson-dev sqlite3 prometheus-cpp-dev libcpp-httplib-dev
+  clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14
   kcat procps psmisc lsof curl
 )
 
