@@ -148,19 +148,20 @@ int exit_status(const std::vector<check_result>& results) noexcept {
   return 0;
 }
 
-// -- kafka judges ---------------------------------------------------------------
+// -- kafka judges
+// ---------------------------------------------------------------
 
 check_result check_broker_reachable(const broker_probe& probe) {
   const std::string name = "broker_reachable";
   if (probe.error.empty())
-    return make(name, check_result::ok,
-                probe.bootstrap + " answered a metadata request in "
-                    + human_duration(probe.elapsed.count()) + ": "
-                    + plural(static_cast<int64_t>(probe.brokers), "broker",
-                             "brokers")
-                    + ", "
-                    + plural(static_cast<int64_t>(probe.topics.size()),
-                             "topic", "topics"));
+    return make(
+        name, check_result::ok,
+        probe.bootstrap + " answered a metadata request in "
+            + human_duration(probe.elapsed.count()) + ": "
+            + plural(static_cast<int64_t>(probe.brokers), "broker", "brokers")
+            + ", "
+            + plural(static_cast<int64_t>(probe.topics.size()), "topic",
+                     "topics"));
   return make(name, check_result::fail,
               "no metadata from " + probe.bootstrap + " within "
                   + human_duration(probe.timeout.count()) + ": " + probe.error,
@@ -183,8 +184,8 @@ check_result check_topic_exists(const topic_probe& topic,
       if (t.rfind("__", 0) != 0)
         listed += (listed.empty() ? "" : ", ") + t;
     return make(name, check_result::fail,
-                "topic " + topic.name + " does not exist on "
-                    + broker.bootstrap + " (topics there: "
+                "topic " + topic.name + " does not exist on " + broker.bootstrap
+                    + " (topics there: "
                     + (listed.empty() ? std::string{"none"} : listed) + ")",
                 "create it: `kafka-topics --bootstrap-server "
                     + broker.bootstrap + " --create --topic " + topic.name
@@ -197,11 +198,11 @@ check_result check_topic_exists(const topic_probe& topic,
   int64_t messages = 0;
   for (const auto& p : topic.partitions)
     messages += messages_in(p);
-  auto evidence
-      = topic.name + ": "
-        + plural(static_cast<int64_t>(topic.partitions.size()), "partition",
-                 "partitions")
-        + ", " + plural(messages, "message", "messages") + " retained";
+  auto evidence = topic.name + ": "
+                  + plural(static_cast<int64_t>(topic.partitions.size()),
+                           "partition", "partitions")
+                  + ", " + plural(messages, "message", "messages")
+                  + " retained";
   if (!topic.error.empty())
     return make(name, check_result::warn, evidence + "; " + topic.error,
                 "the partition leaders did not answer in time: check broker "
@@ -251,14 +252,19 @@ check_consumer_offsets(const topic_probe& topic, const node_config& cfg,
     }
   }
   auto parts = static_cast<int64_t>(topic.partitions.size());
-  std::string evidence = "group " + cfg.group + ": committed offsets on "
-                         + std::to_string(committed_parts) + " of "
-                         + plural(parts, "partition", "partitions")
-                         + ", total lag " + plural(lag, "message", "messages")
-                         + " (sum of high - committed); this database has a "
-                           "checkpoint for "
-                         + plural(static_cast<int64_t>(stored.size()),
-                                  "partition", "partitions");
+  std::string evidence
+      = committed_parts == 0
+            ? "group " + cfg.group + " has no committed offsets on "
+                  + plural(parts, "partition", "partitions") + " (lag unknown)"
+            : "group " + cfg.group + ": total lag "
+                  + plural(lag, "message", "messages")
+                  + " (sum of high - committed) over "
+                  + std::to_string(committed_parts) + " of "
+                  + plural(parts, "partition", "partitions")
+                  + " with committed offsets";
+  evidence += "; this database has a checkpoint for "
+              + plural(static_cast<int64_t>(stored.size()), "partition",
+                       "partitions");
   const std::string reset = "kafka-consumer-groups --bootstrap-server "
                             + cfg.brokers + " --group " + cfg.group
                             + " --topic " + cfg.topic
@@ -267,12 +273,10 @@ check_consumer_offsets(const topic_probe& topic, const node_config& cfg,
     return make(name, check_result::warn,
                 "offsets at end: a new node in this group starts past all "
                     + std::to_string(messages)
-                    + " messages (the empty micro-batches symptom): group "
-                    + cfg.group + " committed the end offset of "
-                    + plural(with_messages, "partition", "partitions")
-                    + " holding messages, and this database has no "
-                      "checkpoint for "
-                    + cfg.topic + "; " + evidence,
+                    + " messages (the empty micro-batches symptom): it "
+                      "committed the end offset of every partition holding "
+                      "messages; "
+                    + evidence,
                 "to read the retained messages with this group, stop its "
                 "consumers and reset it: `"
                     + reset
@@ -282,8 +286,8 @@ check_consumer_offsets(const topic_probe& topic, const node_config& cfg,
                       "checkpoint");
   if (latest_parts > 0)
     return make(name, check_result::warn,
-                "--start latest: " + plural(latest_parts, "partition",
-                                            "partitions")
+                "--start latest: "
+                    + plural(latest_parts, "partition", "partitions")
                     + " without a checkpoint would start at the end, "
                       "skipping "
                     + plural(latest_skipped, "message", "messages")
@@ -328,17 +332,16 @@ check_result check_event_contract(const std::vector<sampled_message>& samples,
   }
   auto total = static_cast<int64_t>(samples.size());
   auto rejected = total - valid;
-  std::string evidence
-      = "sampled " + plural(total, "message", "messages") + " from "
-        + plural(static_cast<int64_t>(partitions_sampled), "partition",
-                 "partitions")
-        + ": " + std::to_string(valid) + " valid, "
-        + std::to_string(rejected) + " rejected";
+  std::string evidence = "sampled " + plural(total, "message", "messages")
+                         + " from "
+                         + plural(static_cast<int64_t>(partitions_sampled),
+                                  "partition", "partitions")
+                         + ": " + std::to_string(valid) + " valid, "
+                         + std::to_string(rejected) + " rejected";
   if (rejected > 0) {
     std::string counts;
     for (const auto& [reason, n] : reasons)
-      counts += (counts.empty() ? "" : ", ") + reason + " "
-                + std::to_string(n);
+      counts += (counts.empty() ? "" : ", ") + reason + " " + std::to_string(n);
     evidence += " (" + counts + "), e.g. " + example;
   }
   const std::string contract
@@ -368,14 +371,15 @@ check_result check_event_contract(const std::vector<sampled_message>& samples,
   if (rejected > 0)
     fix += (fix.empty() ? "" : "; ") + contract;
   if (fix.empty())
-    return make(name, check_result::ok, evidence + ": all valid");
+    return make(name, check_result::ok, evidence);
   return make(name, check_result::warn, evidence, fix);
 }
 
 check_result
 check_checkpoint_retention(const topic_probe& topic,
                            const std::vector<checkpoint_position>& cp,
-                           const std::string& db_path, bool db_readable) {
+                           const std::string& db_path, bool db_readable,
+                           const std::string& bootstrap) {
   const std::string name = "checkpoint_retention";
   if (!db_readable)
     return skipped(name, "the checkpoints in " + db_path + " cannot be read",
@@ -402,8 +406,8 @@ check_checkpoint_retention(const topic_probe& topic,
       lost += p->low - c.next_offset;
       lost_parts += (lost_parts.empty() ? "" : "; ") + id + ": checkpoint at "
                     + std::to_string(c.next_offset) + ", log starts at "
-                    + std::to_string(p->low) + " ("
-                    + std::to_string(p->low - c.next_offset) + " lost)";
+                    + std::to_string(p->low) + ", "
+                    + std::to_string(p->low - c.next_offset) + " lost";
     } else if (c.next_offset > p->high) {
       beyond_parts += (beyond_parts.empty() ? "" : "; ") + id
                       + ": checkpoint at " + std::to_string(c.next_offset)
@@ -423,8 +427,8 @@ check_checkpoint_retention(const topic_probe& topic,
             "(retention.ms / retention.bytes; the embedded broker keeps "
             "about 5 MiB per partition) before the node processed them and "
             "cannot be recovered from Kafka: raise the topic's retention "
-            "(`kafka-configs --bootstrap-server B --alter --entity-type "
-            "topics --entity-name "
+            "(`kafka-configs --bootstrap-server "
+            + bootstrap + " --alter --entity-type topics --entity-name "
             + topic.name
             + " --add-config retention.ms=...`), keep "
               "vigil_consumer_lag_messages well below it, and re-send the "
@@ -442,12 +446,12 @@ check_checkpoint_retention(const topic_probe& topic,
     }
     return make(name, check_result::fail, evidence, fix);
   }
-  return make(name, check_result::ok,
-              "checkpoint of " + topic.name + " lies within the log on "
-                  + plural(static_cast<int64_t>(cp.size()), "partition",
-                           "partitions")
-                  + ", " + plural(behind, "message", "messages")
-                  + " behind the log end");
+  return make(
+      name, check_result::ok,
+      "checkpoint of " + topic.name + " lies within the log on "
+          + plural(static_cast<int64_t>(cp.size()), "partition", "partitions")
+          + ", " + plural(behind, "message", "messages")
+          + " behind the log end");
 }
 
 check_result check_clock_skew(const std::vector<sampled_message>& samples,
@@ -474,11 +478,10 @@ check_result check_clock_skew(const std::vector<sampled_message>& samples,
     return make(name, check_result::ok,
                 "no valid events sampled: nothing to compare");
   auto ahead = newest_event - now_ms;
-  std::string evidence = plural(valid, "valid event", "valid events")
-                         + ": newest event time " + utc_text(newest_event)
-                         + ", " + human_duration(ahead)
-                         + (ahead > 0 ? " ahead of" : " behind")
-                         + " this host's clock";
+  std::string evidence
+      = plural(valid, "valid event", "valid events") + ": newest event time "
+        + utc_text(newest_event) + ", " + human_duration(ahead)
+        + (ahead > 0 ? " ahead of" : " behind") + " this host's clock";
   int64_t median = 0;
   if (!delays.empty()) {
     std::sort(delays.begin(), delays.end());
@@ -539,8 +542,8 @@ std::vector<check_result> run_checks(const doctor_options& opts) {
   }
   results.push_back(check_database(cfg.db, opts.proc_root));
   if (topic_ok)
-    results.push_back(check_checkpoint_retention(kf.topic, cp, cfg.db,
-                                                 readable));
+    results.push_back(check_checkpoint_retention(kf.topic, cp, cfg.db, readable,
+                                                 cfg.brokers));
   else
     results.push_back(needs_topic("checkpoint_retention"));
   results.push_back(

@@ -173,11 +173,11 @@ check_result check_database(const std::string& db_path,
 
 /// checkpoint_retention: checkpointed offsets against the broker's
 /// watermarks; fails when retention removed offsets a checkpoint still needs
-/// or when a checkpoint lies beyond the log end (topic recreated).
-check_result
-check_checkpoint_retention(const topic_probe& topic,
-                           const std::vector<checkpoint_position>& cp,
-                           const std::string& db_path, bool db_readable);
+/// or when a checkpoint lies beyond the log end (topic recreated). The fix
+/// names `bootstrap` in its commands.
+check_result check_checkpoint_retention(
+    const topic_probe& topic, const std::vector<checkpoint_position>& cp,
+    const std::string& db_path, bool db_readable, const std::string& bootstrap);
 
 /// A TCP port the node would listen on.
 struct port_spec {

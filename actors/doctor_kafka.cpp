@@ -47,8 +47,8 @@ int to_ms(std::chrono::milliseconds d) {
 }
 
 std::chrono::milliseconds since(clock_type::time_point start) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-      clock_type::now() - start);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now()
+                                                               - start);
 }
 
 void read_offsets(rd_kafka_t* rk, const doctor_options& opts,
@@ -92,7 +92,8 @@ void sample(rd_kafka_t* rk, const doctor_options& opts, kafka_facts& facts) {
     if (p.low < 0 || p.high <= p.low)
       continue;
     rd_kafka_topic_partition_list_add(list.get(), name.c_str(), p.partition)
-        ->offset = std::max(p.low, p.high - n);
+        ->offset
+        = std::max(p.low, p.high - n);
     end[p.partition] = p.high;
   }
   facts.partitions_sampled = end.size();
@@ -158,8 +159,8 @@ kafka_facts gather_kafka(const doctor_options& opts) {
   rd_kafka_conf_set_log_cb(conf.get(), on_log);
   rd_kafka_conf_set_error_cb(conf.get(), on_error);
   char errstr[512];
-  auto* raw = rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), errstr,
-                           sizeof(errstr));
+  auto* raw
+      = rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), errstr, sizeof(errstr));
   if (raw == nullptr) {
     facts.broker.error = errstr;
     return facts;
@@ -190,10 +191,9 @@ kafka_facts gather_kafka(const doctor_options& opts) {
       }
     }
     rd_kafka_metadata_destroy(md);
-    std::sort(facts.topic.partitions.begin(), facts.topic.partitions.end(),
-              [](const auto& a, const auto& b) {
-                return a.partition < b.partition;
-              });
+    std::sort(
+        facts.topic.partitions.begin(), facts.topic.partitions.end(),
+        [](const auto& a, const auto& b) { return a.partition < b.partition; });
   }
   if (facts.topic.exists) {
     read_offsets(raw, opts, facts.topic);

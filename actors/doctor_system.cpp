@@ -53,9 +53,9 @@ void for_each_fd(const std::string& proc_root, F fn) {
   for (fs::directory_iterator it{proc_root, ec}, end; !ec && it != end;
        it.increment(ec)) {
     auto name = it->path().filename().string();
-    if (name.empty()
-        || !std::all_of(name.begin(), name.end(),
-                        [](char c) { return c >= '0' && c <= '9'; }))
+    if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) {
+          return c >= '0' && c <= '9';
+        }))
       continue;
     auto pid = std::stoll(name);
     std::error_code fd_ec;
@@ -142,16 +142,20 @@ check_result check_config_paths(const std::string& db_path,
   }
   std::string fix;
   if (path.is_absolute() && !is_under(abs, fs::path{cwd}))
-    fix = "--db " + db_path + " is an absolute path outside the working "
-          "directory " + cwd + " (a container path such as /data is "
-          "read-only or missing on a developer machine): run with --db "
-          "./data/vigil.db, or set VIGIL_DB=./data/vigil.db or `db = "
-          "./data/vigil.db` in the --config file; in a container mount a "
-          "writable volume there instead";
+    fix = "--db " + db_path
+          + " is an absolute path outside the working "
+            "directory "
+          + cwd
+          + " (a container path such as /data is "
+            "read-only or missing on a developer machine): run with --db "
+            "./data/vigil.db, or set VIGIL_DB=./data/vigil.db or `db = "
+            "./data/vigil.db` in the --config file; in a container mount a "
+            "writable volume there instead";
   else
     fix = "make " + dir.string() + " writable for this user (uid "
-          + std::to_string(::getuid()) + "), or choose another path with "
-          "--db or VIGIL_DB";
+          + std::to_string(::getuid())
+          + "), or choose another path with "
+            "--db or VIGIL_DB";
   return make(name, check_result::fail, problem, fix);
 }
 
@@ -179,8 +183,7 @@ std::vector<lock_entry> parse_proc_locks(std::string_view text) {
     e.kind = kind;
     e.write = access == "WRITE";
     unsigned long long inode = 0;
-    if (std::sscanf(dev.c_str(), "%x:%x:%llu", &e.major, &e.minor, &inode)
-        != 3)
+    if (std::sscanf(dev.c_str(), "%x:%x:%llu", &e.major, &e.minor, &inode) != 3)
       continue;
     e.inode = inode;
     try {
@@ -218,8 +221,8 @@ std::vector<uint64_t> listening_inodes(std::string_view proc_net_tcp,
     auto colon = local.rfind(':');
     if (colon == std::string::npos || state != "0A")
       continue;
-    unsigned long local_port = std::strtoul(local.c_str() + colon + 1,
-                                            nullptr, 16);
+    unsigned long local_port
+        = std::strtoul(local.c_str() + colon + 1, nullptr, 16);
     if (local_port == port)
       out.push_back(inode);
   }
@@ -247,7 +250,7 @@ std::vector<holder> find_lock_holders(const std::string& path,
   std::vector<file_id> files;
   std::set<std::string> canonical;
   for (const auto& f : sqlite_files(path)) {
-    struct stat st{};
+    struct stat st {};
     if (::stat(f.c_str(), &st) != 0)
       continue;
     files.push_back({fs::path{f}.filename().string(), major(st.st_dev),
@@ -259,23 +262,21 @@ std::vector<holder> find_lock_holders(const std::string& path,
   std::set<std::pair<int64_t, std::string>> seen;
   auto locks = parse_proc_locks(read_all(proc_root + "/locks"));
   // Writers first: they are the ones that block BEGIN IMMEDIATE.
-  std::stable_sort(locks.begin(), locks.end(),
-                   [](const auto& a, const auto& b) {
-                     return a.write && !b.write;
-                   });
+  std::stable_sort(
+      locks.begin(), locks.end(),
+      [](const auto& a, const auto& b) { return a.write && !b.write; });
   for (const auto& l : locks) {
     for (const auto& f : files) {
       // Some file systems (overlayfs) report another device in /proc/locks
       // than stat does: match the inode only.
       if (l.inode != f.inode || l.pid <= 0)
         continue;
-      auto what = std::string{l.write ? "a WRITE" : "a READ"} + " lock on "
-                  + f.name;
+      auto what
+          = std::string{l.write ? "a WRITE" : "a READ"} + " lock on " + f.name;
       if (!seen.emplace(l.pid, what).second)
         continue;
-      auto same = std::find_if(out.begin(), out.end(), [&](const holder& h) {
-        return h.pid == l.pid;
-      });
+      auto same = std::find_if(out.begin(), out.end(),
+                               [&](const holder& h) { return h.pid == l.pid; });
       if (same != out.end())
         same->what += ", " + what;
       else
@@ -288,9 +289,9 @@ std::vector<holder> find_lock_holders(const std::string& path,
   for_each_fd(proc_root, [&](int64_t pid, const std::string& target) {
     if (canonical.count(target) != 0 && pid != ::getpid()
         && seen.emplace(pid, target).second)
-      out.push_back({pid, process_cmdline(proc_root, pid),
-                     "an open descriptor of "
-                         + fs::path{target}.filename().string()});
+      out.push_back(
+          {pid, process_cmdline(proc_root, pid),
+           "an open descriptor of " + fs::path{target}.filename().string()});
   });
   return out;
 }
@@ -352,14 +353,14 @@ bool query(sqlite3* db, const char* sql,
 } // namespace
 
 check_result check_database(const std::string& db_path,
-                            const std::string& proc_root,
-                            int busy_timeout_ms) {
+                            const std::string& proc_root, int busy_timeout_ms) {
   const std::string name = "database";
   std::error_code ec;
   if (!fs::exists(db_path, ec))
     return make(name, check_result::ok,
-                db_path + " does not exist yet: vigil run creates it with "
-                          "the schema");
+                db_path
+                    + " does not exist yet: vigil run creates it with "
+                      "the schema");
   std::string evidence = db_path;
   std::string warning; // fix text of a WARN, if any
   bool busy = false;
@@ -369,17 +370,17 @@ check_result check_database(const std::string& db_path,
     auto rc = sqlite3_open_v2(db_path.c_str(), &ro.db, SQLITE_OPEN_READONLY,
                               nullptr);
     if (rc != SQLITE_OK)
-      return make(name, check_result::fail,
-                  "cannot open " + db_path + " read-only: "
-                      + (ro.db != nullptr ? sqlite3_errmsg(ro.db)
-                                          : sqlite3_errstr(rc)),
-                  "check the file's permissions (ls -l " + db_path + ")");
+      return make(
+          name, check_result::fail,
+          "cannot open " + db_path + " read-only: "
+              + (ro.db != nullptr ? sqlite3_errmsg(ro.db) : sqlite3_errstr(rc)),
+          "check the file's permissions (ls -l " + db_path + ")");
     sqlite3_extended_result_codes(ro.db, 1);
     sqlite3_busy_timeout(ro.db, busy_timeout_ms);
     std::vector<std::vector<std::string>> rows;
     std::string error;
-    if (!query(ro.db, "SELECT name FROM sqlite_master WHERE type='table'",
-               rows, error)) {
+    if (!query(ro.db, "SELECT name FROM sqlite_master WHERE type='table'", rows,
+               error)) {
       auto primary = sqlite3_errcode(ro.db) & 0xff;
       if (primary != SQLITE_BUSY && primary != SQLITE_LOCKED)
         return make(name, check_result::fail,
@@ -430,8 +431,8 @@ check_result check_database(const std::string& db_path,
       if (rc == SQLITE_OK)
         sqlite3_exec(rw.db, "ROLLBACK", nullptr, nullptr, nullptr);
     }
-    std::string error = rw.db != nullptr ? sqlite3_errmsg(rw.db)
-                                         : sqlite3_errstr(rc);
+    std::string error
+        = rw.db != nullptr ? sqlite3_errmsg(rw.db) : sqlite3_errstr(rc);
     if (rc == SQLITE_OK) {
       evidence += ", writable (BEGIN IMMEDIATE succeeded)";
       return warning.empty()
@@ -455,18 +456,19 @@ check_result check_database(const std::string& db_path,
                 evidence + "; no holder is visible from this process",
                 "the lock is held by a process of another user or "
                 "container: find it with `lsof "
-                    + db_path + "*` as root; vigil's db_writer must be the "
+                    + db_path
+                    + "*` as root; vigil's db_writer must be the "
                       "only writer, readers open read-only");
-  std::string fix = "vigil's db_writer must be the only writer of "
-                    + db_path + "; stop the holder (`kill "
+  std::string fix = "vigil's db_writer must be the only writer of " + db_path
+                    + "; stop the holder (`kill "
                     + std::to_string(holders.front().pid)
                     + "`) or make it open the database read-only (`sqlite3 "
                       "-readonly`, short-lived connections); do not delete "
                       "the -wal/-shm files";
   if (is_vigil(holders.front()))
     fix += "; if it is another vigil node, give each node its own --db";
-  return make(name, check_result::fail,
-              evidence + "; " + join_holders(holders), fix);
+  return make(name, check_result::fail, evidence + "; " + join_holders(holders),
+              fix);
 }
 
 std::vector<checkpoint_position> read_checkpoints(const std::string& path,
@@ -548,8 +550,8 @@ check_result check_ports(const std::vector<port_spec>& ports,
              + "with " + spec.flag + " (ports below 1024 need privileges)";
       continue;
     }
-    auto holders = find_port_holders(static_cast<uint16_t>(spec.port),
-                                     proc_root);
+    auto holders
+        = find_port_holders(static_cast<uint16_t>(spec.port), proc_root);
     bool by_vigil = !holders.empty()
                     && std::all_of(holders.begin(), holders.end(), is_vigil);
     evidence += label + " in use";
@@ -565,12 +567,11 @@ check_result check_ports(const std::vector<port_spec>& ports,
     failed = true;
     fix += (fix.empty() ? "" : "; ") + std::string{"free port "}
            + std::to_string(spec.port)
-           + (holders.empty() ? std::string{" (find the holder: `ss -ltnp "
-                                            "sport = :"}
-                                    + std::to_string(spec.port) + "`)"
-                              : " (`kill "
-                                    + std::to_string(holders.front().pid)
-                                    + "`)")
+           + (holders.empty()
+                  ? std::string{" (find the holder: `ss -ltnp "
+                                "sport = :"}
+                        + std::to_string(spec.port) + "`)"
+                  : " (`kill " + std::to_string(holders.front().pid) + "`)")
            + " or move vigil with " + spec.flag + " N; update the "
            + "Prometheus scrape target to match";
   }

@@ -47,8 +47,8 @@ int run_doctor_command(int argc, char** argv) {
     return 2;
   }
   auto results = doctor::run_checks(opts);
-  auto text = opts.json ? doctor::render_json(results)
-                        : doctor::render_text(results);
+  auto text
+      = opts.json ? doctor::render_json(results) : doctor::render_text(results);
   std::fputs(text.c_str(), stdout);
   std::fflush(stdout);
   return doctor::exit_status(results);

@@ -84,7 +84,8 @@ struct listener {
 
 } // namespace
 
-// -- /proc parsing --------------------------------------------------------------
+// -- /proc parsing
+// --------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(proc_locks_lines_yield_kind_access_pid_device_and_inode) {
   auto locks = parse_proc_locks(
@@ -129,9 +130,9 @@ BOOST_AUTO_TEST_CASE(a_port_holder_is_found_through_its_socket_inode_in_proc) {
              "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 "
              "00:00000000 00000000     0        0 5150 1 0 100 0 0 10 0\n");
   write_file(proc.file("net/tcp6"), "header\n");
-  write_file(proc.file("4711/cmdline"),
-             std::string{"python3"} + '\0' + "-m" + '\0' + "http.server"
-                 + '\0' + "8080" + '\0');
+  write_file(proc.file("4711/cmdline"), std::string{"python3"} + '\0' + "-m"
+                                            + '\0' + "http.server" + '\0'
+                                            + "8080" + '\0');
   fs::create_directories(proc.file("4711/fd"));
   fs::create_symlink("socket:[5150]", proc.file("4711/fd/3"));
   fs::create_directories(proc.file("99/fd"));
@@ -142,9 +143,11 @@ BOOST_AUTO_TEST_CASE(a_port_holder_is_found_through_its_socket_inode_in_proc) {
   BOOST_TEST(holders[0].cmdline == "python3 -m http.server 8080");
 }
 
-// -- config_paths -----------------------------------------------------------------
+// -- config_paths
+// -----------------------------------------------------------------
 
-BOOST_AUTO_TEST_CASE(a_missing_database_directory_under_a_writable_parent_is_ok) {
+BOOST_AUTO_TEST_CASE(
+    a_missing_database_directory_under_a_writable_parent_is_ok) {
   test::temp_dir cwd;
   auto r = check_config_paths("./data/vigil.db", cwd.path());
   BOOST_TEST(r.status == check_result::ok);
@@ -172,9 +175,11 @@ BOOST_AUTO_TEST_CASE(
   BOOST_TEST(contains(r.fix, "outside the working directory"), r.fix);
 }
 
-// -- kafka judges -----------------------------------------------------------------
+// -- kafka judges
+// -----------------------------------------------------------------
 
-BOOST_AUTO_TEST_CASE(an_unanswered_metadata_probe_fails_with_address_and_error) {
+BOOST_AUTO_TEST_CASE(
+    an_unanswered_metadata_probe_fails_with_address_and_error) {
   broker_probe probe;
   probe.bootstrap = "127.0.0.1:1";
   probe.timeout = std::chrono::milliseconds{5000};
@@ -234,7 +239,15 @@ BOOST_AUTO_TEST_CASE(consumer_lag_is_the_sum_of_high_minus_committed) {
   BOOST_TEST(r.status == check_result::ok);
   // 10 + (30 - 10: a commit below the log start counts from the start).
   BOOST_TEST(contains(r.evidence, "total lag 30 messages"), r.evidence);
-  BOOST_TEST(contains(r.evidence, "committed offsets on 2 of 3"), r.evidence);
+  BOOST_TEST(contains(r.evidence, "over 2 of 3 partitions"), r.evidence);
+}
+
+BOOST_AUTO_TEST_CASE(a_group_without_commits_has_unknown_lag_and_passes) {
+  auto r = check_consumer_offsets(topic_with({{0, 0, 7, -1}}), config(), {});
+  BOOST_TEST(r.status == check_result::ok);
+  BOOST_TEST(contains(r.evidence, "group vigil has no committed offsets on 1 "
+                                  "partition (lag unknown)"),
+             r.evidence);
 }
 
 BOOST_AUTO_TEST_CASE(start_latest_warns_about_the_messages_it_would_skip) {
@@ -247,13 +260,14 @@ BOOST_AUTO_TEST_CASE(start_latest_warns_about_the_messages_it_would_skip) {
   BOOST_TEST(contains(r.fix, "--start earliest"));
 }
 
-// -- event_contract -------------------------------------------------------------
+// -- event_contract
+// -------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(rejected_and_repaired_events_warn_with_counts_by_reason) {
   std::vector<sampled_message> samples;
   auto add = [&](std::string payload) {
-    samples.push_back({0, static_cast<int64_t>(samples.size()),
-                       std::move(payload), -1});
+    samples.push_back(
+        {0, static_cast<int64_t>(samples.size()), std::move(payload), -1});
   };
   add(event("2026-01-11T23:09:52.214Z"));
   add(event("2026-01-11T23:09:52.214823+00:00Z"));
@@ -292,23 +306,27 @@ BOOST_AUTO_TEST_CASE(valid_samples_pass_the_event_contract) {
   BOOST_TEST(check_event_contract({}, config(), 0).status == check_result::ok);
 }
 
-// -- checkpoint_retention -------------------------------------------------------
+// -- checkpoint_retention
+// -------------------------------------------------------
 
-BOOST_AUTO_TEST_CASE(a_checkpoint_below_the_log_start_fails_with_the_lost_count) {
+BOOST_AUTO_TEST_CASE(
+    a_checkpoint_below_the_log_start_fails_with_the_lost_count) {
   auto topic = topic_with({{0, 1200, 5000, -1}, {1, 0, 10, -1}});
-  auto r = check_checkpoint_retention(topic, {{0, 200}, {1, 10}}, "db", true);
+  auto r = check_checkpoint_retention(topic, {{0, 200}, {1, 10}}, "db", true,
+                                      "b:9092");
   BOOST_TEST(r.status == check_result::fail);
   BOOST_TEST(contains(r.evidence, "1000 offsets of raw_events lost to "
                                   "retention"),
              r.evidence);
   BOOST_TEST(contains(r.evidence, "p0: checkpoint at 200, log starts at 1200"),
              r.evidence);
-  BOOST_TEST(contains(r.fix, "retention.ms"));
+  BOOST_TEST(contains(r.fix, "kafka-configs --bootstrap-server b:9092"));
 }
 
 BOOST_AUTO_TEST_CASE(a_checkpoint_beyond_the_log_end_means_a_recreated_topic) {
   auto topic = topic_with({{0, 0, 12, -1}});
-  auto r = check_checkpoint_retention(topic, {{0, 900}, {3, 5}}, "x.db", true);
+  auto r = check_checkpoint_retention(topic, {{0, 900}, {3, 5}}, "x.db", true,
+                                      "b:9092");
   BOOST_TEST(r.status == check_result::fail);
   BOOST_TEST(contains(r.evidence, "recreated"), r.evidence);
   BOOST_TEST(contains(r.evidence, "p3: checkpointed but the topic has no "
@@ -321,14 +339,15 @@ BOOST_AUTO_TEST_CASE(a_checkpoint_beyond_the_log_end_means_a_recreated_topic) {
 
 BOOST_AUTO_TEST_CASE(checkpoints_within_the_log_pass_retention) {
   auto topic = topic_with({{0, 100, 500, -1}});
-  auto r = check_checkpoint_retention(topic, {{0, 100}}, "db", true);
+  auto r = check_checkpoint_retention(topic, {{0, 100}}, "db", true, "b:9092");
   BOOST_TEST(r.status == check_result::ok);
   BOOST_TEST(contains(r.evidence, "400 messages behind"), r.evidence);
-  BOOST_TEST(check_checkpoint_retention(topic, {}, "db", true).status
+  BOOST_TEST(check_checkpoint_retention(topic, {}, "db", true, "b:9092").status
              == check_result::ok);
 }
 
-// -- clock_skew -------------------------------------------------------------------
+// -- clock_skew
+// -------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(events_more_than_five_minutes_ahead_warn) {
   auto r = check_clock_skew({{0, 0, event_at(now_ms + 2 * hour), now_ms}},
@@ -343,8 +362,8 @@ BOOST_AUTO_TEST_CASE(events_more_than_five_minutes_ahead_warn) {
 BOOST_AUTO_TEST_CASE(recent_messages_stamped_hours_ago_warn) {
   std::vector<sampled_message> samples;
   for (int i = 0; i < 5; ++i)
-    samples.push_back({0, i, event_at(now_ms - 5 * hour - i * 1000),
-                       now_ms - minute});
+    samples.push_back(
+        {0, i, event_at(now_ms - 5 * hour - i * 1000), now_ms - minute});
   auto r = check_clock_skew(samples, config(), now_ms);
   BOOST_TEST(r.status == check_result::warn);
   BOOST_TEST(contains(r.evidence, "Kafka timestamp 5.0 h"), r.evidence);
@@ -355,7 +374,8 @@ BOOST_AUTO_TEST_CASE(recent_messages_stamped_hours_ago_warn) {
              == check_result::ok);
 }
 
-// -- database ---------------------------------------------------------------------
+// -- database
+// ---------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(a_missing_database_is_ok_and_a_vigil_database_is_healthy) {
   test::temp_dir dir;
@@ -401,9 +421,9 @@ BOOST_AUTO_TEST_CASE(a_write_lock_held_elsewhere_fails_naming_the_holder_pid) {
   }
   sqlite3* other = nullptr;
   BOOST_REQUIRE(sqlite3_open(path.c_str(), &other) == SQLITE_OK);
-  BOOST_REQUIRE(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr,
-                             nullptr)
-                == SQLITE_OK);
+  BOOST_REQUIRE(
+      sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr)
+      == SQLITE_OK);
   auto r = check_database(path, "/proc", 50);
   sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
   sqlite3_close(other);
@@ -415,12 +435,13 @@ BOOST_AUTO_TEST_CASE(a_write_lock_held_elsewhere_fails_naming_the_holder_pid) {
   BOOST_TEST(contains(r.fix, "kill " + std::to_string(::getpid())), r.fix);
 }
 
-// -- ports ------------------------------------------------------------------------
+// -- ports
+// ------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(a_taken_port_fails_naming_the_listening_pid) {
   listener taken;
-  auto r = check_ports({{"http", "--http-port", taken.port},
-                        {"console", "--console-port", 0}});
+  auto r = check_ports(
+      {{"http", "--http-port", taken.port}, {"console", "--console-port", 0}});
   BOOST_TEST(r.status == check_result::fail);
   BOOST_TEST(contains(r.evidence, "127.0.0.1:" + std::to_string(taken.port)
                                       + " in use by pid "
@@ -441,7 +462,8 @@ BOOST_AUTO_TEST_CASE(a_free_port_passes) {
   BOOST_TEST(contains(r.evidence, "free"), r.evidence);
 }
 
-// -- rendering --------------------------------------------------------------------
+// -- rendering
+// --------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(text_output_tags_each_check_and_indents_fixes) {
   std::vector<check_result> results{
