@@ -119,7 +119,9 @@ check_result check_config_paths(const std::string& db_path,
   while (!base.empty() && !fs::exists(base, ec) && base != base.root_path())
     base = base.parent_path();
   std::string problem;
-  if (!fs::is_directory(base, ec)) {
+  if (fs::is_directory(abs, ec)) {
+    problem = abs.string() + " is a directory, not a database file";
+  } else if (!fs::is_directory(base, ec)) {
     problem = base.string() + " is not a directory, so " + dir.string()
               + " cannot be created";
   } else if (::access(base.c_str(), W_OK | X_OK) != 0) {

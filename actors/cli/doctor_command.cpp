@@ -22,14 +22,14 @@ int run_doctor_command(int argc, char** argv) {
   flags.add("timeout", "timeout of each broker probe", &opts.timeout);
   auto err = flags.parse(argc - 1, argv + 1, environ);
   if (flags.help_requested) {
-    std::fputs("usage: vigil doctor [flags]\n\n"
-               "Checks config paths, broker, topic, consumer offsets, event "
-               "contract, database, checkpoint retention, ports and clock "
-               "skew; prints OK/WARN/FAIL with evidence and a fix. Exit "
-               "status 1 if a check fails. Takes the settings of `vigil "
-               "run`.\n\n",
-               stdout);
     std::fputs(flags.help().c_str(), stdout);
+    std::fputs(
+        "\nChecks, each printed as OK, WARN or FAIL with its evidence and a\n"
+        "fix: config_paths, broker_reachable, topic_exists,\n"
+        "consumer_offsets, event_contract, database, checkpoint_retention,\n"
+        "ports, clock_skew (see docs/operations.md). Exit status: 0 if no\n"
+        "check fails, 1 if one does, 2 for bad flags.\n",
+        stdout);
     return 0;
   }
   if (!err.empty()) {

@@ -164,6 +164,14 @@ BOOST_AUTO_TEST_CASE(a_database_directory_that_cannot_be_created_fails) {
   BOOST_TEST(contains(r.fix, "--db"), r.fix);
 }
 
+BOOST_AUTO_TEST_CASE(a_database_path_naming_a_directory_fails) {
+  test::temp_dir cwd;
+  fs::create_directories(cwd.file("data"));
+  auto r = check_config_paths("./data", cwd.path());
+  BOOST_TEST(r.status == check_result::fail);
+  BOOST_TEST(contains(r.evidence, "is a directory"), r.evidence);
+}
+
 BOOST_AUTO_TEST_CASE(
     an_unwritable_absolute_path_outside_the_working_directory_names_vigil_db) {
   test::temp_dir tmp;
