@@ -165,7 +165,7 @@ kafka_facts gather_kafka(const doctor_options& opts) {
     facts.broker.error = errstr;
     return facts;
   }
-  conf.release(); // rd_kafka_new took ownership
+  static_cast<void>(conf.release()); // rd_kafka_new took ownership
   kafka::handle_ptr rk{raw};
   rd_kafka_poll_set_consumer(raw);
   auto start = clock_type::now();

@@ -68,7 +68,8 @@ uint16_t free_port() {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0)
+    BOOST_FAIL("cannot bind an ephemeral port");
   socklen_t len = sizeof(addr);
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   ::close(fd);
@@ -101,6 +102,7 @@ struct fixture {
 
   void produce_valid(int n) {
     std::vector<std::string> events;
+    events.reserve(static_cast<size_t>(n));
     for (int i = 0; i < n; ++i)
       events.push_back(event(iso(wall_ms() - 1000 + i)));
     produce(0, events);
@@ -392,7 +394,8 @@ BOOST_FIXTURE_TEST_CASE(
   // The mock keeps about 5 MiB per partition: 7 MiB moves partition 0's log
   // start past the checkpoint.
   std::vector<std::string> events;
-  const std::string pad(8 * 1024, 'p');
+  events.reserve(900);
+  const std::string pad(size_t{8} * 1024, 'p');
   for (int i = 0; i < 900; ++i)
     events.push_back(event(iso(wall_ms()), pad));
   produce(0, events);
@@ -420,7 +423,7 @@ BOOST_FIXTURE_TEST_CASE(
 }
 
 BOOST_FIXTURE_TEST_CASE(events_from_the_future_warn_about_clock_skew, fixture) {
-  produce(0, {event(iso(wall_ms() + 3 * 3600 * 1000))});
+  produce(0, {event(iso(wall_ms() + int64_t{3} * 3600 * 1000))});
   auto run = run_doctor(args());
   BOOST_TEST(run.status_of("clock_skew") == "warn");
   BOOST_TEST(contains(run.evidence("clock_skew"), "h ahead of this host's "

@@ -369,7 +369,8 @@ BOOST_AUTO_TEST_CASE(events_more_than_five_minutes_ahead_warn) {
 
 BOOST_AUTO_TEST_CASE(recent_messages_stamped_hours_ago_warn) {
   std::vector<sampled_message> samples;
-  for (int i = 0; i < 5; ++i)
+  samples.reserve(5);
+  for (int64_t i = 0; i < 5; ++i)
     samples.push_back(
         {0, i, event_at(now_ms - 5 * hour - i * 1000), now_ms - minute});
   auto r = check_clock_skew(samples, config(), now_ms);
