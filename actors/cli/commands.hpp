@@ -18,4 +18,8 @@ int run_run_command(int argc, char** argv);
 /// `vigil demo`: broker, generator and node on loopback, in one process.
 int run_demo_command(int argc, char** argv);
 
+/// `vigil doctor`: diagnoses configuration, broker, topic, events, database
+/// and ports (see actors/doctor.hpp).
+int run_doctor_command(int argc, char** argv);
+
 } // namespace vigil

@@ -17,7 +17,8 @@ void usage(std::FILE* out) {
       "  run        a node: consume events, window them, detect anomalies,\n"
       "             store results (--drain: stop at the end of the topic)\n"
       "  generate   produce synthetic request events to a topic\n"
-      "  broker     the embedded Kafka-protocol broker alone\n\n"
+      "  broker     the embedded Kafka-protocol broker alone\n"
+      "  doctor     diagnose config, broker, topic, events, database, ports\n\n"
       "'vigil COMMAND --help' lists the flags of a command.\n",
       out);
 }
@@ -45,6 +46,8 @@ int main(int argc, char** argv) {
     return vigil::run_generate_command(sub_argc, sub_argv);
   if (cmd == "broker")
     return vigil::run_broker_command(sub_argc, sub_argv);
+  if (cmd == "doctor")
+    return vigil::run_doctor_command(sub_argc, sub_argv);
   std::fprintf(stderr, "vigil: unknown command '%s'\n\n", cmd.c_str());
   usage(stderr);
   return 2;
