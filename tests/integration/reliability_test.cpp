@@ -194,4 +194,16 @@ BOOST_AUTO_TEST_CASE(a_database_locked_by_another_process_is_waited_out) {
   check_exact(last);
 }
 
+BOOST_AUTO_TEST_CASE(a_million_events_in_large_batches_stay_in_offset_order) {
+  produce(64, 1'000'000, 5);
+  // Large batches: producer batches of up to 5000 records (one per fetch
+  // from the broker) and up to 20000 records per message to a task.
+  auto run = test::run_process(drain_args({"--batch-size", "20000"}), 5min);
+  BOOST_REQUIRE_EQUAL(run.status, 0);
+  BOOST_CHECK(
+      run.out.find("drained: events=" + std::to_string(truth.valid) + " ")
+      != std::string::npos);
+  check_exact(run);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
