@@ -1,6 +1,6 @@
 -- vigil SQLite schema (see docs: design.md, "Contracts"). Times are Unix epoch
--- milliseconds. The db_writer creates these tables if missing; this file must
--- stay identical to the DDL embedded in actors/store.cpp (store_test checks).
+-- milliseconds. The db_writer creates these tables if missing; the build embeds
+-- this file into actors/store.cpp (generated sqlite_schema.hpp).
 
 CREATE TABLE IF NOT EXISTS service_metrics (
   service TEXT NOT NULL,
