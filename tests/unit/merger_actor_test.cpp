@@ -26,9 +26,13 @@ struct fixture : test::caf_fixture {
 
   fixture() {
     auto log = results;
-    detector = sys.spawn([log](caf::event_based_actor*) -> caf::behavior {
-      return {[log](result_batch& b) { log->push_back(std::move(b)); }};
-    });
+    // Function actors get one argument: CAF 0.17.6 trips UBSan when a
+    // function actor is spawned without any.
+    detector = sys.spawn(
+        [log](caf::event_based_actor*, int) -> caf::behavior {
+          return {[log](result_batch& b) { log->push_back(std::move(b)); }};
+        },
+        0);
     merger_actor_settings ms;
     ms.windows.window_ms = 10'000;
     ms.windows.bound_ms = 0;
@@ -40,11 +44,12 @@ struct fixture : test::caf_fixture {
     auto ack_log = acks;
     auto target = merger;
     source = sys.spawn(
-        [ack_log, target](caf::event_based_actor* self) -> caf::behavior {
+        [ack_log, target](caf::event_based_actor* self, int) -> caf::behavior {
           self->send(target, atom::assign_v, int32_t{0});
           self->send(target, atom::assign_v, int32_t{1});
           return {[ack_log](atom::ack, int32_t p) { ack_log->push_back(p); }};
-        });
+        },
+        0);
     run();
   }
 
@@ -76,10 +81,12 @@ struct fixture : test::caf_fixture {
   /// Requests the merger's stats synchronously (test coordinator).
   pipeline_stats stats() {
     pipeline_stats out;
-    auto probe = sys.spawn([&out, m = merger](caf::event_based_actor* self) {
-      self->request(m, caf::infinite, atom::stats_v)
-          .then([&out](pipeline_stats& s) { out = s; });
-    });
+    auto probe = sys.spawn(
+        [&out, m = merger](caf::event_based_actor* self, int) {
+          self->request(m, caf::infinite, atom::stats_v)
+              .then([&out](pipeline_stats& s) { out = s; });
+        },
+        0);
     run();
     return out;
   }
