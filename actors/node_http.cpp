@@ -47,9 +47,9 @@ readiness_result check_broker(const std::string& brokers) {
   // A fresh client per probe: a long-lived one would wait for its reconnect
   // backoff after an outage and report the broker down for longer than it is.
   // Its connection errors are the check's detail, not log lines.
-  auto rk = kafka::make_client(RD_KAFKA_PRODUCER, brokers,
-                               {{"client.id", "vigil-readiness"},
-                                {"log_level", "2"}});
+  auto rk = kafka::make_client(
+      RD_KAFKA_PRODUCER, brokers,
+      {{"client.id", "vigil-readiness"}, {"log_level", "2"}});
   if (!rk)
     return {"broker", false, rk.error()};
   if (auto st

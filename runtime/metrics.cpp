@@ -31,7 +31,8 @@ std::vector<metric_info> make_catalog() {
        "vigil_events_consumed_total",
        mk::counter,
        "",
-       "Messages read from the source topic.",
+       "Valid events read from the source topic (each counted once, also "
+       "across restarts).",
        {}},
       {id::events_invalid,
        "vigil_events_invalid_total",

@@ -104,10 +104,11 @@ int main(int argc, char** argv) {
 
   test::temp_dir dir;
   t0 = std::chrono::steady_clock::now();
-  auto run = test::run_process(
-      {test::vigil_binary(), "run", "--drain", "--brokers", brokers, "--topic",
-       "bench", "--group", "vigil-bench", "--db", dir.file("bench.db")},
-      std::chrono::minutes(20));
+  auto run = test::run_process({test::vigil_binary(), "run", "--drain",
+                                "--http-port", "0", "--brokers", brokers,
+                                "--topic", "bench", "--group", "vigil-bench",
+                                "--db", dir.file("bench.db")},
+                               std::chrono::minutes(20));
   auto vigil_s = seconds_since(t0);
   if (run.status != 0) {
     std::fprintf(stderr, "vigil run --drain failed (%d): %s\n", run.status,

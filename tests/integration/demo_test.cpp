@@ -42,8 +42,9 @@ BOOST_AUTO_TEST_CASE(the_demo_shows_every_service_and_the_incident_then_stops) {
   test::temp_dir dir;
   auto db = dir.file("demo.db");
   auto start = std::chrono::steady_clock::now();
-  test::background_process demo{{test::vigil_binary(), "demo", "--db", db,
-                                 "--first-incident", "5s", "--rate", "300"},
+  test::background_process demo{{test::vigil_binary(), "demo", "--http-port",
+                                 "0", "--db", db, "--first-incident", "5s",
+                                 "--rate", "300"},
                                 dir.file("out"),
                                 dir.file("err")};
   const std::set<std::string> services{

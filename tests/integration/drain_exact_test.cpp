@@ -28,8 +28,8 @@ BOOST_AUTO_TEST_CASE(drain_of_200k_events_over_16_partitions_is_exact) {
 
   auto db = dir.file("vigil.db");
   auto result = test::run_process(
-      {test::vigil_binary(), "run", "--drain", "--brokers", spec.brokers,
-       "--topic", "events", "--group", "drain-test", "--db", db},
+      {test::vigil_binary(), "run", "--drain", "--http-port", "0", "--brokers",
+       spec.brokers, "--topic", "events", "--group", "drain-test", "--db", db},
       std::chrono::minutes(5));
   BOOST_TEST_MESSAGE("vigil run --drain: " << result.out << result.err);
   BOOST_REQUIRE_EQUAL(result.status, 0);

@@ -49,6 +49,8 @@ struct pipeline_fixture {
     std::vector<std::string> args{test::vigil_binary(),
                                   "run",
                                   "--drain",
+                                  "--http-port",
+                                  "0",
                                   "--brokers",
                                   spec.brokers,
                                   "--topic",
