@@ -60,6 +60,10 @@ struct kafka_source_state {
   uint64_t next_checkpoint = 1;
   uint64_t checkpoint_in_flight = 0;
   bool drained = false;
+  /// Set by a graceful stop: reading has ended.
+  bool stopping = false;
+  /// The checkpoint whose durability ends a graceful stop.
+  uint64_t stop_checkpoint = 0;
   std::string last_error;
   /// When the checkpoint in flight was started (checkpoint_duration).
   std::chrono::steady_clock::time_point checkpoint_started;
@@ -99,6 +103,13 @@ struct kafka_source_state {
   void on_ack(int32_t partition);
 
   void on_tick();
+
+  /// Graceful stop: no more reading; the next durable checkpoint covers
+  /// everything read, then `listener` gets `drained`.
+  void on_shutdown();
+
+  /// Injects the barriers of a new checkpoint.
+  void begin_checkpoint();
 
   void on_durable(const checkpoint_durable& msg);
 
@@ -265,6 +276,8 @@ void kafka_source_state::on_assign(rd_kafka_topic_partition_list_t* list) {
     partitions[tp.partition] = std::move(info);
   }
   rd_kafka_assign(rk, list);
+  std::fprintf(stderr, "kafka_source: assigned %d partitions of %s\n",
+               list->cnt, settings.topic.c_str());
   for (auto& [p, info] : partitions)
     check_finished(p, info);
   publish(true);
@@ -360,7 +373,7 @@ void kafka_source_state::check_finished(int32_t partition,
 }
 
 void kafka_source_state::on_poll() {
-  if (drained)
+  if (drained || stopping)
     return;
   size_t taken = 0;
   int timeout = idle_poll_ms;
@@ -427,8 +440,13 @@ void kafka_source_state::on_ack(int32_t partition) {
 
 void kafka_source_state::on_tick() {
   self->delayed_send(self, settings.checkpoint_interval, atom::tick_v);
-  if (checkpoint_in_flight != 0 || partitions.empty() || all_finished())
+  if (checkpoint_in_flight != 0 || partitions.empty() || all_finished()
+      || stopping)
     return;
+  begin_checkpoint();
+}
+
+void kafka_source_state::begin_checkpoint() {
   checkpoint_begin begin;
   begin.checkpoint = next_checkpoint++;
   for (auto& [p, info] : partitions) {
@@ -442,6 +460,22 @@ void kafka_source_state::on_tick() {
                                             info.next_offset, self->id()});
   checkpoint_in_flight = begin.checkpoint;
   checkpoint_started = std::chrono::steady_clock::now();
+}
+
+void kafka_source_state::on_shutdown() {
+  if (stopping || drained)
+    return;
+  // Stop reading, then make everything read so far durable: the checkpoint
+  // in flight if there is one, else a new one.
+  stopping = true;
+  if (partitions.empty()) {
+    drained = true;
+    self->send(listener, atom::drained_v, next_checkpoint - 1);
+    return;
+  }
+  if (checkpoint_in_flight == 0)
+    begin_checkpoint();
+  stop_checkpoint = checkpoint_in_flight;
 }
 
 void kafka_source_state::on_durable(const checkpoint_durable& msg) {
@@ -476,6 +510,11 @@ void kafka_source_state::on_durable(const checkpoint_durable& msg) {
                    "%s (the database holds them; lag tools lag)\n",
                    static_cast<unsigned long long>(msg.checkpoint),
                    rd_kafka_err2str(err));
+  }
+  if (stopping && !drained && msg.checkpoint >= stop_checkpoint) {
+    drained = true;
+    self->send(listener, atom::drained_v, msg.checkpoint);
+    return;
   }
   if (settings.drain && all_finished() && !drained) {
     // The merger only closes a checkpoint with every partition finished
@@ -519,6 +558,7 @@ caf::behavior kafka_source(kafka_source_actor* self, source_settings settings,
       [self](atom::poll) { self->state.on_poll(); },
       [self](atom::ack, int32_t partition) { self->state.on_ack(partition); },
       [self](atom::tick) { self->state.on_tick(); },
+      [self](atom::shutdown) { self->state.on_shutdown(); },
       [self](const checkpoint_durable& msg) { self->state.on_durable(msg); },
   };
 }

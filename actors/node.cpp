@@ -323,9 +323,23 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
     metrics->checkpoint_age().Set(
         static_cast<double>(std::max<int64_t>(0, wall_ms() - since)) / 1000.0);
   };
+  bool graceful = false;
+  auto graceful_since = std::chrono::steady_clock::now();
+  const auto graceful_timeout = std::chrono::seconds(30);
   while (!done) {
     self->receive(
         [&](atom::drained, uint64_t checkpoint) {
+          if (graceful) {
+            // A graceful stop: everything read is durable in `checkpoint`.
+            self->request(lookup(sys, "dlq"), std::chrono::seconds(30),
+                          atom::flush_v)
+                .receive([&](uint64_t) {}, [&](caf::error&) {});
+            std::fprintf(stderr, "vigil: stopped cleanly at checkpoint %llu\n",
+                         static_cast<unsigned long long>(checkpoint));
+            self->send_exit(tree, caf::exit_reason::user_shutdown);
+            stopping = true;
+            return;
+          }
           auto secs = std::chrono::duration<double>(
                           std::chrono::steady_clock::now() - started)
                           .count();
@@ -381,8 +395,25 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
                 last_poll = now;
                 poll_metrics();
               }
-              if (stop.load() && !stopping) {
-                std::fprintf(stderr, "vigil: stopping\n");
+              if (stop.load() && !stopping && !graceful) {
+                // First SIGINT/SIGTERM: stop reading and finish a
+                // checkpoint (a second signal ends the process at once;
+                // recovery covers that too).
+                std::fprintf(stderr, "vigil: stopping: finishing the "
+                                     "checkpoint in flight\n");
+                graceful = true;
+                graceful_since = now;
+                if (auto source = lookup(sys, "source"))
+                  self->send(source, atom::shutdown_v);
+                else
+                  graceful_since = now - graceful_timeout;
+              }
+              if (graceful && !stopping
+                  && now - graceful_since >= graceful_timeout) {
+                std::fprintf(stderr, "vigil: stopping without a final "
+                                     "checkpoint (none became durable in "
+                                     "time; the next start replays from the "
+                                     "last one)\n");
                 self->send_exit(tree, caf::exit_reason::user_shutdown);
                 stopping = true;
               }
