@@ -128,6 +128,10 @@ void add_node_options(option_set& opts, node_config& cfg) {
            "TESTING ONLY: the partition task that receives the Nth batch of "
            "the process throws once (0 = off)",
            &cfg.fault_task_throw_at);
+  opts.add("fault-task-throw-always",
+           "TESTING ONLY: every partition task throws on its Nth batch, "
+           "N = --fault-task-throw-at (a fault that persists)",
+           &cfg.fault_task_throw_always);
 }
 
 std::string validate(const node_config& cfg) {
@@ -212,6 +216,7 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   proc.limits.max_bytes = cfg.max_event_bytes;
   proc.max_services = cfg.max_services;
   proc.fault_throw_at = cfg.fault_task_throw_at;
+  proc.fault_always = cfg.fault_task_throw_always;
 
   supervisor_spec root;
   root.name = "node";
@@ -383,7 +388,7 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
         [&](caf::down_msg& down) {
           if (!stopping && down.reason) {
             std::fprintf(stderr, "vigil: node stopped: %s\n",
-                         caf::to_string(down.reason).c_str());
+                         sys.render(down.reason).c_str());
             rc = 1;
           }
           done = true;

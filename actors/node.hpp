@@ -54,6 +54,8 @@ struct node_config {
   /// Fault injection for tests: the task handling the Nth batch of the
   /// process throws once (0 = off).
   uint64_t fault_task_throw_at = 0;
+  /// Fault injection for tests: every task throws on its own Nth batch.
+  bool fault_task_throw_always = false;
 };
 
 /// Declares every node setting on `opts` (flags, VIGIL_* variables, file).

@@ -24,6 +24,9 @@ struct processor_settings {
   /// Fault injection for tests: the Nth batch of the process makes its task
   /// throw, once (0 = off).
   uint64_t fault_throw_at = 0;
+  /// With fault_throw_at: every task throws on its own Nth batch (a fault
+  /// that persists across restarts).
+  bool fault_always = false;
 };
 
 /// The result of processing one record batch.

@@ -26,6 +26,8 @@ struct partition_task_state {
   static inline const char* name = "partition_task";
 
   std::optional<partition_processor> processor;
+  /// Batches this task handled.
+  uint64_t batches = 0;
   caf::actor merger;
   caf::actor dlq;
   int64_t watermark = INT64_MIN;
@@ -44,9 +46,13 @@ caf::behavior partition_task(partition_task_actor* self, int32_t partition,
       // -------------------------------------------------------------
       [self](const record_batch& batch) {
         auto& st = self->state;
-        auto fault_at = st.processor->settings.fault_throw_at;
-        if (fault_at > 0 && ++batches_seen == fault_at
-            && !fault_fired.exchange(true))
+        const auto& cfg = st.processor->settings;
+        auto fault_at = cfg.fault_throw_at;
+        ++st.batches;
+        if (fault_at > 0
+            && (cfg.fault_always ? st.batches == fault_at
+                                 : ++batches_seen == fault_at
+                                       && !fault_fired.exchange(true)))
           throw std::runtime_error("injected fault: partition task throws on "
                                    "batch "
                                    + std::to_string(fault_at));

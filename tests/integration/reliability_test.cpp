@@ -233,4 +233,18 @@ BOOST_AUTO_TEST_CASE(sigterm_finishes_a_checkpoint_and_exits_zero) {
   check_exact(last);
 }
 
+BOOST_AUTO_TEST_CASE(a_persisting_fault_stops_the_node_naming_the_cause) {
+  produce(8, 100'000, 7);
+  auto run = test::run_process(
+      drain_args({"--fault-task-throw-at", "3", "--fault-task-throw-always"}),
+      2min);
+  BOOST_TEST_MESSAGE(run.err);
+  // More than 5 restarts within 30 s: the supervisor gives up, the node
+  // exits non-zero and says which child failed and why.
+  BOOST_CHECK_EQUAL(run.status, 1);
+  BOOST_CHECK(run.err.find("vigil: node stopped:") != std::string::npos);
+  BOOST_CHECK(run.err.find("restart_intensity_exceeded") != std::string::npos);
+  BOOST_CHECK(run.err.find("source") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
