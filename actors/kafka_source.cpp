@@ -175,6 +175,10 @@ caf::error kafka_source_state::start() {
       {"auto.offset.reset",
        settings.start == start_position::earliest ? "earliest" : "latest"},
       {"fetch.wait.max.ms", "20"},
+      // librdkafka prefetches up to this much per consumer: part of the
+      // memory bound, together with --credit x --batch-size per partition.
+      {"queued.max.messages.kbytes", "16384"},
+      {"queued.min.messages", "20000"},
       {"client.id", "vigil-source"},
   };
   for (const auto& [k, v] : settings.kafka)

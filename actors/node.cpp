@@ -5,6 +5,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <sys/resource.h>
 #include <utility>
 
 #include <caf/actor_system.hpp>
@@ -30,6 +31,13 @@
 namespace vigil {
 
 namespace {
+
+/// Peak resident set size of this process in MiB.
+double peak_rss_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0; // KiB on Linux
+}
 
 caf::actor lookup(caf::actor_system& sys, const char* name) {
   return caf::actor_cast<caf::actor>(
@@ -132,6 +140,10 @@ void add_node_options(option_set& opts, node_config& cfg) {
            "TESTING ONLY: every partition task throws on its Nth batch, "
            "N = --fault-task-throw-at (a fault that persists)",
            &cfg.fault_task_throw_always);
+  opts.add("fault-task-delay-ms",
+           "TESTING ONLY: every partition task spends this long on each "
+           "batch (a slow consumer, for backpressure tests)",
+           &cfg.fault_task_delay_ms);
 }
 
 std::string validate(const node_config& cfg) {
@@ -217,6 +229,7 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   proc.max_services = cfg.max_services;
   proc.fault_throw_at = cfg.fault_task_throw_at;
   proc.fault_always = cfg.fault_task_throw_always;
+  proc.fault_delay = std::chrono::milliseconds(cfg.fault_task_delay_ms);
 
   supervisor_spec root;
   root.name = "node";
@@ -371,7 +384,8 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
               = st.invalid.size() > late_idx ? st.invalid[late_idx] : 0;
           std::printf("drained: events=%llu windows=%llu invalid=%llu "
                       "late=%llu too_late=%llu repaired=%llu reorderings=%llu "
-                      "checkpoint=%llu seconds=%.2f events/s=%.0f\n",
+                      "checkpoint=%llu seconds=%.2f events/s=%.0f "
+                      "peak_rss_mb=%.0f\n",
                       static_cast<unsigned long long>(st.events),
                       static_cast<unsigned long long>(st.windows),
                       static_cast<unsigned long long>(invalid),
@@ -380,7 +394,8 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
                       static_cast<unsigned long long>(st.repaired),
                       static_cast<unsigned long long>(st.reorderings),
                       static_cast<unsigned long long>(checkpoint), secs,
-                      secs > 0 ? static_cast<double>(st.events) / secs : 0.0);
+                      secs > 0 ? static_cast<double>(st.events) / secs : 0.0,
+                      peak_rss_mb());
           std::fflush(stdout);
           self->send_exit(tree, caf::exit_reason::user_shutdown);
           stopping = true;

@@ -56,6 +56,8 @@ struct node_config {
   uint64_t fault_task_throw_at = 0;
   /// Fault injection for tests: every task throws on its own Nth batch.
   bool fault_task_throw_always = false;
+  /// Fault injection for tests: each task batch takes this long (ms).
+  uint64_t fault_task_delay_ms = 0;
 };
 
 /// Declares every node setting on `opts` (flags, VIGIL_* variables, file).

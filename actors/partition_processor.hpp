@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <unordered_set>
@@ -27,6 +28,8 @@ struct processor_settings {
   /// With fault_throw_at: every task throws on its own Nth batch (a fault
   /// that persists across restarts).
   bool fault_always = false;
+  /// Fault injection for tests: extra time each batch takes.
+  std::chrono::milliseconds fault_delay{0};
 };
 
 /// The result of processing one record batch.

@@ -5,6 +5,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -56,6 +57,8 @@ caf::behavior partition_task(partition_task_actor* self, int32_t partition,
           throw std::runtime_error("injected fault: partition task throws on "
                                    "batch "
                                    + std::to_string(fault_at));
+        if (cfg.fault_delay.count() > 0)
+          std::this_thread::sleep_for(cfg.fault_delay); // a slow consumer
         auto result = st.processor->process(batch, st.watermark);
         result.partials.epoch = batch.epoch;
         if (!result.dead_letters.empty() && st.dlq)
