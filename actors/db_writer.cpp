@@ -8,6 +8,9 @@
 #include <caf/sec.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "runtime/baseline.hpp"
+#include "runtime/metrics.hpp"
+
 namespace vigil {
 
 db_writer_state::db_writer_state(db_writer_actor* self) : self_(self) {
@@ -101,10 +104,15 @@ void db_writer_state::try_commit() {
     store_.emplace(std::move(*store));
   }
   auto batch = combined();
+  auto started = std::chrono::steady_clock::now();
   if (auto st = store_->commit(batch, cfg_.topic, now()); !st) {
     on_failure(st.error());
     return;
   }
+  if (cfg_.metrics)
+    record_commit(batch, std::chrono::duration<double>(
+                             std::chrono::steady_clock::now() - started)
+                             .count());
   on_success(batch);
 }
 
@@ -172,6 +180,8 @@ void db_writer_state::on_failure(const db_error& err) {
   }
   ++attempts_;
   ++stats_.retries;
+  if (cfg_.metrics)
+    cfg_.metrics->db_retries().Increment();
   // The delay grows within an episode; `reset` on success starts over.
   auto t = backoff_policy::clock_time{};
   auto delay = backoff_->next_delay(t, t);
@@ -181,6 +191,21 @@ void db_writer_state::on_failure(const db_error& err) {
         + std::to_string(attempts_) + ")");
   retry_scheduled_ = true;
   self_->delayed_send(self_, delay, atom::retry::value);
+}
+
+void db_writer_state::record_commit(const result_batch& batch,
+                                    double seconds) {
+  auto& m = *cfg_.metrics;
+  m.db_transactions().Increment();
+  m.db_write_duration().Observe(seconds);
+  m.db_rows_written().Increment(
+      static_cast<double>(batch.rows.size() + batch.anomalies.size()));
+  m.checkpoints().Increment(static_cast<double>(checkpoints_.size()));
+  for (const auto& a : batch.anomalies)
+    for (auto level : {severity::none, severity::low, severity::medium,
+                       severity::high, severity::critical})
+      if (a.severity == to_string(level))
+        m.anomalies(level).Increment();
 }
 
 void db_writer_state::log(const std::string& line) const {

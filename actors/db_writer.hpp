@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -21,6 +22,8 @@
 #include "runtime/messages.hpp"
 
 namespace vigil {
+
+class metric_factory;
 
 /// Configuration of the database writer.
 struct db_writer_config {
@@ -47,6 +50,9 @@ struct db_writer_config {
   size_t max_buffered_rows = 100000;
   /// Writes one diagnostic line; stderr if empty.
   std::function<void(const std::string&)> log;
+  /// Updated once per transaction (rows, transactions, checkpoints, write
+  /// duration, anomalies by severity) and per retry; may be null.
+  std::shared_ptr<metric_factory> metrics;
 };
 
 /// Counters of the database writer, the reply to `atom::stats`.
@@ -117,6 +123,9 @@ private:
   void on_success(const result_batch& batch);
 
   void on_failure(const db_error& err);
+
+  /// Updates the metrics after committing `batch` in `seconds`.
+  void record_commit(const result_batch& batch, double seconds);
 
   void log(const std::string& line) const;
 

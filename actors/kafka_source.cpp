@@ -1,8 +1,11 @@
 #include "actors/kafka_source.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -15,6 +18,7 @@
 
 #include "actors/request_event.hpp"
 #include "runtime/messages.hpp"
+#include "runtime/metrics.hpp"
 
 namespace vigil {
 
@@ -25,6 +29,9 @@ constexpr int idle_poll_ms = 20;
 
 /// Most records taken from librdkafka per poll round.
 constexpr size_t max_records_per_round = 20000;
+
+/// Least time between two publications of lag and backpressure state.
+constexpr auto publish_interval = std::chrono::milliseconds(250);
 
 struct partition_info {
   caf::actor task;
@@ -54,8 +61,20 @@ struct kafka_source_state {
   uint64_t checkpoint_in_flight = 0;
   bool drained = false;
   std::string last_error;
+  /// When the checkpoint in flight was started (checkpoint_duration).
+  std::chrono::steady_clock::time_point checkpoint_started;
+  /// When lag and backpressure state were last published.
+  std::chrono::steady_clock::time_point last_publish;
 
   ~kafka_source_state() {
+    if (settings.metrics)
+      for (auto& kv : partitions)
+        settings.metrics->release_partition(kv.first);
+    if (settings.status) {
+      settings.status->assigned = 0;
+      std::lock_guard<std::mutex> guard{settings.status->mtx};
+      settings.status->lag.clear();
+    }
     if (rk != nullptr) {
       rd_kafka_consumer_close(rk);
       rd_kafka_destroy(rk);
@@ -90,6 +109,10 @@ struct kafka_source_state {
   void check_finished(int32_t partition, partition_info& info);
 
   void set_paused(int32_t partition, partition_info& info, bool paused);
+
+  /// Publishes lag, in-flight batches and paused partitions (metrics and
+  /// status); at most once per `publish_interval` unless `force`.
+  void publish(bool force);
 
   bool all_finished() const {
     return !partitions.empty()
@@ -244,6 +267,7 @@ void kafka_source_state::on_assign(rd_kafka_topic_partition_list_t* list) {
   rd_kafka_assign(rk, list);
   for (auto& [p, info] : partitions)
     check_finished(p, info);
+  publish(true);
 }
 
 void kafka_source_state::on_revoke(rd_kafka_topic_partition_list_t* list) {
@@ -256,6 +280,45 @@ void kafka_source_state::on_revoke(rd_kafka_topic_partition_list_t* list) {
     self->send_exit(it->second.task, caf::exit_reason::user_shutdown);
     self->send(merger, atom::revoke_v, p);
     partitions.erase(it);
+    if (settings.metrics)
+      settings.metrics->release_partition(p);
+  }
+  publish(true);
+}
+
+void kafka_source_state::publish(bool force) {
+  if (!settings.metrics && !settings.status)
+    return;
+  auto now = std::chrono::steady_clock::now();
+  if (!force && now - last_publish < publish_interval)
+    return;
+  last_publish = now;
+  std::map<int32_t, int64_t> lag;
+  int64_t in_flight = 0;
+  int64_t paused = 0;
+  for (auto& [p, info] : partitions) {
+    in_flight += info.in_flight;
+    paused += info.paused && !info.finished ? 1 : 0;
+    // Cached by librdkafka from fetch responses: no broker round trip.
+    int64_t low = 0;
+    int64_t high = -1;
+    if (rd_kafka_get_watermark_offsets(rk, settings.topic.c_str(), p, &low,
+                                       &high)
+            == RD_KAFKA_RESP_ERR_NO_ERROR
+        && high >= 0)
+      lag[p] = std::max<int64_t>(0, high - info.next_offset);
+  }
+  if (settings.metrics) {
+    auto& m = *settings.metrics;
+    m.inflight_batches().Set(static_cast<double>(in_flight));
+    m.paused_partitions().Set(static_cast<double>(paused));
+    for (auto& [p, n] : lag)
+      m.consumer_lag(p).Set(static_cast<double>(n));
+  }
+  if (settings.status) {
+    settings.status->assigned = static_cast<int32_t>(partitions.size());
+    std::lock_guard<std::mutex> guard{settings.status->mtx};
+    settings.status->lag = std::move(lag);
   }
 }
 
@@ -346,6 +409,7 @@ void kafka_source_state::on_poll() {
   }
   for (auto& [p, info] : partitions)
     send_pending(p, info);
+  publish(false);
   if (!drained)
     self->send(self, atom::poll_v);
 }
@@ -377,12 +441,24 @@ void kafka_source_state::on_tick() {
     self->send(info.task, partition_barrier{begin.checkpoint, p,
                                             info.next_offset, self->id()});
   checkpoint_in_flight = begin.checkpoint;
+  checkpoint_started = std::chrono::steady_clock::now();
 }
 
 void kafka_source_state::on_durable(const checkpoint_durable& msg) {
   next_checkpoint = std::max(next_checkpoint, msg.checkpoint + 1);
-  if (msg.checkpoint == checkpoint_in_flight)
+  if (msg.checkpoint == checkpoint_in_flight) {
     checkpoint_in_flight = 0;
+    if (settings.metrics)
+      settings.metrics->checkpoint_duration().Observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now()
+                                        - checkpoint_started)
+              .count());
+  }
+  if (settings.status)
+    settings.status->last_durable_ms
+        = std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::chrono::system_clock::now().time_since_epoch())
+              .count();
   if (!msg.offsets.empty()) {
     auto* list = rd_kafka_topic_partition_list_new(
         static_cast<int>(msg.offsets.size()));

@@ -1,14 +1,33 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 
 #include <caf/fwd.hpp>
 
 namespace vigil {
+
+class metric_factory;
+
+/// What the Kafka source publishes for other threads (the node's HTTP
+/// handlers and metrics poll). Updated once per poll round, never per event.
+struct source_status {
+  /// Partitions currently assigned to the source.
+  std::atomic<int32_t> assigned{0};
+  /// Wall clock (epoch ms) of the last durable checkpoint; 0 while none.
+  std::atomic<int64_t> last_durable_ms{0};
+  /// Guards `lag`.
+  mutable std::mutex mtx;
+  /// Consumer lag by assigned partition: high watermark minus next offset
+  /// (partitions whose high watermark is not known yet are absent).
+  std::map<int32_t, int64_t> lag;
+};
 
 /// Where a partition without a stored checkpoint starts reading.
 enum class start_position { earliest, latest };
@@ -41,6 +60,11 @@ struct source_settings {
   /// merger back to it, so that the records it replays from the stored
   /// offsets are counted exactly once.
   std::string merger_state;
+  /// Metrics updated per poll round (lag, in-flight batches, paused
+  /// partitions) and per checkpoint (duration); may be null.
+  std::shared_ptr<metric_factory> metrics;
+  /// Published state for other threads; may be null.
+  std::shared_ptr<source_status> status;
 };
 
 /// Creates the task actor of one partition.

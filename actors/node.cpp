@@ -1,6 +1,9 @@
 #include "actors/node.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <utility>
 
@@ -13,11 +16,14 @@
 #include "actors/dlq_producer.hpp"
 #include "actors/kafka_source.hpp"
 #include "actors/merger.hpp"
+#include "actors/node_http.hpp"
 #include "actors/partition_task.hpp"
 #include "actors/request_event.hpp"
 #include "actors/store.hpp"
 #include "runtime/error.hpp"
+#include "runtime/http_server.hpp"
 #include "runtime/messages.hpp"
+#include "runtime/metrics.hpp"
 #include "runtime/options.hpp"
 #include "runtime/supervisor.hpp"
 
@@ -62,6 +68,15 @@ std::optional<stored_checkpoint> load_checkpoint(const node_config& cfg,
   return ck.value() ? std::move(ck.value()) : stored_checkpoint{};
 }
 
+/// How often the node polls the merger's counters for the metrics.
+constexpr auto metrics_poll_interval = std::chrono::milliseconds(500);
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 void log_event(const supervisor_event& ev) {
   if (ev.kind == supervisor_event::started)
     return;
@@ -79,6 +94,11 @@ void add_node_options(option_set& opts, node_config& cfg) {
            &cfg.dlq_topic);
   opts.add("group", "Kafka consumer group", &cfg.group);
   opts.add("db", "SQLite database file", &cfg.db);
+  opts.add("http-host",
+           "address of the HTTP server (health, readiness, metrics, API)",
+           &cfg.http_host);
+  opts.add("http-port", "port of the HTTP server (0 = any free port)",
+           &cfg.http_port);
   opts.add("window", "tumbling window size", &cfg.window);
   opts.add("out-of-order", "out-of-orderness bound of watermarks",
            &cfg.out_of_order);
@@ -126,6 +146,10 @@ std::string validate(const node_config& cfg) {
     return "--batch-size and --credit must be at least 1";
   if (cfg.max_services == 0)
     return "--max-services must be at least 1";
+  if (cfg.http_host.empty())
+    return "empty --http-host: give an address such as 127.0.0.1";
+  if (cfg.http_port > 65535)
+    return "--http-port must be in 0..65535 (0 = any free port)";
   if (cfg.start != "earliest" && cfg.start != "latest")
     return "--start must be 'earliest' or 'latest' (got '" + cfg.start + "')";
   return {};
@@ -147,6 +171,26 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
                  cfg.db.c_str(), error.c_str());
     return 1;
   }
+  auto metrics = std::make_shared<metric_factory>(node_label_sets());
+  auto source = std::make_shared<source_status>();
+  auto ctx = std::make_shared<node_http_context>();
+  ctx->brokers = cfg.brokers;
+  ctx->db = cfg.db;
+  ctx->metrics = metrics;
+  ctx->source = source;
+  http_options http_opts;
+  http_opts.metrics = metrics;
+  auto http = http_server::start(cfg.http_host,
+                                 static_cast<uint16_t>(cfg.http_port),
+                                 std::move(http_opts));
+  if (!http) {
+    std::fprintf(stderr, "vigil run: %s\n", http.error().c_str());
+    return 1;
+  }
+  install_node_routes(*http.value(), ctx);
+  std::fprintf(stderr, "vigil: http on http://%s:%u\n",
+               http.value()->host().c_str(),
+               static_cast<unsigned>(http.value()->port()));
   if (initial->id != 0)
     std::fprintf(
         stderr, "vigil: resuming from checkpoint %llu (%zu partitions)\n",
@@ -173,10 +217,16 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   root.name = "node";
   root.strategy = restart_strategy::rest_for_one;
   root.seed = cfg.seed;
-  root.on_event = log_event;
+  root.on_event = [metrics](const supervisor_event& ev) {
+    log_event(ev);
+    // Runs in the supervisor's thread; prometheus counters are atomic.
+    if (ev.kind == supervisor_event::restarted)
+      metrics->actor_restarts(ev.child).Increment();
+  };
   root.children.push_back(
-      registered("db_writer", [cfg](caf::actor_system& sys) {
+      registered("db_writer", [cfg, metrics](caf::actor_system& sys) {
         db_writer_config wc;
+        wc.metrics = metrics;
         wc.path = cfg.db;
         wc.topic = cfg.topic;
         wc.seed = cfg.seed;
@@ -211,7 +261,8 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
         return spawn_dlq_producer(sys, cfg.brokers, dlq_topic);
       }));
   root.children.push_back(
-      registered("source", [cfg, proc, listener](caf::actor_system& sys) {
+      registered("source", [cfg, proc, listener, metrics,
+                            source](caf::actor_system& sys) {
         std::string err;
         auto ck = load_checkpoint(cfg, err);
         source_settings ss;
@@ -222,6 +273,8 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
         ss.max_batch = cfg.batch_size;
         ss.credit = static_cast<uint32_t>(cfg.credit);
         ss.checkpoint_interval = cfg.checkpoint_interval;
+        ss.metrics = metrics;
+        ss.status = source;
         ss.start = cfg.start == "latest" ? start_position::latest
                                          : start_position::earliest;
         if (ck) {
@@ -245,6 +298,32 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   int rc = 0;
   bool done = false;
   bool stopping = false;
+  pipeline_metrics pipeline{metrics};
+  auto last_poll = started;
+  // Before the first durable checkpoint of this run, its age counts from the
+  // loaded one (or from the start of the node).
+  auto initial_checkpoint_ms = initial->id != 0 ? initial->created_at
+                                                : wall_ms();
+  auto poll_metrics = [&] {
+    auto merger = lookup(sys, "merger");
+    if (merger) {
+      self->request(merger, std::chrono::milliseconds(200), atom::stats_v)
+          .receive(
+              [&](pipeline_stats& st) {
+                pipeline.update(st, wall_ms());
+                std::lock_guard<std::mutex> guard{ctx->mtx};
+                ctx->pipeline = std::move(st);
+                ctx->have_pipeline = true;
+              },
+              [&](caf::error&) {
+                // A restarting or busy merger: the next poll catches up.
+              });
+    }
+    auto durable = source->last_durable_ms.load();
+    auto since = durable != 0 ? durable : initial_checkpoint_ms;
+    metrics->checkpoint_age().Set(
+        static_cast<double>(std::max<int64_t>(0, wall_ms() - since)) / 1000.0);
+  };
   while (!done) {
     self->receive(
         [&](atom::drained, uint64_t checkpoint) {
@@ -298,6 +377,11 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
         },
         caf::after(std::chrono::milliseconds(100)) >>
             [&] {
+              auto now = std::chrono::steady_clock::now();
+              if (!stopping && now - last_poll >= metrics_poll_interval) {
+                last_poll = now;
+                poll_metrics();
+              }
               if (stop.load() && !stopping) {
                 std::fprintf(stderr, "vigil: stopping\n");
                 self->send_exit(tree, caf::exit_reason::user_shutdown);

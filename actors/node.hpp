@@ -21,6 +21,10 @@ struct node_config {
   std::string group = "vigil";
   /// SQLite database file.
   std::string db = "./data/vigil.db";
+  /// Address the HTTP server (health, readiness, metrics, API) binds to.
+  std::string http_host = "127.0.0.1";
+  /// Port of the HTTP server (0 = any free port, printed at start).
+  uint64_t http_port = 8080;
   /// Tumbling window size.
   std::chrono::milliseconds window{10000};
   /// Out-of-orderness bound of watermarks.

@@ -43,6 +43,9 @@ int run_demo_command(int argc, char** argv) {
   std::chrono::milliseconds incident_every{std::chrono::minutes(5)};
   option_set opts{"demo"};
   opts.add("db", "SQLite database file", &cfg.db);
+  opts.add("http-host", "address of the HTTP server", &cfg.http_host);
+  opts.add("http-port", "port of the HTTP server (0 = any free port)",
+           &cfg.http_port);
   opts.add("rate", "generated events per second", &rate);
   opts.add("services", "number of services (at least 3 for incidents)",
            &services);

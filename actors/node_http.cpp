@@ -1,0 +1,363 @@
+#include "actors/node_http.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+#include <sqlite3.h>
+
+#include "actors/kafka_source.hpp"
+#include "actors/request_event.hpp"
+#include "runtime/http_server.hpp"
+#include "runtime/kafka.hpp"
+#include "runtime/metrics.hpp"
+#include "runtime/sqlite.hpp"
+
+namespace vigil {
+
+namespace {
+
+using nlohmann::json;
+
+/// Supervised children of a node, the `actor` label values.
+constexpr const char* node_actors[]
+    = {"db_writer", "detector", "merger", "dlq", "source"};
+
+/// How long the broker probe of /ready waits for a metadata answer.
+constexpr auto broker_probe_timeout = std::chrono::milliseconds(1000);
+
+/// How long readers and the writability probe wait for a lock.
+constexpr int busy_timeout_ms = 200;
+
+/// Longest look-back of the API, one week.
+constexpr int64_t max_minutes = 7 * 24 * 60;
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// -- readiness ---------------------------------------------------------------
+
+readiness_result check_broker(const std::string& brokers) {
+  // A fresh client per probe: a long-lived one would wait for its reconnect
+  // backoff after an outage and report the broker down for longer than it is.
+  auto rk = kafka::make_client(RD_KAFKA_PRODUCER, brokers);
+  if (!rk)
+    return {"broker", false, rk.error()};
+  if (auto st = kafka::check_reachable(rk->get(), brokers,
+                                       broker_probe_timeout);
+      !st)
+    return {"broker", false, st.error()};
+  return {"broker", true, "metadata answered by " + brokers};
+}
+
+readiness_result check_database(const std::string& path) {
+  // Read-write, but never create: the db_writer owns the file. The write
+  // lock is taken and released at once (BEGIN IMMEDIATE; ROLLBACK).
+  sqlite3* db = nullptr;
+  auto rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr);
+  std::string detail;
+  if (rc == SQLITE_OK) {
+    sqlite3_busy_timeout(db, busy_timeout_ms);
+    rc = sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK)
+      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  if (rc != SQLITE_OK) {
+    detail = "database " + path + " is not writable: "
+             + (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    if ((rc & 0xff) == SQLITE_BUSY)
+      detail += " (locked for more than "
+                + std::to_string(busy_timeout_ms)
+                + " ms; 'vigil doctor' names the process holding it)";
+  }
+  sqlite3_close(db);
+  if (rc != SQLITE_OK)
+    return {"database", false, detail};
+  return {"database", true, "writable"};
+}
+
+readiness_result check_assignment(const source_status* source) {
+  auto n = source != nullptr ? source->assigned.load() : 0;
+  if (n <= 0)
+    return {"assignment", false, "no partition assigned yet"};
+  return {"assignment", true, std::to_string(n) + " partitions assigned"};
+}
+
+// -- API helpers -------------------------------------------------------------
+
+/// Parses the `minutes` parameter (default 60, 1 .. one week).
+bool parse_minutes(const http_request& req, int64_t& minutes,
+                   http_reply& error) {
+  minutes = 60;
+  auto i = req.params.find("minutes");
+  if (i == req.params.end())
+    return true;
+  char* end = nullptr;
+  auto value = std::strtoll(i->second.c_str(), &end, 10);
+  if (i->second.empty() || *end != '\0' || value < 1 || value > max_minutes) {
+    error = json_reply({{"error", "minutes must be an integer in 1.."
+                                      + std::to_string(max_minutes)}},
+                       400);
+    return false;
+  }
+  minutes = value;
+  return true;
+}
+
+/// Opens a short-lived read-only connection; fills `error` on failure.
+std::optional<sqlite_db> open_reader(const std::string& path,
+                                     http_reply& error) {
+  auto db = sqlite_db::open(path, open_mode::read_only, busy_timeout_ms);
+  if (!db) {
+    error = json_reply({{"error", "database unavailable"},
+                        {"detail", db.error().message}},
+                       503);
+    return std::nullopt;
+  }
+  return std::move(db.value());
+}
+
+http_reply query_failed(const db_error& err) {
+  return json_reply({{"error", "query failed"}, {"detail", err.message}}, 503);
+}
+
+constexpr const char* window_columns
+    = "service, window_start, window_end, request_count, error_count, "
+      "error_rate, avg_latency_ms, p50_latency_ms, p95_latency_ms, "
+      "p99_latency_ms, max_latency_ms, late_count, updated_at";
+
+json window_json(const statement& st) {
+  return {{"service", st.column_text(0)},
+          {"window_start", st.column_int64(1)},
+          {"window_end", st.column_int64(2)},
+          {"request_count", st.column_int64(3)},
+          {"error_count", st.column_int64(4)},
+          {"error_rate", st.column_double(5)},
+          {"avg_latency_ms", st.column_double(6)},
+          {"p50_latency_ms", st.column_double(7)},
+          {"p95_latency_ms", st.column_double(8)},
+          {"p99_latency_ms", st.column_double(9)},
+          {"max_latency_ms", st.column_double(10)},
+          {"late_count", st.column_int64(11)},
+          {"updated_at", st.column_int64(12)}};
+}
+
+/// Runs `sql` with integer/text bindings and collects rows with `to_json`.
+template <class Bind, class ToJson>
+http_reply query(const std::string& path, const std::string& sql,
+                 const char* key, Bind bind, ToJson to_json) {
+  http_reply error;
+  auto db = open_reader(path, error);
+  if (!db)
+    return error;
+  auto st = db->prepare(sql);
+  if (!st)
+    return query_failed(st.error());
+  bind(*st);
+  auto rows = json::array();
+  for (;;) {
+    auto r = st->step();
+    if (r == step_result::done)
+      break;
+    if (r == step_result::error)
+      return query_failed(st->error());
+    rows.push_back(to_json(*st));
+  }
+  return json_reply({{key, std::move(rows)}});
+}
+
+http_reply api_services(const node_http_context& ctx) {
+  auto sql = std::string{"SELECT "} + window_columns
+             + " FROM service_metrics AS m WHERE window_start = "
+               "(SELECT max(window_start) FROM service_metrics "
+               "WHERE service = m.service) ORDER BY service";
+  return query(
+      ctx.db, sql, "services", [](statement&) {}, window_json);
+}
+
+http_reply api_windows(const node_http_context& ctx, const http_request& req) {
+  http_reply error;
+  int64_t minutes = 0;
+  if (!parse_minutes(req, minutes, error))
+    return error;
+  auto service = req.params.find("service");
+  if (service == req.params.end() || service->second.empty())
+    return json_reply({{"error", "missing parameter: service"}}, 400);
+  auto since = wall_ms() - minutes * 60'000;
+  auto sql = std::string{"SELECT "} + window_columns
+             + " FROM service_metrics WHERE service = ?1 AND window_start >= "
+               "?2 ORDER BY window_start";
+  auto name = service->second;
+  return query(
+      ctx.db, sql, "windows",
+      [&](statement& st) { st.bind(1, std::string_view{name}).bind(2, since); },
+      window_json);
+}
+
+http_reply api_anomalies(const node_http_context& ctx,
+                         const http_request& req) {
+  http_reply error;
+  int64_t minutes = 0;
+  if (!parse_minutes(req, minutes, error))
+    return error;
+  auto since = wall_ms() - minutes * 60'000;
+  const std::string sql
+      = "SELECT service, window_start, metric, observed, expected, score, "
+        "severity, detector, detected_at FROM anomalies WHERE window_start >= "
+        "?1 ORDER BY window_start DESC, service, metric LIMIT 1000";
+  return query(
+      ctx.db, sql, "anomalies", [&](statement& st) { st.bind(1, since); },
+      [](const statement& st) -> json {
+        return {{"service", st.column_text(0)},
+                {"window_start", st.column_int64(1)},
+                {"metric", st.column_text(2)},
+                {"observed", st.column_double(3)},
+                {"expected", st.column_double(4)},
+                {"score", st.column_double(5)},
+                {"severity", st.column_text(6)},
+                {"detector", st.column_text(7)},
+                {"detected_at", st.column_int64(8)}};
+      });
+}
+
+http_reply api_status(node_http_context& ctx) {
+  pipeline_stats st;
+  bool known = false;
+  {
+    std::lock_guard<std::mutex> guard{ctx.mtx};
+    st = ctx.pipeline;
+    known = ctx.have_pipeline;
+  }
+  json invalid = json::object();
+  for (size_t i = 1; i < invalid_reason_count; ++i)
+    invalid[to_string(static_cast<invalid_reason>(i))]
+        = i < st.invalid.size() ? st.invalid[i] : 0;
+  json restarts = json::object();
+  for (const auto* name : node_actors)
+    restarts[name]
+        = static_cast<uint64_t>(ctx.metrics->actor_restarts(name).Value());
+  json partitions = json::array();
+  int64_t total_lag = 0;
+  int32_t assigned = 0;
+  int64_t last_durable = 0;
+  if (ctx.source) {
+    assigned = ctx.source->assigned.load();
+    last_durable = ctx.source->last_durable_ms.load();
+    std::lock_guard<std::mutex> guard{ctx.source->mtx};
+    for (const auto& [p, lag] : ctx.source->lag) {
+      partitions.push_back({{"partition", p}, {"lag", lag}});
+      total_lag += lag;
+    }
+  }
+  json body{
+      {"stats_known", known},
+      {"events", st.events},
+      {"invalid", invalid},
+      {"repaired", st.repaired},
+      {"late_accepted", st.late_accepted},
+      {"windows", st.windows},
+      {"open_windows", st.open_windows},
+      {"key_overflow", st.key_overflow},
+      {"reorderings", st.reorderings},
+      {"watermark",
+       st.watermark == INT64_MIN ? json(nullptr) : json(st.watermark)},
+      {"last_checkpoint", st.last_checkpoint},
+      {"last_checkpoint_at",
+       last_durable == 0 ? json(nullptr) : json(last_durable)},
+      {"restarts", restarts},
+      {"assigned_partitions", assigned},
+      {"partitions", partitions},
+      {"total_lag", total_lag},
+  };
+  return json_reply(body);
+}
+
+} // namespace
+
+metric_label_sets node_label_sets() {
+  metric_label_sets labels;
+  for (size_t i = 1; i < invalid_reason_count; ++i)
+    labels.invalid_reasons.emplace_back(
+        to_string(static_cast<invalid_reason>(i)));
+  for (const auto* name : node_actors)
+    labels.actors.emplace_back(name);
+  return labels;
+}
+
+// -- pipeline_metrics --------------------------------------------------------
+
+pipeline_metrics::pipeline_metrics(std::shared_ptr<metric_factory> metrics)
+  : metrics_(std::move(metrics)), invalid_(invalid_reason_count, 0) {
+  // nop
+}
+
+uint64_t pipeline_metrics::advance(uint64_t& high, uint64_t value) noexcept {
+  if (value <= high)
+    return 0;
+  auto delta = value - high;
+  high = value;
+  return delta;
+}
+
+void pipeline_metrics::update(const pipeline_stats& st, int64_t wall_ms) {
+  auto& m = *metrics_;
+  auto inc = [](prometheus::Counter& c, uint64_t n) {
+    if (n > 0)
+      c.Increment(static_cast<double>(n));
+  };
+  inc(m.events_consumed(), advance(events_, st.events));
+  auto too_late = static_cast<size_t>(invalid_reason::too_late);
+  auto overflow = static_cast<size_t>(invalid_reason::service_overflow);
+  uint64_t overflow_delta = 0;
+  for (size_t i = 1; i < invalid_reason_count && i < st.invalid.size(); ++i) {
+    auto n = advance(invalid_[i], st.invalid[i]);
+    if (n == 0)
+      continue;
+    inc(m.events_invalid(to_string(static_cast<invalid_reason>(i))), n);
+    if (i == too_late)
+      inc(m.events_too_late(), n);
+    if (i == overflow)
+      overflow_delta += n;
+  }
+  inc(m.timestamps_repaired(), advance(repaired_, st.repaired));
+  inc(m.events_late(), advance(late_, st.late_accepted));
+  inc(m.windows_emitted(), advance(windows_, st.windows));
+  overflow_delta += advance(key_overflow_, st.key_overflow);
+  inc(m.service_overflow(), overflow_delta);
+  if (st.watermark != INT64_MIN)
+    m.watermark_delay().Set(
+        static_cast<double>(std::max<int64_t>(0, wall_ms - st.watermark))
+        / 1000.0);
+}
+
+// -- routes ------------------------------------------------------------------
+
+void install_node_routes(http_server& server,
+                         std::shared_ptr<node_http_context> ctx) {
+  server.add_readiness_check(
+      [ctx] { return check_broker(ctx->brokers); });
+  server.add_readiness_check([ctx] { return check_database(ctx->db); });
+  server.add_readiness_check(
+      [ctx] { return check_assignment(ctx->source.get()); });
+  // The patterns are constant and valid: registration cannot fail.
+  static_cast<void>(server.get(
+      "/api/services", [ctx](const http_request&) { return api_services(*ctx); }));
+  static_cast<void>(
+      server.get("/api/windows", [ctx](const http_request& req) {
+        return api_windows(*ctx, req);
+      }));
+  static_cast<void>(
+      server.get("/api/anomalies", [ctx](const http_request& req) {
+        return api_anomalies(*ctx, req);
+      }));
+  static_cast<void>(server.get(
+      "/api/status", [ctx](const http_request&) { return api_status(*ctx); }));
+}
+
+} // namespace vigil

@@ -1,0 +1,73 @@
+#pragma once
+
+// The node's side of the HTTP server: readiness checks, /api routes, and the
+// translation of pipeline counters into Prometheus metrics.
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "runtime/messages.hpp"
+
+namespace vigil {
+
+class http_server;
+class metric_factory;
+struct metric_label_sets;
+struct source_status;
+
+/// The closed label sets of a node: every invalid reason and every
+/// supervised actor name.
+metric_label_sets node_label_sets();
+
+/// Turns successive `pipeline_stats` of the merger into counter increments.
+/// The merger's counters are part of its checkpointed state: after a
+/// rollback or restart they drop back and climb again while the source
+/// replays, so each counter advances only past the highest value seen
+/// before. Each record is thus counted exactly once.
+class pipeline_metrics {
+public:
+  explicit pipeline_metrics(std::shared_ptr<metric_factory> metrics);
+
+  /// Applies one poll result; `wall_ms` is the wall clock in epoch ms.
+  void update(const pipeline_stats& st, int64_t wall_ms);
+
+private:
+  /// Returns how far `value` exceeds `high` and raises `high` to it.
+  static uint64_t advance(uint64_t& high, uint64_t value) noexcept;
+
+  std::shared_ptr<metric_factory> metrics_;
+  uint64_t events_ = 0;
+  std::vector<uint64_t> invalid_;
+  uint64_t repaired_ = 0;
+  uint64_t late_ = 0;
+  uint64_t windows_ = 0;
+  uint64_t key_overflow_ = 0;
+};
+
+/// What the node shares with its HTTP handlers (all members thread-safe).
+struct node_http_context {
+  /// Kafka bootstrap servers (readiness probe).
+  std::string brokers;
+  /// The SQLite database (read-only API queries, writability probe).
+  std::string db;
+  /// The node's metrics (restart counts for /api/status).
+  std::shared_ptr<metric_factory> metrics;
+  /// Published by the Kafka source.
+  std::shared_ptr<source_status> source;
+  /// Guards `pipeline` and `have_pipeline`.
+  std::mutex mtx;
+  /// Latest merger counters from the node's poll.
+  pipeline_stats pipeline;
+  /// False until the first poll answered.
+  bool have_pipeline = false;
+};
+
+/// Registers the readiness checks `broker`, `database` and `assignment` and
+/// the routes /api/services, /api/windows, /api/anomalies and /api/status.
+void install_node_routes(http_server& server,
+                         std::shared_ptr<node_http_context> ctx);
+
+} // namespace vigil

@@ -1,0 +1,123 @@
+#pragma once
+
+// A running `vigil run` node with its HTTP server on a free port, consuming
+// events produced to an in-process embedded broker (header-only helper of the
+// HTTP integration tests).
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <string>
+#include <utility>
+
+#include <boost/test/unit_test.hpp>
+#include <httplib.h>
+
+#include "runtime/embedded_broker.hpp"
+#include "support/pipeline.hpp"
+#include "support/process.hpp"
+
+namespace vigil::test {
+
+/// Status and body of one HTTP GET (status 0 if the request failed).
+struct http_answer {
+  int status = 0;
+  std::string body;
+};
+
+/// GETs `path` from `host:port` with short timeouts.
+inline http_answer http_get(const std::string& host, int port,
+                            const std::string& path) {
+  httplib::Client client{host, port};
+  client.set_connection_timeout(std::chrono::seconds(2));
+  client.set_read_timeout(std::chrono::seconds(5));
+  auto res = client.Get(path.c_str());
+  if (!res)
+    return {};
+  return {res->status, res->body};
+}
+
+/// The value of an unlabelled series `name` in Prometheus text, or nullopt.
+inline std::optional<double> metric_value(const std::string& text,
+                                          const std::string& name) {
+  std::regex line{"(^|\n)" + name + " ([^\n]+)"};
+  std::smatch m;
+  if (!std::regex_search(text, m, line))
+    return std::nullopt;
+  return std::strtod(m[2].str().c_str(), nullptr);
+}
+
+/// Broker, produced events and a node serving HTTP on a free port.
+struct node_fixture {
+  temp_dir dir;
+  std::optional<embedded_broker> broker;
+  produce_spec spec;
+  ground_truth truth;
+  std::unique_ptr<background_process> node;
+  int port = 0;
+
+  /// Produces `count` events over `partitions` partitions (every 997th
+  /// malformed) and starts `vigil run --http-port 0` on them.
+  void start(int32_t partitions, uint64_t count) {
+    broker_options bo;
+    bo.topics.push_back({"events", partitions});
+    bo.topics.push_back({"events.dlq", 1});
+    auto started = embedded_broker::start(bo);
+    if (!started)
+      BOOST_FAIL("broker: " << started.error());
+    broker.emplace(std::move(started.value()));
+    spec.brokers = broker->bootstrap();
+    spec.topic = "events";
+    spec.partitions = partitions;
+    spec.count = count;
+    spec.seed = 7;
+    spec.malformed_every = 997;
+    truth = produce_events(spec);
+    node = std::make_unique<background_process>(
+        std::vector<std::string>{vigil_binary(), "run", "--brokers",
+                                 spec.brokers, "--topic", "events", "--db",
+                                 dir.file("vigil.db"), "--http-port", "0"},
+        dir.file("node.out"), dir.file("node.err"));
+    std::regex announced{"vigil: http on http://127\\.0\\.0\\.1:([0-9]+)\n"};
+    wait_until(std::chrono::seconds(30), [&] {
+      std::smatch m;
+      auto err = read_file(dir.file("node.err"));
+      if (!std::regex_search(err, m, announced))
+        return false;
+      port = std::stoi(m[1].str());
+      return true;
+    });
+    BOOST_REQUIRE_MESSAGE(port > 0, "no 'vigil: http on' line; stderr: "
+                                        << read_file(dir.file("node.err")));
+  }
+
+  /// GETs `path` from the node.
+  http_answer get(const std::string& path) const {
+    return http_get("127.0.0.1", port, path);
+  }
+
+  /// Waits until /metrics shows `name` equal to `value`; returns the last
+  /// value seen (nullopt if never).
+  std::optional<double> wait_for_metric(const std::string& name, double value,
+                                        std::chrono::milliseconds timeout) {
+    std::optional<double> last;
+    wait_until(timeout, [&] {
+      last = metric_value(get("/metrics").body, name);
+      return last && *last == value;
+    });
+    return last;
+  }
+
+  ~node_fixture() {
+    if (node && node->running()) {
+      node->signal(SIGTERM);
+      if (node->wait(std::chrono::seconds(30)) == -1000)
+        node->signal(SIGKILL);
+    }
+  }
+};
+
+} // namespace vigil::test

@@ -1,0 +1,111 @@
+#define BOOST_TEST_MODULE prometheus
+#include <boost/test/unit_test.hpp>
+
+#include <fstream>
+#include <string>
+#include <unistd.h>
+
+#include <netinet/in.h>
+#include <nlohmann/json.hpp>
+#include <sys/socket.h>
+
+#include "integration/node_fixture.hpp"
+
+using namespace vigil;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* prometheus_binary = "/usr/bin/prometheus";
+
+/// A TCP port that was free a moment ago on 127.0.0.1.
+int free_port() {
+  auto fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  BOOST_REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  BOOST_REQUIRE_EQUAL(
+      ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+/// The value of the first sample of an instant query, or nullopt.
+std::optional<double> query_value(int port, const std::string& query) {
+  auto answer = test::http_get("127.0.0.1", port,
+                               "/api/v1/query?query=" + query);
+  auto doc = nlohmann::json::parse(answer.body, nullptr, false);
+  if (answer.status != 200 || !doc.is_object() || doc["status"] != "success")
+    return std::nullopt;
+  const auto& result = doc["data"]["result"];
+  if (!result.is_array() || result.empty())
+    return std::nullopt;
+  // A sample is [timestamp, "value"].
+  return std::stod(result[0]["value"][1].get<std::string>());
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(prometheus_scrape, test::node_fixture)
+
+BOOST_AUTO_TEST_CASE(prometheus_scrapes_the_exact_count_of_consumed_events) {
+  BOOST_REQUIRE_MESSAGE(::access(prometheus_binary, X_OK) == 0,
+                        prometheus_binary
+                            << " is missing: this test needs a real "
+                               "Prometheus; run deploy/install-deps.sh "
+                               "(Debian package 'prometheus')");
+  start(2, 20000);
+  auto consumed = wait_for_metric("vigil_events_consumed_total",
+                                  static_cast<double>(truth.valid), 90s);
+  BOOST_REQUIRE(consumed.has_value());
+
+  auto config = dir.file("prometheus.yml");
+  std::ofstream{config} << "global:\n"
+                           "  scrape_interval: 1s\n"
+                           "  evaluation_interval: 1s\n"
+                           "scrape_configs:\n"
+                           "  - job_name: vigil\n"
+                           "    static_configs:\n"
+                           "      - targets: ['127.0.0.1:"
+                        << port << "']\n";
+  auto prom_port = free_port();
+  test::background_process prom{
+      {prometheus_binary, "--config.file=" + config,
+       "--storage.tsdb.path=" + dir.file("tsdb"),
+       "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
+      dir.file("prometheus.out"), dir.file("prometheus.err")};
+  BOOST_REQUIRE_MESSAGE(test::wait_until(60s,
+                                         [&] {
+                                           return test::http_get(
+                                                      "127.0.0.1", prom_port,
+                                                      "/-/ready")
+                                                      .status
+                                                  == 200;
+                                         }),
+                        "Prometheus did not become ready: "
+                            << test::read_file(dir.file("prometheus.err")));
+
+  std::optional<double> scraped;
+  BOOST_CHECK(test::wait_until(60s, [&] {
+    scraped = query_value(prom_port, "vigil_events_consumed_total");
+    return scraped && *scraped == static_cast<double>(truth.valid);
+  }));
+  BOOST_REQUIRE_MESSAGE(scraped.has_value(),
+                        "no sample of vigil_events_consumed_total; "
+                        "prometheus log: "
+                            << test::read_file(dir.file("prometheus.err")));
+  BOOST_CHECK_EQUAL(*scraped, static_cast<double>(truth.valid));
+  // The scrape target is healthy as Prometheus sees it.
+  auto up = query_value(prom_port, "up");
+  BOOST_CHECK(up.has_value() && *up == 1.0);
+
+  prom.signal(SIGTERM);
+  if (prom.wait(30s) == -1000)
+    prom.signal(SIGKILL);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
