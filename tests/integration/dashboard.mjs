@@ -45,20 +45,19 @@ async function until(what, timeoutMs, fn) {
 }
 
 const profile = mkdtempSync(join(tmpdir(), 'vigil-chromium-'));
-const browser = await chromium.launch({
+// A fresh profile each run (playwright passes it as --user-data-dir).
+const browser = await chromium.launchPersistentContext(profile, {
   executablePath: process.env.VIGIL_CHROMIUM || '/usr/bin/chromium',
   headless: true,
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
     '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync',
-    '--user-data-dir=' + profile],
+    '--disable-component-update', '--disable-sync'],
+  viewport: { width: 1680, height: 1050 },
   timeout: 60000,
 });
 
 try {
-  const page = await browser.newPage({
-    viewport: { width: 1680, height: 1050 },
-  });
+  const page = browser.pages()[0] || await browser.newPage();
   page.on('console', (m) => {
     if (m.type() === 'error') problems.push('console: ' + m.text());
   });
