@@ -210,12 +210,12 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   ctx->source = source;
   http_options http_opts;
   http_opts.metrics = metrics;
-  http_opts.static_dir = cfg.web_root.empty() ? default_web_root()
-                                              : cfg.web_root;
+  http_opts.static_dir
+      = cfg.web_root.empty() ? default_web_root() : cfg.web_root;
   auto http_opts_dir = http_opts.static_dir;
-  auto http = http_server::start(cfg.http_host,
-                                 static_cast<uint16_t>(cfg.http_port),
-                                 std::move(http_opts));
+  auto http
+      = http_server::start(cfg.http_host, static_cast<uint16_t>(cfg.http_port),
+                           std::move(http_opts));
   if (!http) {
     std::fprintf(stderr, "vigil run: %s\n", http.error().c_str());
     return 1;
@@ -303,9 +303,8 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
       registered("dlq", [cfg, dlq_topic](caf::actor_system& sys) {
         return spawn_dlq_producer(sys, cfg.brokers, dlq_topic);
       }));
-  root.children.push_back(
-      registered("source", [cfg, proc, listener, metrics,
-                            source](caf::actor_system& sys) {
+  root.children.push_back(registered(
+      "source", [cfg, proc, listener, metrics, source](caf::actor_system& sys) {
         std::string err;
         auto ck = load_checkpoint(cfg, err);
         source_settings ss;
@@ -345,8 +344,8 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   auto last_poll = started;
   // Before the first durable checkpoint of this run, its age counts from the
   // loaded one (or from the start of the node).
-  auto initial_checkpoint_ms = initial->id != 0 ? initial->created_at
-                                                : wall_ms();
+  auto initial_checkpoint_ms
+      = initial->id != 0 ? initial->created_at : wall_ms();
   auto poll_metrics = [&] {
     auto merger = lookup(sys, "merger");
     if (merger) {

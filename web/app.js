@@ -91,6 +91,12 @@
     return p(d.getHours()) + ':' + p(d.getMinutes()) + ':' + p(d.getSeconds());
   }
 
+  function fmtHourMinute(ms) {
+    const d = new Date(ms);
+    return String(d.getHours()).padStart(2, '0') + ':'
+      + String(d.getMinutes()).padStart(2, '0');
+  }
+
   function fmtMetricValue(metric, v) {
     if (metric === 'error_rate') return fmtPct(v * 100) + ' %';
     if (metric === 'request_rate') return fmtRate(v) + ' req/s';
@@ -182,7 +188,7 @@
       height: 96,
       legend: { show: false },
       cursor: { drag: { x: false, y: false }, points: { size: 6 } },
-      padding: [10, 6, 0, 0],
+      padding: [10, 16, 0, 0],
       scales: {
         x: {
           time: true,
@@ -193,7 +199,8 @@
         },
       },
       axes: [
-        Object.assign({}, axis, { size: 22, space: 70 }),
+        Object.assign({}, axis, { size: 22, space: 70,
+          values: (u, vals) => vals.map((v) => fmtHourMinute(v * 1000)) }),
         Object.assign({}, axis, { size: 42, space: 28,
           values: (u, vals) => vals.map((v) => def.key === 'errors'
             ? fmtPct(v) : def.key === 'p95' ? fmtMs(v) : fmtRate(v)) }),
@@ -270,8 +277,11 @@
     for (const a of active)
       worst = Math.max(worst, SEVERITY_RANK[a.severity] || 3);
     card.worst = worst;
+    // Alerting first (by severity), then services with anomalies earlier in
+    // the range (recovering), then by the latest error rate.
     const errRate = card.latest ? card.latest.error_rate : 0;
-    card.rank = worst * 1000 + Math.min(999, errRate * 1000);
+    card.rank = worst * 1e6 + (anomalies.length ? 1e5 : 0)
+      + Math.min(99999, errRate * 1e5);
 
     const level = worst >= 3 ? 'bad' : worst > 0 ? 'warn' : 'ok';
     card.root.className = 'service-card ' + level;
@@ -383,9 +393,12 @@
         lag > 100000 ? 'bad' : lag > 10000 ? 'warn' : 'ok',
         (status.assigned_partitions || 0) + ' partitions assigned'));
       const wm = status.watermark;
-      tiles.push(tile('watermark', wm == null ? 'none' : fmtClock(wm),
-        wm == null ? 'warn' : 'neutral',
-        wm == null ? 'no event yet' : new Date(wm).toISOString()));
+      tiles.push(tile('watermark delay', wm == null ? 'none'
+        : fmtAge(now - wm), wm == null ? 'warn' : 'neutral',
+        wm == null ? 'no event yet' : 'event time ' + fmtClock(wm)));
+      const assigned = Number(status.assigned_partitions) || 0;
+      tiles.push(tile('partitions assigned', String(assigned),
+        assigned > 0 ? 'ok' : 'bad'));
       const cp = status.last_checkpoint_at;
       const cpAge = cp == null ? null : now - cp;
       tiles.push(tile('last checkpoint', cp == null ? 'none'
@@ -486,16 +499,22 @@
         Object.assign({ window_end: a.window_start + 10000 }, a));
 
       // A common time axis for all small multiples.
-      let xMax = 0;
+      // It spans the range, or only the data if there is less of it.
+      let xMax = 0, xMin = Infinity;
       const windowsOf = new Map();
       names.forEach((n, i) => {
         const rows = series[i].ok ? (series[i].body.windows || []) : [];
         windowsOf.set(n, rows);
-        for (const r of rows) xMax = Math.max(xMax, r.window_end);
+        for (const r of rows) {
+          xMax = Math.max(xMax, r.window_end);
+          xMin = Math.min(xMin, r.window_start);
+        }
       });
       if (!xMax) xMax = now;
       state.xMax = xMax / 1000;
-      state.xMin = state.xMax - m * 60;
+      state.xMin = Math.max(state.xMax - m * 60,
+        isFinite(xMin) ? xMin / 1000 : 0);
+      if (state.xMax - state.xMin < 120) state.xMin = state.xMax - 120;
 
       const host = $('services');
       for (const n of names) {

@@ -8,7 +8,8 @@
 // marked (chart band, card entry and anomalies list) and payments is listed
 // first. With SYNC_DIR: writes SYNC_DIR/seen (the latest window shown), waits
 // for SYNC_DIR/more (the test produced more events), then waits, without
-// reloading, until the page shows a newer window. Saves a screenshot and
+// reloading, until the page shows a newer window. Saves a screenshot of the
+// incident (SCREENSHOT with -incident before .png) and one at the end, and
 // prints a JSON summary on stdout. Exit status 0 only if every check held.
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -133,6 +134,13 @@ try {
       + e.querySelector('.tile-value').textContent));
   check(summary.health.some((t) => t.startsWith('consumer lag=')),
     'consumer lag is shown');
+
+  // The incident as the on-call engineer sees it (docs/dashboard.png),
+  // after a second refresh has filled in events/s.
+  await until('a second refresh', 15000, () => page.evaluate(() =>
+    Number(document.body.dataset.refreshes) >= 2));
+  await page.screenshot({ path: screenshot.replace(/\.png$/, '')
+    + '-incident.png', fullPage: true });
 
   if (syncDir) {
     const seen = Number(await page.$eval('#services',

@@ -122,7 +122,8 @@ struct dashboard_fixture {
   /// Produces the next `seconds` of event time.
   void produce(double seconds) {
     auto prod = kafka::producer::make(
-        broker->bootstrap(), {{"linger.ms", "50"}, {"batch.num.messages", "5000"}});
+        broker->bootstrap(),
+        {{"linger.ms", "50"}, {"batch.num.messages", "5000"}});
     if (!prod)
       BOOST_FAIL("producer: " << prod.error());
     auto count = static_cast<uint64_t>(seconds * rate);
@@ -155,8 +156,9 @@ struct dashboard_fixture {
       port = std::stoi(m[1].str());
       return true;
     });
-    BOOST_REQUIRE_MESSAGE(port > 0, "no 'vigil: http on' line; stderr: "
-                                        << test::read_file(dir.file("node.err")));
+    BOOST_REQUIRE_MESSAGE(port > 0,
+                          "no 'vigil: http on' line; stderr: "
+                              << test::read_file(dir.file("node.err")));
   }
 
   int64_t latest_window() {
@@ -179,10 +181,9 @@ BOOST_AUTO_TEST_CASE(
   BOOST_REQUIRE_MESSAGE(
       test::wait_until(120s,
                        [&] {
-                         return query_int(db,
-                                          "SELECT count(*) FROM anomalies "
-                                          "WHERE service = 'payments' AND "
-                                          "metric = 'error_rate'")
+                         return query_int(db, "SELECT count(*) FROM anomalies "
+                                              "WHERE service = 'payments' AND "
+                                              "metric = 'error_rate'")
                                 > 0;
                        }),
       "the detector flags the errors incident on payments");
@@ -200,7 +201,8 @@ BOOST_AUTO_TEST_CASE(
                                           "(deploy/install-deps.sh)");
   test::background_process browser{
       {node_js, build_dir() + "/web-npm/dashboard.mjs", url, shot, sync},
-      dir.file("browser.out"), dir.file("browser.err")};
+      dir.file("browser.out"),
+      dir.file("browser.err")};
   int early = -1000;
   test::wait_until(120s, [&] {
     if (!test::read_file(sync + "/seen").empty())
@@ -221,10 +223,10 @@ BOOST_AUTO_TEST_CASE(
   auto status = browser.wait(240s);
   auto out = test::read_file(dir.file("browser.out"));
   BOOST_TEST_MESSAGE("dashboard.mjs: " << out);
-  BOOST_CHECK_MESSAGE(status == 0, "dashboard.mjs failed (status "
-                                       << status << "): " << out
-                                       << test::read_file(
-                                              dir.file("browser.err")));
+  BOOST_CHECK_MESSAGE(status == 0,
+                      "dashboard.mjs failed (status "
+                          << status << "): " << out
+                          << test::read_file(dir.file("browser.err")));
   BOOST_CHECK(out.find("\"newerWindow\"") != std::string::npos);
   BOOST_CHECK(!test::read_file(shot).empty());
 }
