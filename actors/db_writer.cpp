@@ -193,8 +193,7 @@ void db_writer_state::on_failure(const db_error& err) {
   self_->delayed_send(self_, delay, atom::retry::value);
 }
 
-void db_writer_state::record_commit(const result_batch& batch,
-                                    double seconds) {
+void db_writer_state::record_commit(const result_batch& batch, double seconds) {
   auto& m = *cfg_.metrics;
   m.db_transactions().Increment();
   m.db_write_duration().Observe(seconds);

@@ -46,11 +46,14 @@ int64_t wall_ms() {
 readiness_result check_broker(const std::string& brokers) {
   // A fresh client per probe: a long-lived one would wait for its reconnect
   // backoff after an outage and report the broker down for longer than it is.
-  auto rk = kafka::make_client(RD_KAFKA_PRODUCER, brokers);
+  // Its connection errors are the check's detail, not log lines.
+  auto rk = kafka::make_client(RD_KAFKA_PRODUCER, brokers,
+                               {{"client.id", "vigil-readiness"},
+                                {"log_level", "2"}});
   if (!rk)
     return {"broker", false, rk.error()};
-  if (auto st = kafka::check_reachable(rk->get(), brokers,
-                                       broker_probe_timeout);
+  if (auto st
+      = kafka::check_reachable(rk->get(), brokers, broker_probe_timeout);
       !st)
     return {"broker", false, st.error()};
   return {"broker", true, "metadata answered by " + brokers};
@@ -72,8 +75,7 @@ readiness_result check_database(const std::string& path) {
     detail = "database " + path + " is not writable: "
              + (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
     if ((rc & 0xff) == SQLITE_BUSY)
-      detail += " (locked for more than "
-                + std::to_string(busy_timeout_ms)
+      detail += " (locked for more than " + std::to_string(busy_timeout_ms)
                 + " ms; 'vigil doctor' names the process holding it)";
   }
   sqlite3_close(db);
@@ -115,9 +117,9 @@ std::optional<sqlite_db> open_reader(const std::string& path,
                                      http_reply& error) {
   auto db = sqlite_db::open(path, open_mode::read_only, busy_timeout_ms);
   if (!db) {
-    error = json_reply({{"error", "database unavailable"},
-                        {"detail", db.error().message}},
-                       503);
+    error = json_reply(
+        {{"error", "database unavailable"}, {"detail", db.error().message}},
+        503);
     return std::nullopt;
   }
   return std::move(db.value());
@@ -293,7 +295,7 @@ metric_label_sets node_label_sets() {
 // -- pipeline_metrics --------------------------------------------------------
 
 pipeline_metrics::pipeline_metrics(std::shared_ptr<metric_factory> metrics)
-  : metrics_(std::move(metrics)), invalid_(invalid_reason_count, 0) {
+    : metrics_(std::move(metrics)), invalid_(invalid_reason_count, 0) {
   // nop
 }
 
@@ -340,18 +342,17 @@ void pipeline_metrics::update(const pipeline_stats& st, int64_t wall_ms) {
 
 void install_node_routes(http_server& server,
                          std::shared_ptr<node_http_context> ctx) {
-  server.add_readiness_check(
-      [ctx] { return check_broker(ctx->brokers); });
+  server.add_readiness_check([ctx] { return check_broker(ctx->brokers); });
   server.add_readiness_check([ctx] { return check_database(ctx->db); });
   server.add_readiness_check(
       [ctx] { return check_assignment(ctx->source.get()); });
   // The patterns are constant and valid: registration cannot fail.
-  static_cast<void>(server.get(
-      "/api/services", [ctx](const http_request&) { return api_services(*ctx); }));
-  static_cast<void>(
-      server.get("/api/windows", [ctx](const http_request& req) {
-        return api_windows(*ctx, req);
-      }));
+  static_cast<void>(server.get("/api/services", [ctx](const http_request&) {
+    return api_services(*ctx);
+  }));
+  static_cast<void>(server.get("/api/windows", [ctx](const http_request& req) {
+    return api_windows(*ctx, req);
+  }));
   static_cast<void>(
       server.get("/api/anomalies", [ctx](const http_request& req) {
         return api_anomalies(*ctx, req);

@@ -45,7 +45,8 @@ BOOST_AUTO_TEST_CASE(a_running_node_serves_health_metrics_readiness_and_api) {
               != std::string::npos);
 
   // Ready once partitions are assigned.
-  BOOST_CHECK(test::wait_until(30s, [&] { return get("/ready").status == 200; }));
+  BOOST_CHECK(
+      test::wait_until(30s, [&] { return get("/ready").status == 200; }));
 
   // The broker goes down: /ready names it; it comes back: ready again.
   BOOST_REQUIRE(broker->set_down(true));
@@ -84,8 +85,8 @@ BOOST_AUTO_TEST_CASE(a_running_node_serves_health_metrics_readiness_and_api) {
   BOOST_CHECK_EQUAL(status["assigned_partitions"].get<int>(), 4);
   BOOST_CHECK_EQUAL(status["partitions"].size(), 4u);
 
-  auto windows = get("/api/windows?service=" + *names.begin()
-                     + "&minutes=10080");
+  auto windows
+      = get("/api/windows?service=" + *names.begin() + "&minutes=10080");
   BOOST_CHECK_EQUAL(windows.status, 200);
   BOOST_CHECK_EQUAL(get("/api/windows?minutes=5").status, 400);
   BOOST_CHECK_EQUAL(get("/api/anomalies?minutes=zero").status, 400);
@@ -94,11 +95,11 @@ BOOST_AUTO_TEST_CASE(a_running_node_serves_health_metrics_readiness_and_api) {
 
 BOOST_AUTO_TEST_CASE(a_taken_http_port_stops_the_node_with_a_clear_error) {
   start(1, 100);
-  auto second = test::run_process(
-      {test::vigil_binary(), "run", "--brokers", spec.brokers, "--topic",
-       "events", "--db", dir.file("other.db"), "--http-port",
-       std::to_string(port)},
-      30s);
+  auto second = test::run_process({test::vigil_binary(), "run", "--brokers",
+                                   spec.brokers, "--topic", "events", "--db",
+                                   dir.file("other.db"), "--http-port",
+                                   std::to_string(port)},
+                                  30s);
   BOOST_CHECK_EQUAL(second.status, 1);
   BOOST_CHECK(second.err.find("address in use") != std::string::npos);
   BOOST_CHECK(second.err.find("--http-port") != std::string::npos);

@@ -36,8 +36,8 @@ int free_port() {
 
 /// The value of the first sample of an instant query, or nullopt.
 std::optional<double> query_value(int port, const std::string& query) {
-  auto answer = test::http_get("127.0.0.1", port,
-                               "/api/v1/query?query=" + query);
+  auto answer
+      = test::http_get("127.0.0.1", port, "/api/v1/query?query=" + query);
   auto doc = nlohmann::json::parse(answer.body, nullptr, false);
   if (answer.status != 200 || !doc.is_object() || doc["status"] != "success")
     return std::nullopt;
@@ -77,17 +77,17 @@ BOOST_AUTO_TEST_CASE(prometheus_scrapes_the_exact_count_of_consumed_events) {
       {prometheus_binary, "--config.file=" + config,
        "--storage.tsdb.path=" + dir.file("tsdb"),
        "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
-      dir.file("prometheus.out"), dir.file("prometheus.err")};
-  BOOST_REQUIRE_MESSAGE(test::wait_until(60s,
-                                         [&] {
-                                           return test::http_get(
-                                                      "127.0.0.1", prom_port,
-                                                      "/-/ready")
-                                                      .status
-                                                  == 200;
-                                         }),
-                        "Prometheus did not become ready: "
-                            << test::read_file(dir.file("prometheus.err")));
+      dir.file("prometheus.out"),
+      dir.file("prometheus.err")};
+  BOOST_REQUIRE_MESSAGE(
+      test::wait_until(
+          60s,
+          [&] {
+            return test::http_get("127.0.0.1", prom_port, "/-/ready").status
+                   == 200;
+          }),
+      "Prometheus did not become ready: "
+          << test::read_file(dir.file("prometheus.err")));
 
   std::optional<double> scraped;
   BOOST_CHECK(test::wait_until(60s, [&] {
