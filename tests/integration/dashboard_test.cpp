@@ -231,4 +231,15 @@ BOOST_AUTO_TEST_CASE(
   BOOST_CHECK(!test::read_file(shot).empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_missing_web_root_stops_the_node_with_a_sentence) {
+  auto r = test::run_process({test::vigil_binary(), "run", "--brokers",
+                              broker->bootstrap(), "--topic", "events", "--db",
+                              db, "--http-port", "0", "--web-root",
+                              dir.file("no-such-dir")},
+                             60s);
+  BOOST_TEST_MESSAGE("stderr: " << r.err);
+  BOOST_CHECK_NE(r.status, 0);
+  BOOST_CHECK(r.err.find("no-such-dir") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
