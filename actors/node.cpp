@@ -1,12 +1,16 @@
 #include "actors/node.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <sys/resource.h>
 #include <utility>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -37,6 +41,17 @@ double peak_rss_mb() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<double>(usage.ru_maxrss) / 1024.0; // KiB on Linux
+}
+
+/// Directory of the running executable ("" if /proc is unavailable).
+std::string executable_dir() {
+  std::array<char, 4096> buf{};
+  auto n = ::readlink("/proc/self/exe", buf.data(), buf.size() - 1);
+  if (n <= 0)
+    return {};
+  std::string path{buf.data(), static_cast<size_t>(n)};
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? std::string{} : path.substr(0, slash);
 }
 
 caf::actor lookup(caf::actor_system& sys, const char* name) {
@@ -107,6 +122,10 @@ void add_node_options(option_set& opts, node_config& cfg) {
            &cfg.http_host);
   opts.add("http-port", "port of the HTTP server (0 = any free port)",
            &cfg.http_port);
+  opts.add("web-root",
+           "directory of the dashboard served at / (default: the web "
+           "directory next to the vigil binary)",
+           &cfg.web_root);
   opts.add("window", "tumbling window size", &cfg.window);
   opts.add("out-of-order", "out-of-orderness bound of watermarks",
            &cfg.out_of_order);
@@ -171,6 +190,17 @@ std::string validate(const node_config& cfg) {
   return {};
 }
 
+std::string default_web_root() {
+  auto dir = executable_dir();
+  if (dir.empty())
+    return {};
+  auto web = dir + "/web";
+  struct stat st {};
+  if (::stat(web.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return {};
+  return web;
+}
+
 int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   if (auto err = validate(cfg); !err.empty()) {
     std::fprintf(stderr, "vigil run: %s\n", err.c_str());
@@ -196,6 +226,9 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   ctx->source = source;
   http_options http_opts;
   http_opts.metrics = metrics;
+  http_opts.static_dir
+      = cfg.web_root.empty() ? default_web_root() : cfg.web_root;
+  auto http_opts_dir = http_opts.static_dir;
   auto http
       = http_server::start(cfg.http_host, static_cast<uint16_t>(cfg.http_port),
                            std::move(http_opts));
@@ -207,6 +240,16 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   std::fprintf(stderr, "vigil: http on http://%s:%u\n",
                http.value()->host().c_str(),
                static_cast<unsigned>(http.value()->port()));
+  if (http_opts_dir.empty())
+    std::fprintf(stderr,
+                 "vigil: no dashboard: %s/web is missing (build the "
+                 "vigil_web target or pass --web-root DIR)\n",
+                 executable_dir().c_str());
+  else
+    std::fprintf(stderr, "vigil: dashboard on http://%s:%u/ from %s\n",
+                 http.value()->host().c_str(),
+                 static_cast<unsigned>(http.value()->port()),
+                 http_opts_dir.c_str());
   if (initial->id != 0)
     std::fprintf(
         stderr, "vigil: resuming from checkpoint %llu (%zu partitions)\n",

@@ -25,6 +25,9 @@ struct node_config {
   std::string http_host = "127.0.0.1";
   /// Port of the HTTP server (0 = any free port, printed at start).
   uint64_t http_port = 8080;
+  /// Directory of the dashboard's files served at `/` ("" = the `web`
+  /// directory next to the executable, if there is one).
+  std::string web_root;
   /// Tumbling window size.
   std::chrono::milliseconds window{10000};
   /// Out-of-orderness bound of watermarks.
@@ -62,6 +65,10 @@ struct node_config {
 
 /// Declares every node setting on `opts` (flags, VIGIL_* variables, file).
 void add_node_options(option_set& opts, node_config& cfg);
+
+/// The dashboard directory the build puts next to the executable
+/// (`<directory of /proc/self/exe>/web`), or "" if there is none.
+std::string default_web_root();
 
 /// Checks a configuration; returns what is wrong and how to fix it, or "".
 std::string validate(const node_config& cfg);

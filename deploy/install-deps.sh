@@ -10,7 +10,16 @@ packages=(
   clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14
   kcat procps psmisc lsof curl
   prometheus
+  chromium
 )
+
+# The dashboard's build step runs `npm ci` (web/package-lock.json) and its
+# browser test runs node. Debian's nodejs 18 and npm 9 do; a Node.js that
+# already brings its own npm (e.g. a NodeSource package, which conflicts with
+# Debian's npm) is left alone.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
