@@ -386,17 +386,13 @@ CAF_ADD_TYPE_ID(vigil, (vigil::child_status))
 
 // -- supervision
 CAF_ADD_ATOM(vigil, vigil::atom, restart, "restart")
-CAF_ADD_ATOM(vigil, vigil::atom, escalate, "escalate")
 CAF_ADD_ATOM(vigil, vigil::atom, children, "children")
-CAF_ADD_ATOM(vigil, vigil::atom, child_up, "child_up")
-CAF_ADD_ATOM(vigil, vigil::atom, stable, "stable")
 CAF_ADD_ATOM(vigil, vigil::atom, start_child, "startchild")
 CAF_ADD_ATOM(vigil, vigil::atom, stop_child, "stop_child")
 
 // -- pipeline control
 CAF_ADD_ATOM(vigil, vigil::atom, poll, "poll")
 CAF_ADD_ATOM(vigil, vigil::atom, tick, "tick")
-CAF_ADD_ATOM(vigil, vigil::atom, barrier, "barrier")
 CAF_ADD_ATOM(vigil, vigil::atom, flush, "flush")
 CAF_ADD_ATOM(vigil, vigil::atom, drained, "drained")
 CAF_ADD_ATOM(vigil, vigil::atom, stats, "stats")

@@ -11,20 +11,10 @@ using namespace vigil;
 
 BOOST_AUTO_TEST_CASE(drain_of_200k_events_over_16_partitions_is_exact) {
   test::temp_dir dir;
-  broker_options bo;
-  bo.topics.push_back({"events", 16});
-  bo.topics.push_back({"events.dlq", 1});
-  auto broker = embedded_broker::start(bo);
-  if (!broker)
-    BOOST_FAIL("broker: " << broker.error());
-  test::produce_spec spec;
-  spec.brokers = broker.value().bootstrap();
-  spec.topic = "events";
-  spec.partitions = 16;
-  spec.count = 200'000;
-  spec.seed = 20261124;
-  spec.malformed_every = 997;
-  auto truth = test::produce_events(spec);
+  test::produced_topic topic;
+  test::produce_topic(topic, 16, 200'000, 20261124, 997);
+  const auto& spec = topic.spec;
+  const auto& truth = topic.truth;
 
   auto db = dir.file("vigil.db");
   auto result = test::run_process(

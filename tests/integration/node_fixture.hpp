@@ -51,31 +51,15 @@ inline std::optional<double> metric_value(const std::string& text,
 }
 
 /// Broker, produced events and a node serving HTTP on a free port.
-struct node_fixture {
+struct node_fixture : produced_topic {
   temp_dir dir;
-  std::optional<embedded_broker> broker;
-  produce_spec spec;
-  ground_truth truth;
   std::unique_ptr<background_process> node;
   int port = 0;
 
   /// Produces `count` events over `partitions` partitions (every 997th
   /// malformed) and starts `vigil run --http-port 0` on them.
   void start(int32_t partitions, uint64_t count) {
-    broker_options bo;
-    bo.topics.push_back({"events", partitions});
-    bo.topics.push_back({"events.dlq", 1});
-    auto started = embedded_broker::start(bo);
-    if (!started)
-      BOOST_FAIL("broker: " << started.error());
-    broker.emplace(std::move(started.value()));
-    spec.brokers = broker->bootstrap();
-    spec.topic = "events";
-    spec.partitions = partitions;
-    spec.count = count;
-    spec.seed = 7;
-    spec.malformed_every = 997;
-    truth = produce_events(spec);
+    produce_topic(*this, partitions, count, 7, 997);
     node = std::make_unique<background_process>(
         std::vector<std::string>{vigil_binary(), "run", "--brokers",
                                  spec.brokers, "--topic", "events", "--db",

@@ -21,28 +21,12 @@ using namespace std::chrono_literals;
 namespace {
 
 /// A broker with one produced topic and its ground truth.
-struct pipeline_fixture {
+struct pipeline_fixture : test::produced_topic {
   test::temp_dir dir;
-  std::optional<embedded_broker> broker;
-  test::produce_spec spec;
-  test::ground_truth truth;
   std::string db;
 
   void produce(int32_t partitions, uint64_t count, uint64_t seed) {
-    broker_options bo;
-    bo.topics.push_back({"events", partitions});
-    bo.topics.push_back({"events.dlq", 1});
-    auto started = embedded_broker::start(bo);
-    if (!started)
-      BOOST_FAIL("broker: " << started.error());
-    broker.emplace(std::move(started.value()));
-    spec.brokers = broker->bootstrap();
-    spec.topic = "events";
-    spec.partitions = partitions;
-    spec.count = count;
-    spec.seed = seed;
-    spec.malformed_every = 1009;
-    truth = test::produce_events(spec);
+    test::produce_topic(*this, partitions, count, seed, 1009);
     db = dir.file("vigil.db");
   }
 

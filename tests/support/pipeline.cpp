@@ -95,6 +95,24 @@ ground_truth produce_events(const produce_spec& spec) {
   return truth;
 }
 
+void produce_topic(produced_topic& out, int32_t partitions, uint64_t count,
+                   uint64_t seed, uint64_t malformed_every) {
+  broker_options bo;
+  bo.topics.push_back({"events", partitions});
+  bo.topics.push_back({"events.dlq", 1});
+  auto started = embedded_broker::start(bo);
+  if (!started)
+    BOOST_FAIL("broker: " << started.error());
+  out.broker.emplace(std::move(started.value()));
+  out.spec.brokers = out.broker->bootstrap();
+  out.spec.topic = "events";
+  out.spec.partitions = partitions;
+  out.spec.count = count;
+  out.spec.seed = seed;
+  out.spec.malformed_every = malformed_every;
+  out.truth = produce_events(out.spec);
+}
+
 std::map<window_id, window_stored> read_windows(const std::string& db) {
   std::map<window_id, window_stored> out;
   sqlite3* h = nullptr;

@@ -6,10 +6,13 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "runtime/embedded_broker.hpp"
 
 namespace vigil::test {
 
@@ -48,6 +51,20 @@ struct produce_spec {
 /// Produces the events (event i to partition i mod partitions) and returns
 /// the ground truth; fails the current test on any delivery error.
 ground_truth produce_events(const produce_spec& spec);
+
+/// An embedded broker with topic "events" (and "events.dlq") holding
+/// produced events, and their ground truth.
+struct produced_topic {
+  std::optional<embedded_broker> broker;
+  produce_spec spec;
+  ground_truth truth;
+};
+
+/// Starts an embedded broker, creates "events" with `partitions` partitions
+/// and "events.dlq", and produces `count` seeded events (every
+/// `malformed_every`-th malformed); fails the current test on any error.
+void produce_topic(produced_topic& out, int32_t partitions, uint64_t count,
+                   uint64_t seed, uint64_t malformed_every);
 
 /// A row of `service_metrics` as stored.
 struct window_stored {
