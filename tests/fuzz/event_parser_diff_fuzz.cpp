@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "actors/request_event.hpp"
+#include "support/parse_compare.hpp"
 
 namespace {
 
@@ -25,32 +26,8 @@ using vigil::request_event;
 /// Prints one outcome and its event.
 void print(const char* name, const parse_outcome& outcome,
            const request_event& ev) {
-  if (!outcome.ok) {
-    std::fprintf(stderr, "%s: rejected %s field %s\n", name,
-                 to_string(outcome.reason),
-                 outcome.field != nullptr ? outcome.field : "-");
-    return;
-  }
-  std::fprintf(stderr, "%s: ok time %lld service '%s' status %d latency %a%s\n",
-               name, static_cast<long long>(ev.time_ms), ev.service.c_str(),
-               static_cast<int>(ev.status_code), ev.latency_ms,
-               outcome.repaired ? " repaired" : "");
-}
-
-/// True if the outcomes are identical, and so are the events when ok.
-bool same(const parse_outcome& a, const request_event& a_ev,
-          const parse_outcome& b, const request_event& b_ev) {
-  const bool same_field = a.field == b.field
-                          || (a.field != nullptr && b.field != nullptr
-                              && std::strcmp(a.field, b.field) == 0);
-  if (a.ok != b.ok || a.repaired != b.repaired || !same_field)
-    return false;
-  if (!a.ok)
-    return a.reason == b.reason;
-  return a_ev.time_ms == b_ev.time_ms && a_ev.service == b_ev.service
-         && a_ev.status_code == b_ev.status_code
-         && std::memcmp(&a_ev.latency_ms, &b_ev.latency_ms, sizeof(double))
-                == 0;
+  std::fprintf(stderr, "%s: %s\n", name,
+               vigil::test::describe(outcome, ev).c_str());
 }
 
 /// Aborts unless the fast path agrees with the reference on `input`.
@@ -73,8 +50,9 @@ void compare(std::string_view input, const parse_limits& limits,
       std::string_view{buffer.data(), input.size()}, in_place_ev, limits,
       buffer.size() - input.size());
 
-  const bool fast_ok = same(fast, fast_ev, ref, ref_ev);
-  const bool in_place_ok = same(in_place, in_place_ev, ref, ref_ev);
+  const bool fast_ok = vigil::test::same_result(fast, fast_ev, ref, ref_ev);
+  const bool in_place_ok
+      = vigil::test::same_result(in_place, in_place_ev, ref, ref_ev);
   if (fast_ok && in_place_ok)
     return;
   std::fprintf(stderr, "fast path and reference differ (%s limits)\n",

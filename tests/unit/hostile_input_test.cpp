@@ -3,6 +3,7 @@
 
 #include "actors/partition_processor.hpp"
 #include "actors/request_event.hpp"
+#include "support/parse_compare.hpp"
 
 #include <cmath>
 #include <cstdint>
@@ -16,15 +17,6 @@
 // messages, invalid encodings, non-JSON numbers, and floods of distinct keys.
 // Each must be rejected with the documented reason, quickly and with bounded
 // memory, and must never crash the parser.
-
-namespace vigil {
-
-/// Prints reasons by name in test diagnostics.
-std::ostream& operator<<(std::ostream& os, invalid_reason reason) {
-  return os << to_string(reason);
-}
-
-} // namespace vigil
 
 using vigil::invalid_reason;
 using vigil::parse_limits;

@@ -3,6 +3,7 @@
 
 #include "actors/request_event.hpp"
 #include "runtime/timestamp.hpp"
+#include "support/parse_compare.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -16,49 +17,14 @@
 #include <utility>
 #include <vector>
 
-namespace vigil {
-
-/// Prints reasons by name in test diagnostics.
-std::ostream& operator<<(std::ostream& os, invalid_reason reason) {
-  return os << to_string(reason);
-}
-
-} // namespace vigil
-
 using vigil::invalid_reason;
 using vigil::parse_limits;
 using vigil::parse_outcome;
 using vigil::request_event;
+using vigil::test::describe;
+using vigil::test::same_result;
 
 namespace {
-
-/// True if the two outcomes are identical, and so are the events when ok.
-bool same_result(const parse_outcome& a, const request_event& a_ev,
-                 const parse_outcome& b, const request_event& b_ev) {
-  const bool same_field = a.field == b.field
-                          || (a.field != nullptr && b.field != nullptr
-                              && std::strcmp(a.field, b.field) == 0);
-  if (a.ok != b.ok || a.repaired != b.repaired || !same_field)
-    return false;
-  if (!a.ok)
-    return a.reason == b.reason;
-  return a_ev.time_ms == b_ev.time_ms && a_ev.service == b_ev.service
-         && a_ev.status_code == b_ev.status_code
-         && std::memcmp(&a_ev.latency_ms, &b_ev.latency_ms, sizeof(double))
-                == 0;
-}
-
-/// Describes an outcome and its event for failure messages.
-std::string describe(const parse_outcome& outcome, const request_event& ev) {
-  if (!outcome.ok)
-    return std::string{"rejected "} + to_string(outcome.reason) + " field "
-           + (outcome.field ? outcome.field : "-");
-  char latency[32];
-  std::snprintf(latency, sizeof(latency), "%a", ev.latency_ms);
-  return "ok time " + std::to_string(ev.time_ms) + " service '" + ev.service
-         + "' status " + std::to_string(ev.status_code) + " latency " + latency
-         + (outcome.repaired ? " repaired" : "");
-}
 
 /// Parses with the fast `parse_request_event`, unpadded and in place from a
 /// padded buffer, and with the reference; checks that all three agree and
