@@ -326,9 +326,9 @@ void kafka_source_state::publish(bool force) {
             == RD_KAFKA_RESP_ERR_NO_ERROR
         && high >= 0)
       lag[p] = std::max<int64_t>(0, high - info.next_offset);
-    positions[p] = partition_position{info.next_offset, lag.count(p) ? high : -1,
-                                      info.paused && !info.finished,
-                                      info.in_flight};
+    positions[p]
+        = partition_position{info.next_offset, lag.count(p) ? high : -1,
+                             info.paused && !info.finished, info.in_flight};
   }
   if (settings.metrics) {
     auto& m = *settings.metrics;
