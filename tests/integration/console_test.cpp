@@ -55,18 +55,28 @@ std::map<int32_t, partition_line> parse_partitions(const std::string& text) {
   return out;
 }
 
-/// A loopback port nothing listens on (bound, then released).
-int closed_port() {
+/// Binds a loopback socket to a free port (listening if `listen`); returns
+/// the descriptor and sets `port`.
+int bind_loopback(bool listen, int& port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr))
                 == 0);
+  if (listen)
+    BOOST_REQUIRE(::listen(fd, 1) == 0);
   socklen_t len = sizeof(addr);
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
+  port = ntohs(addr.sin_port);
+  return fd;
+}
+
+/// A loopback port nothing listens on (bound, then released).
+int closed_port() {
+  int port = 0;
+  ::close(bind_loopback(false, port));
+  return port;
 }
 
 bool contains(const std::string& text, const std::string& part) {
@@ -270,4 +280,21 @@ BOOST_AUTO_TEST_CASE(a_malformed_address_is_a_usage_error) {
       30s);
   BOOST_TEST(run.status == 2);
   BOOST_TEST(contains(run.err, "--connect expects HOST:PORT"), run.err);
+}
+
+BOOST_AUTO_TEST_CASE(a_taken_console_port_stops_the_node_naming_the_flag) {
+  // A listening socket holds the port for the duration of the run.
+  int taken = 0;
+  int fd = bind_loopback(true, taken);
+  auto port = std::to_string(taken);
+  test::temp_dir dir;
+  auto run = test::run_process({test::vigil_binary(), "run", "--brokers",
+                                "127.0.0.1:1", "--db", dir.file("vigil.db"),
+                                "--http-port", "0", "--console-port", port},
+                               60s);
+  ::close(fd);
+  BOOST_TEST(run.status == 1);
+  BOOST_TEST(contains(run.err, "cannot serve the console on 127.0.0.1:" + port),
+             run.err);
+  BOOST_TEST(contains(run.err, "--console-port"), run.err);
 }
