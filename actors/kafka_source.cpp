@@ -78,6 +78,7 @@ struct kafka_source_state {
       settings.status->assigned = 0;
       std::lock_guard<std::mutex> guard{settings.status->mtx};
       settings.status->lag.clear();
+      settings.status->positions.clear();
     }
     if (rk != nullptr) {
       rd_kafka_consumer_close(rk);
@@ -311,6 +312,7 @@ void kafka_source_state::publish(bool force) {
     return;
   last_publish = now;
   std::map<int32_t, int64_t> lag;
+  std::map<int32_t, partition_position> positions;
   int64_t in_flight = 0;
   int64_t paused = 0;
   for (auto& [p, info] : partitions) {
@@ -324,6 +326,9 @@ void kafka_source_state::publish(bool force) {
             == RD_KAFKA_RESP_ERR_NO_ERROR
         && high >= 0)
       lag[p] = std::max<int64_t>(0, high - info.next_offset);
+    positions[p]
+        = partition_position{info.next_offset, lag.count(p) ? high : -1,
+                             info.paused && !info.finished, info.in_flight};
   }
   if (settings.metrics) {
     auto& m = *settings.metrics;
@@ -336,6 +341,7 @@ void kafka_source_state::publish(bool force) {
     settings.status->assigned = static_cast<int32_t>(partitions.size());
     std::lock_guard<std::mutex> guard{settings.status->mtx};
     settings.status->lag = std::move(lag);
+    settings.status->positions = std::move(positions);
   }
 }
 

@@ -15,6 +15,18 @@ namespace vigil {
 
 class metric_factory;
 
+/// Read position of one assigned partition, as published by the source.
+struct partition_position {
+  /// Next offset the source delivers to the partition's task.
+  int64_t next_offset = 0;
+  /// High watermark of the partition (-1 while unknown).
+  int64_t end_offset = -1;
+  /// True while the partition is paused for backpressure.
+  bool paused = false;
+  /// Batches sent to the task and not yet acknowledged.
+  uint32_t in_flight = 0;
+};
+
 /// What the Kafka source publishes for other threads (the node's HTTP
 /// handlers and metrics poll). Updated once per poll round, never per event.
 struct source_status {
@@ -27,6 +39,8 @@ struct source_status {
   /// Consumer lag by assigned partition: high watermark minus next offset
   /// (partitions whose high watermark is not known yet are absent).
   std::map<int32_t, int64_t> lag;
+  /// Read position by assigned partition (guarded by `mtx`).
+  std::map<int32_t, partition_position> positions;
 };
 
 /// Where a partition without a stored checkpoint starts reading.

@@ -14,8 +14,11 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include "actors/console.hpp"
+#include "actors/console_commands.hpp"
 #include "actors/db_writer.hpp"
 #include "actors/detector_actor.hpp"
 #include "actors/dlq_producer.hpp"
@@ -126,6 +129,13 @@ void add_node_options(option_set& opts, node_config& cfg) {
            "directory of the dashboard served at / (default: the web "
            "directory next to the vigil binary)",
            &cfg.web_root);
+  opts.add("console-host",
+           "address of the operator console endpoint (CAF BASP has no "
+           "authentication: keep it on loopback)",
+           &cfg.console_host);
+  opts.add("console-port",
+           "port of the operator console endpoint (0 = any free port)",
+           &cfg.console_port);
   opts.add("window", "tumbling window size", &cfg.window);
   opts.add("out-of-order", "out-of-orderness bound of watermarks",
            &cfg.out_of_order);
@@ -185,6 +195,10 @@ std::string validate(const node_config& cfg) {
     return "empty --http-host: give an address such as 127.0.0.1";
   if (cfg.http_port > 65535)
     return "--http-port must be in 0..65535 (0 = any free port)";
+  if (cfg.console_host.empty())
+    return "empty --console-host: give an address such as 127.0.0.1";
+  if (cfg.console_port > 65535)
+    return "--console-port must be in 0..65535 (0 = any free port)";
   if (cfg.start != "earliest" && cfg.start != "latest")
     return "--start must be 'earliest' or 'latest' (got '" + cfg.start + "')";
   return {};
@@ -257,6 +271,7 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   caf::actor_system_config sys_cfg;
   sys_cfg.add_message_types<caf::id_block::vigil>();
   add_error_category(sys_cfg);
+  sys_cfg.load<caf::io::middleman>();
   if (cfg.workers > 0)
     sys_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.workers));
   sys_cfg.set("logger.console", caf::atom("none"));
@@ -278,8 +293,10 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   root.name = "node";
   root.strategy = restart_strategy::rest_for_one;
   root.seed = cfg.seed;
-  root.on_event = [metrics](const supervisor_event& ev) {
+  auto history = std::make_shared<supervisor_history>();
+  root.on_event = [metrics, history](const supervisor_event& ev) {
     log_event(ev);
+    history->record(ev, wall_ms());
     // Runs in the supervisor's thread; prometheus counters are atomic.
     if (ev.kind == supervisor_event::restarted)
       metrics->actor_restarts(ev.child).Increment();
@@ -352,8 +369,38 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
                                   std::move(make_task), listener);
       }));
 
+  console_context console_ctx;
+  console_ctx.identity = "pid " + std::to_string(::getpid()) + ", topic "
+                         + cfg.topic + ", group " + cfg.group + ", db "
+                         + cfg.db;
+  console_ctx.started_ms = wall_ms();
+  console_ctx.drain = cfg.drain;
+  console_ctx.stop = &stop;
+  console_ctx.db = cfg.db;
+  console_ctx.topic = cfg.topic;
+  console_ctx.max_services = cfg.max_services;
+  console_ctx.node = ctx;
+  console_ctx.history = history;
+  console_ctx.initial_checkpoint = initial->id;
+  console_ctx.initial_checkpoint_ms = initial->created_at;
+  auto console = spawn_console(sys, std::move(console_ctx));
+  auto console_port = publish_console(sys, console, cfg.console_host,
+                                      static_cast<uint16_t>(cfg.console_port));
+  if (!console_port) {
+    std::fprintf(stderr, "vigil run: %s\n", console_port.error().c_str());
+    self->send_exit(console, caf::exit_reason::user_shutdown);
+    return 1;
+  }
+  std::fprintf(stderr,
+               "vigil: console on %s:%u (vigil console --connect "
+               "%s:%u)\n",
+               cfg.console_host.c_str(), static_cast<unsigned>(*console_port),
+               cfg.console_host.c_str(), static_cast<unsigned>(*console_port));
+
   auto started = std::chrono::steady_clock::now();
   auto tree = spawn_supervisor(sys, std::move(root));
+  sys.registry().put(caf::atom_from_string(console_tree_name),
+                     caf::actor_cast<caf::strong_actor_ptr>(tree));
   self->monitor(tree);
   int rc = 0;
   bool done = false;
@@ -486,6 +533,8 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   // release their thread once nothing refers to them.
   for (const auto* name : {"db_writer", "detector", "merger", "dlq", "source"})
     sys.registry().erase(caf::atom_from_string(name));
+  sys.registry().erase(caf::atom_from_string(console_tree_name));
+  self->send_exit(console, caf::exit_reason::user_shutdown);
   return rc;
 }
 

@@ -28,6 +28,11 @@ struct node_config {
   /// Directory of the dashboard's files served at `/` ("" = the `web`
   /// directory next to the executable, if there is one).
   std::string web_root;
+  /// Address the operator console endpoint (CAF BASP, no authentication)
+  /// binds to.
+  std::string console_host = "127.0.0.1";
+  /// Port of the console endpoint (0 = any free port, printed at start).
+  uint64_t console_port = 4242;
   /// Tumbling window size.
   std::chrono::milliseconds window{10000};
   /// Out-of-orderness bound of watermarks.

@@ -112,21 +112,9 @@ bool parse_minutes(const http_request& req, int64_t& minutes,
   return true;
 }
 
-/// Opens a short-lived read-only connection; fills `error` on failure.
-std::optional<sqlite_db> open_reader(const std::string& path,
-                                     http_reply& error) {
-  auto db = sqlite_db::open(path, open_mode::read_only, busy_timeout_ms);
-  if (!db) {
-    error = json_reply(
-        {{"error", "database unavailable"}, {"detail", db.error().message}},
-        503);
-    return std::nullopt;
-  }
-  return std::move(db.value());
-}
-
-http_reply query_failed(const db_error& err) {
-  return json_reply({{"error", "query failed"}, {"detail", err.message}}, 503);
+http_reply unavailable(const db_error& err) {
+  return json_reply(
+      {{"error", "database unavailable"}, {"detail", err.message}}, 503);
 }
 
 constexpr const char* window_columns
@@ -134,53 +122,87 @@ constexpr const char* window_columns
       "error_rate, avg_latency_ms, p50_latency_ms, p95_latency_ms, "
       "p99_latency_ms, max_latency_ms, late_count, updated_at";
 
-json window_json(const statement& st) {
-  return {{"service", st.column_text(0)},
-          {"window_start", st.column_int64(1)},
-          {"window_end", st.column_int64(2)},
-          {"request_count", st.column_int64(3)},
-          {"error_count", st.column_int64(4)},
-          {"error_rate", st.column_double(5)},
-          {"avg_latency_ms", st.column_double(6)},
-          {"p50_latency_ms", st.column_double(7)},
-          {"p95_latency_ms", st.column_double(8)},
-          {"p99_latency_ms", st.column_double(9)},
-          {"max_latency_ms", st.column_double(10)},
-          {"late_count", st.column_int64(11)},
-          {"updated_at", st.column_int64(12)}};
+window_row window_from(const statement& st) {
+  window_row row;
+  row.service = st.column_text(0);
+  row.window_start = st.column_int64(1);
+  row.window_end = st.column_int64(2);
+  row.request_count = st.column_int64(3);
+  row.error_count = st.column_int64(4);
+  row.error_rate = st.column_double(5);
+  row.avg_latency_ms = st.column_double(6);
+  row.p50_latency_ms = st.column_double(7);
+  row.p95_latency_ms = st.column_double(8);
+  row.p99_latency_ms = st.column_double(9);
+  row.max_latency_ms = st.column_double(10);
+  row.late_count = st.column_int64(11);
+  row.updated_at = st.column_int64(12);
+  return row;
 }
 
-/// Runs `sql` with integer/text bindings and collects rows with `to_json`.
-template <class Bind, class ToJson>
-http_reply query(const std::string& path, const std::string& sql,
-                 const char* key, Bind bind, ToJson to_json) {
-  http_reply error;
-  auto db = open_reader(path, error);
+json window_json(const window_row& row) {
+  return {{"service", row.service},
+          {"window_start", row.window_start},
+          {"window_end", row.window_end},
+          {"request_count", row.request_count},
+          {"error_count", row.error_count},
+          {"error_rate", row.error_rate},
+          {"avg_latency_ms", row.avg_latency_ms},
+          {"p50_latency_ms", row.p50_latency_ms},
+          {"p95_latency_ms", row.p95_latency_ms},
+          {"p99_latency_ms", row.p99_latency_ms},
+          {"max_latency_ms", row.max_latency_ms},
+          {"late_count", row.late_count},
+          {"updated_at", row.updated_at}};
+}
+
+json anomaly_json(const anomaly_row& row) {
+  return {{"service", row.service},        {"window_start", row.window_start},
+          {"metric", row.metric},          {"observed", row.observed},
+          {"expected", row.expected},      {"score", row.score},
+          {"severity", row.severity},      {"detector", row.detector},
+          {"detected_at", row.detected_at}};
+}
+
+/// Runs `sql` over a short-lived read-only connection with the bindings of
+/// `bind` and collects every row with `read`.
+template <class T, class Bind, class Read>
+db_result<std::vector<T>> read_rows(const std::string& path,
+                                    const std::string& sql, Bind bind,
+                                    Read read) {
+  auto db = sqlite_db::open(path, open_mode::read_only, busy_timeout_ms);
   if (!db)
-    return error;
+    return db.error();
   auto st = db->prepare(sql);
   if (!st)
-    return query_failed(st.error());
+    return st.error();
   bind(*st);
-  auto rows = json::array();
+  std::vector<T> rows;
   for (;;) {
     auto r = st->step();
     if (r == step_result::done)
       break;
     if (r == step_result::error)
-      return query_failed(st->error());
-    rows.push_back(to_json(*st));
+      return st->error();
+    rows.push_back(read(*st));
   }
-  return json_reply({{key, std::move(rows)}});
+  return rows;
+}
+
+/// Renders rows as `{"key": [...]}`, or a database error as 503.
+template <class T, class ToJson>
+http_reply rows_reply(db_result<std::vector<T>> rows, const char* key,
+                      ToJson to_json) {
+  if (!rows)
+    return unavailable(rows.error());
+  auto out = json::array();
+  for (const auto& row : *rows)
+    out.push_back(to_json(row));
+  return json_reply({{key, std::move(out)}});
 }
 
 http_reply api_services(const node_http_context& ctx) {
-  auto sql = std::string{"SELECT "} + window_columns
-             + " FROM service_metrics AS m WHERE window_start = "
-               "(SELECT max(window_start) FROM service_metrics "
-               "WHERE service = m.service) ORDER BY service";
-  return query(
-      ctx.db, sql, "services", [](statement&) {}, window_json);
+  return rows_reply(read_latest_windows(ctx.db), "services", window_json);
 }
 
 http_reply api_windows(const node_http_context& ctx, const http_request& req) {
@@ -196,10 +218,11 @@ http_reply api_windows(const node_http_context& ctx, const http_request& req) {
              + " FROM service_metrics WHERE service = ?1 AND window_start >= "
                "?2 ORDER BY window_start";
   auto name = service->second;
-  return query(
-      ctx.db, sql, "windows",
+  auto rows = read_rows<window_row>(
+      ctx.db, sql,
       [&](statement& st) { st.bind(1, std::string_view{name}).bind(2, since); },
-      window_json);
+      window_from);
+  return rows_reply(std::move(rows), "windows", window_json);
 }
 
 http_reply api_anomalies(const node_http_context& ctx,
@@ -209,23 +232,8 @@ http_reply api_anomalies(const node_http_context& ctx,
   if (!parse_minutes(req, minutes, error))
     return error;
   auto since = wall_ms() - minutes * 60'000;
-  const std::string sql
-      = "SELECT service, window_start, metric, observed, expected, score, "
-        "severity, detector, detected_at FROM anomalies WHERE window_start >= "
-        "?1 ORDER BY window_start DESC, service, metric LIMIT 1000";
-  return query(
-      ctx.db, sql, "anomalies", [&](statement& st) { st.bind(1, since); },
-      [](const statement& st) -> json {
-        return {{"service", st.column_text(0)},
-                {"window_start", st.column_int64(1)},
-                {"metric", st.column_text(2)},
-                {"observed", st.column_double(3)},
-                {"expected", st.column_double(4)},
-                {"score", st.column_double(5)},
-                {"severity", st.column_text(6)},
-                {"detector", st.column_text(7)},
-                {"detected_at", st.column_int64(8)}};
-      });
+  return rows_reply(read_anomalies(ctx.db, since, "", 1000), "anomalies",
+                    anomaly_json);
 }
 
 http_reply api_status(node_http_context& ctx) {
@@ -281,6 +289,44 @@ http_reply api_status(node_http_context& ctx) {
 }
 
 } // namespace
+
+db_result<std::vector<window_row>> read_latest_windows(const std::string& db) {
+  auto sql = std::string{"SELECT "} + window_columns
+             + " FROM service_metrics AS m WHERE window_start = "
+               "(SELECT max(window_start) FROM service_metrics "
+               "WHERE service = m.service) ORDER BY service";
+  return read_rows<window_row>(
+      db, sql, [](statement&) {}, window_from);
+}
+
+db_result<std::vector<anomaly_row>> read_anomalies(const std::string& db,
+                                                   int64_t since_ms,
+                                                   const std::string& service,
+                                                   int64_t limit) {
+  const std::string sql
+      = "SELECT service, window_start, metric, observed, expected, score, "
+        "severity, detector, detected_at FROM anomalies WHERE window_start >= "
+        "?1 AND (?2 = '' OR service = ?2) ORDER BY window_start DESC, "
+        "service, metric LIMIT ?3";
+  return read_rows<anomaly_row>(
+      db, sql,
+      [&](statement& st) {
+        st.bind(1, since_ms).bind(2, std::string_view{service}).bind(3, limit);
+      },
+      [](const statement& st) {
+        anomaly_row row;
+        row.service = st.column_text(0);
+        row.window_start = st.column_int64(1);
+        row.metric = st.column_text(2);
+        row.observed = st.column_double(3);
+        row.expected = st.column_double(4);
+        row.score = st.column_double(5);
+        row.severity = st.column_text(6);
+        row.detector = st.column_text(7);
+        row.detected_at = st.column_int64(8);
+        return row;
+      });
+}
 
 metric_label_sets node_label_sets() {
   metric_label_sets labels;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "runtime/messages.hpp"
+#include "runtime/sqlite.hpp"
 
 namespace vigil {
 
@@ -64,6 +65,18 @@ struct node_http_context {
   /// False until the first poll answered.
   bool have_pipeline = false;
 };
+
+/// The latest window of every service, ordered by service, over a
+/// short-lived read-only connection (the query of /api/services).
+db_result<std::vector<window_row>> read_latest_windows(const std::string& db);
+
+/// Anomalies of windows starting at or after `since_ms`, newest first, at
+/// most `limit`, of `service` only unless it is empty, over a short-lived
+/// read-only connection (the query of /api/anomalies).
+db_result<std::vector<anomaly_row>> read_anomalies(const std::string& db,
+                                                   int64_t since_ms,
+                                                   const std::string& service,
+                                                   int64_t limit);
 
 /// Registers the readiness checks `broker`, `database` and `assignment` and
 /// the routes /api/services, /api/windows, /api/anomalies and /api/status.

@@ -359,6 +359,33 @@ typename Inspector::result_type inspect(Inspector& f, child_status& x) {
            x.alive);
 }
 
+// -- operator console --------------------------------------------------------
+
+/// One command line typed at `vigil console`, sent to a node's console
+/// endpoint (parsed by the node, so that a client needs no command list).
+struct console_request {
+  /// The command and its arguments, e.g. "anomalies checkout 5".
+  std::string line;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, console_request& x) {
+  return f(caf::meta::type_name("console_request"), x.line);
+}
+
+/// A console endpoint's answer to a `console_request`.
+struct console_reply {
+  /// False if the command was not understood or could not be answered.
+  bool ok = false;
+  /// Plain text for the operator, ending with a newline.
+  std::string text;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, console_reply& x) {
+  return f(caf::meta::type_name("console_reply"), x.ok, x.text);
+}
+
 } // namespace vigil
 
 // -- type IDs and atoms
@@ -402,5 +429,9 @@ CAF_ADD_ATOM(vigil, vigil::atom, revoke, "revoke")
 CAF_ADD_ATOM(vigil, vigil::atom, retry, "retry")
 CAF_ADD_ATOM(vigil, vigil::atom, ack, "ack")
 CAF_ADD_ATOM(vigil, vigil::atom, rollback, "rollback")
+
+// -- operator console
+CAF_ADD_TYPE_ID(vigil, (vigil::console_request))
+CAF_ADD_TYPE_ID(vigil, (vigil::console_reply))
 
 CAF_END_TYPE_ID_BLOCK(vigil)

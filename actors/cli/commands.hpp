@@ -22,4 +22,8 @@ int run_demo_command(int argc, char** argv);
 /// and ports (see actors/doctor.hpp).
 int run_doctor_command(int argc, char** argv);
 
+/// `vigil console`: asks a running node through its console endpoint (see
+/// actors/console.hpp).
+int run_console_command(int argc, char** argv);
+
 } // namespace vigil

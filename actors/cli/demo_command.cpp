@@ -46,6 +46,11 @@ int run_demo_command(int argc, char** argv) {
   opts.add("http-host", "address of the HTTP server", &cfg.http_host);
   opts.add("http-port", "port of the HTTP server (0 = any free port)",
            &cfg.http_port);
+  opts.add("console-host", "address of the operator console endpoint",
+           &cfg.console_host);
+  opts.add("console-port",
+           "port of the operator console endpoint (0 = any free port)",
+           &cfg.console_port);
   opts.add("rate", "generated events per second", &rate);
   opts.add("services", "number of services (at least 3 for incidents)",
            &services);

@@ -12,9 +12,6 @@ int run_doctor_command(int argc, char** argv) {
   option_set flags{"doctor"};
   add_node_options(flags, opts.node);
   flags.add("json", "print one JSON document instead of text", &opts.json);
-  flags.add("console-port",
-            "operator console port the node serves on (0: do not check)",
-            &opts.console_port);
   flags.add("sample", "messages sampled from the end of each partition",
             &opts.sample);
   flags.add("timeout", "timeout of each broker probe", &opts.timeout);
@@ -34,8 +31,10 @@ int run_doctor_command(int argc, char** argv) {
     std::fprintf(stderr, "vigil doctor: %s\n", err.c_str());
     return 2;
   }
-  // --http-port comes from the node's options (0: do not check).
+  // --http-port and --console-port come from the node's options (0: do not
+  // check).
   opts.http_port = opts.node.http_port;
+  opts.console_port = opts.node.console_port;
   if (opts.http_port > 65535 || opts.console_port > 65535) {
     std::fprintf(stderr, "vigil doctor: --http-port and --console-port take "
                          "0..65535\n");

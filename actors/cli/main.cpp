@@ -18,7 +18,9 @@ void usage(std::FILE* out) {
       "             store results (--drain: stop at the end of the topic)\n"
       "  generate   produce synthetic request events to a topic\n"
       "  broker     the embedded Kafka-protocol broker alone\n"
-      "  doctor     diagnose config, broker, topic, events, database, ports\n\n"
+      "  doctor     diagnose config, broker, topic, events, database, ports\n"
+      "  console    ask a running node: status, partitions, services,\n"
+      "             anomalies, restarts, checkpoint\n\n"
       "'vigil COMMAND --help' lists the flags of a command.\n",
       out);
 }
@@ -48,6 +50,8 @@ int main(int argc, char** argv) {
     return vigil::run_broker_command(sub_argc, sub_argv);
   if (cmd == "doctor")
     return vigil::run_doctor_command(sub_argc, sub_argv);
+  if (cmd == "console")
+    return vigil::run_console_command(sub_argc, sub_argv);
   std::fprintf(stderr, "vigil: unknown command '%s'\n\n", cmd.c_str());
   usage(stderr);
   return 2;

@@ -12,6 +12,7 @@
 #include <regex>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <boost/test/unit_test.hpp>
 #include <httplib.h>
@@ -50,32 +51,44 @@ inline std::optional<double> metric_value(const std::string& text,
   return std::strtod(m[2].str().c_str(), nullptr);
 }
 
-/// Broker, produced events and a node serving HTTP on a free port.
+/// Broker, produced events and a node serving HTTP and its console on free
+/// ports.
 struct node_fixture : produced_topic {
   temp_dir dir;
   std::unique_ptr<background_process> node;
   int port = 0;
+  int console_port = 0;
 
   /// Produces `count` events over `partitions` partitions (every 997th
-  /// malformed) and starts `vigil run --http-port 0` on them.
-  void start(int32_t partitions, uint64_t count) {
+  /// malformed) and starts `vigil run --http-port 0 --console-port 0` on
+  /// them, with `extra` flags.
+  void start(int32_t partitions, uint64_t count,
+             const std::vector<std::string>& extra = {}) {
     produce_topic(*this, partitions, count, 7, 997);
-    node = std::make_unique<background_process>(
-        std::vector<std::string>{vigil_binary(), "run", "--brokers",
-                                 spec.brokers, "--topic", "events", "--db",
-                                 dir.file("vigil.db"), "--http-port", "0"},
-        dir.file("node.out"), dir.file("node.err"));
-    std::regex announced{"vigil: http on http://127\\.0\\.0\\.1:([0-9]+)\n"};
+    std::vector<std::string> args{
+        vigil_binary(), "run",    "--brokers",      spec.brokers,
+        "--topic",      "events", "--db",           dir.file("vigil.db"),
+        "--http-port",  "0",      "--console-port", "0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    node = std::make_unique<background_process>(args, dir.file("node.out"),
+                                                dir.file("node.err"));
+    std::regex http_line{"vigil: http on http://127\\.0\\.0\\.1:([0-9]+)\n"};
+    std::regex console_line{"vigil: console on 127\\.0\\.0\\.1:([0-9]+)"};
     wait_until(std::chrono::seconds(30), [&] {
       std::smatch m;
+      std::smatch c;
       auto err = read_file(dir.file("node.err"));
-      if (!std::regex_search(err, m, announced))
+      if (!std::regex_search(err, m, http_line)
+          || !std::regex_search(err, c, console_line))
         return false;
       port = std::stoi(m[1].str());
+      console_port = std::stoi(c[1].str());
       return true;
     });
-    BOOST_REQUIRE_MESSAGE(port > 0, "no 'vigil: http on' line; stderr: "
-                                        << read_file(dir.file("node.err")));
+    BOOST_REQUIRE_MESSAGE(port > 0 && console_port > 0,
+                          "no 'vigil: http on' or 'vigil: console on' line; "
+                          "stderr: "
+                              << read_file(dir.file("node.err")));
   }
 
   /// GETs `path` from the node.

@@ -1,0 +1,300 @@
+#define BOOST_TEST_MODULE console
+#include <boost/test/unit_test.hpp>
+
+// `vigil console` against a real node: `vigil run` over events produced to
+// the embedded broker, asked through its console endpoint (CAF BASP).
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "integration/node_fixture.hpp"
+
+using namespace std::chrono_literals;
+using namespace vigil;
+
+namespace {
+
+/// One row of `partitions`.
+struct partition_line {
+  int64_t next = -1;
+  int64_t end = -1;
+  std::string lag;
+  std::string state;
+  std::string checkpointed;
+};
+
+/// Parses the rows of `partitions` by partition.
+std::map<int32_t, partition_line> parse_partitions(const std::string& text) {
+  std::map<int32_t, partition_line> out;
+  std::istringstream in{text};
+  std::string line;
+  std::regex row{R"(^ *([0-9]+) +([0-9]+) +([0-9?]+) +([0-9?]+) +)"
+                 R"((reading|paused) +[0-9]+ +([0-9-]+)$)"};
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (!std::regex_match(line, m, row))
+      continue;
+    partition_line p;
+    p.next = std::stoll(m[2].str());
+    p.end = m[3].str() == "?" ? -1 : std::stoll(m[3].str());
+    p.lag = m[4].str();
+    p.state = m[5].str();
+    p.checkpointed = m[6].str();
+    out[std::stoi(m[1].str())] = p;
+  }
+  return out;
+}
+
+/// Binds a loopback socket to a free port (listening if `listen`); returns
+/// the descriptor and sets `port`.
+int bind_loopback(bool listen, int& port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr))
+                == 0);
+  if (listen)
+    BOOST_REQUIRE(::listen(fd, 1) == 0);
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  port = ntohs(addr.sin_port);
+  return fd;
+}
+
+/// A loopback port nothing listens on (bound, then released).
+int closed_port() {
+  int port = 0;
+  ::close(bind_loopback(false, port));
+  return port;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+struct fixture : test::node_fixture {
+  std::string address() const {
+    return "127.0.0.1:" + std::to_string(console_port);
+  }
+
+  /// Runs `vigil console --connect ADDRESS words...`.
+  test::process_result console(const std::vector<std::string>& words) const {
+    std::vector<std::string> args{test::vigil_binary(), "console", "--connect",
+                                  address()};
+    args.insert(args.end(), words.begin(), words.end());
+    return test::run_process(args, 30s);
+  }
+
+  /// Waits until every produced valid event is consumed and every
+  /// partition is read to its end and checkpointed there; returns the last
+  /// `partitions` answer.
+  std::string wait_until_caught_up() {
+    std::string last;
+    auto valid = std::to_string(truth.valid);
+    bool done = test::wait_until(60s, [&] {
+      auto status = console({"status"});
+      if (!contains(status.out, "events      " + valid + " consumed"))
+        return false;
+      last = console({"partitions"}).out;
+      auto rows = parse_partitions(last);
+      if (rows.size() != static_cast<size_t>(spec.partitions))
+        return false;
+      for (const auto& [p, row] : rows)
+        if (row.lag != "0" || row.next != row.end
+            || row.checkpointed != std::to_string(row.next))
+          return false;
+      return true;
+    });
+    BOOST_REQUIRE_MESSAGE(done, "the node did not catch up; status:\n"
+                                    << console({"status"}).out
+                                    << "partitions:\n"
+                                    << last << "node stderr:\n"
+                                    << test::read_file(dir.file("node.err")));
+    return last;
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_CASE(the_console_reports_a_node_that_consumed_every_event,
+                        fixture) {
+  // 20 s of event time at 2000 events/s: the first windows become final.
+  const uint64_t produced_count = 40000;
+  start(4, produced_count);
+  auto partitions = wait_until_caught_up();
+  // Every produced partition, read to its end and checkpointed there.
+  auto rows = parse_partitions(partitions);
+  BOOST_TEST(rows.size() == 4u);
+  int64_t records = 0;
+  for (const auto& [p, row] : rows) {
+    BOOST_TEST(row.state == "reading");
+    records += row.end;
+  }
+  BOOST_TEST(records == static_cast<int64_t>(produced_count));
+  BOOST_TEST(contains(partitions, "4 partitions, 0 paused (backpressure), "
+                                  "total lag 0"),
+             partitions);
+
+  auto status = console({"status"});
+  BOOST_TEST(status.status == 0, status.err);
+  BOOST_TEST(contains(status.out, "mode        run: consumes until stopped"),
+             status.out);
+  BOOST_TEST(
+      contains(status.out, "invalid     "
+                               + std::to_string(produced_count - truth.valid)
+                               + " ("),
+      status.out);
+  BOOST_TEST(contains(status.out, "4 assigned, total lag 0"), status.out);
+  for (const auto* actor : {"db_writer", "detector", "merger", "dlq", "source"})
+    BOOST_TEST(std::regex_search(
+                   status.out,
+                   std::regex{std::string{"\n"} + actor + " +running +0\n"}),
+               actor << " in\n"
+                     << status.out);
+
+  // Every produced service has its latest window listed.
+  std::set<std::string> produced;
+  for (const auto& [id, window] : truth.windows)
+    produced.insert(id.first);
+  // Windows are stored once the watermark passes them (partitions at
+  // their end stop holding it back after the idle timeout).
+  test::process_result services;
+  auto listed
+      = std::to_string(produced.size()) + " services, latest window each";
+  BOOST_TEST(test::wait_until(60s,
+                              [&] {
+                                services = console({"services"});
+                                return contains(services.out, listed);
+                              }),
+             services.out);
+  BOOST_TEST(services.status == 0, services.err);
+  for (const auto& name : produced)
+    BOOST_TEST(std::regex_search(services.out,
+                                 std::regex{"\n" + name + " +[0-9]{4}-"}),
+               name << " in\n"
+                    << services.out);
+
+  auto restarts = console({"restarts"});
+  BOOST_TEST(restarts.status == 0, restarts.err);
+  BOOST_TEST(contains(restarts.out, "no actor has failed"), restarts.out);
+
+  auto checkpoint = console({"checkpoint"});
+  BOOST_TEST(checkpoint.status == 0, checkpoint.err);
+  BOOST_TEST(contains(checkpoint.out, "a restart resumes each partition"),
+             checkpoint.out);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_restarted_actor_shows_in_restarts_and_status,
+                        fixture) {
+  // The partition task that receives the second batch throws once: the
+  // node's supervisor restarts the source and its tasks.
+  start(4, 4000, {"--fault-task-throw-at", "2", "--batch-size", "100"});
+  // The restart happens within seconds (catching up after it waits for the
+  // consumer group to rebalance, which this test does not need).
+  test::process_result restarts;
+  std::regex restarted{"node +source +restarted +restart #1"};
+  BOOST_TEST(test::wait_until(60s,
+                              [&] {
+                                restarts = console({"restarts"});
+                                return std::regex_search(restarts.out,
+                                                         restarted);
+                              }),
+             restarts.out);
+  BOOST_TEST(restarts.status == 0, restarts.err);
+  BOOST_TEST(std::regex_search(restarts.out,
+                               std::regex{"node +source +failed +[a-z]"}),
+             restarts.out);
+  auto status = console({"status"});
+  BOOST_TEST(
+      std::regex_search(status.out, std::regex{"\nsource +running +1\n"}),
+      status.out);
+  // Until the group rebalances, a graceful stop has no checkpoint to finish
+  // and would wait out its timeout.
+  node->signal(SIGKILL);
+  node->wait(30s);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_piped_session_answers_each_command_until_quit,
+                        fixture) {
+  start(2, 1000);
+  wait_until_caught_up();
+  auto run = test::run_process(
+      {"/bin/sh", "-c",
+       "printf 'status\\n\\nbogus\\npartitions\\nquit\\nservices\\n' | '"
+           + test::vigil_binary() + "' console --connect " + address()},
+      30s);
+  BOOST_TEST(run.status == 0, run.err);
+  // Each command is echoed, then answered; a bad one does not end the
+  // session; nothing after quit runs.
+  auto status_at = run.out.find("vigil> status\nnode ");
+  auto bogus_at = run.out.find("vigil> bogus\nunknown command 'bogus'");
+  auto partitions_at = run.out.find("vigil> partitions\nPARTITION");
+  BOOST_TEST(status_at != std::string::npos, run.out);
+  BOOST_TEST(bogus_at != std::string::npos, run.out);
+  BOOST_TEST(partitions_at != std::string::npos, run.out);
+  BOOST_TEST((status_at < bogus_at && bogus_at < partitions_at), run.out);
+  BOOST_TEST(!contains(run.out, "services, latest window each"), run.out);
+  BOOST_TEST(!contains(run.out, "vigil> quit"), run.out);
+}
+
+BOOST_FIXTURE_TEST_CASE(an_unknown_command_fails_with_the_reference, fixture) {
+  start(1, 10);
+  auto run = console({"stauts"});
+  BOOST_TEST(run.status == 2);
+  BOOST_TEST(contains(run.err, "unknown command 'stauts'"), run.err);
+  BOOST_TEST(contains(run.err, "anomalies [SERVICE] [N]"), run.err);
+  BOOST_TEST(run.out.empty(), run.out);
+  auto bad = console({"anomalies", "x", "0"});
+  BOOST_TEST(bad.status == 2);
+  BOOST_TEST(contains(bad.err, "N must be an integer in 1..1000 (got '0')"),
+             bad.err);
+}
+
+BOOST_AUTO_TEST_CASE(an_unreachable_console_exits_1_naming_the_address) {
+  auto port = std::to_string(closed_port());
+  auto run = test::run_process({test::vigil_binary(), "console", "--connect",
+                                "127.0.0.1:" + port, "status"},
+                               30s);
+  BOOST_TEST(run.status == 1);
+  BOOST_TEST(
+      contains(run.err, "cannot reach the console at 127.0.0.1:" + port + ": "),
+      run.err);
+  BOOST_TEST(contains(run.err, "is `vigil run` running? check `vigil doctor`"),
+             run.err);
+}
+
+BOOST_AUTO_TEST_CASE(a_malformed_address_is_a_usage_error) {
+  auto run = test::run_process(
+      {test::vigil_binary(), "console", "--connect", "localhost", "status"},
+      30s);
+  BOOST_TEST(run.status == 2);
+  BOOST_TEST(contains(run.err, "--connect expects HOST:PORT"), run.err);
+}
+
+BOOST_AUTO_TEST_CASE(a_taken_console_port_stops_the_node_naming_the_flag) {
+  // A listening socket holds the port for the duration of the run.
+  int taken = 0;
+  int fd = bind_loopback(true, taken);
+  auto port = std::to_string(taken);
+  test::temp_dir dir;
+  auto run = test::run_process({test::vigil_binary(), "run", "--brokers",
+                                "127.0.0.1:1", "--db", dir.file("vigil.db"),
+                                "--http-port", "0", "--console-port", port},
+                               60s);
+  ::close(fd);
+  BOOST_TEST(run.status == 1);
+  BOOST_TEST(contains(run.err, "cannot serve the console on 127.0.0.1:" + port),
+             run.err);
+  BOOST_TEST(contains(run.err, "--console-port"), run.err);
+}
