@@ -332,6 +332,7 @@ void pipeline_metrics::update(const pipeline_stats& st, int64_t wall_ms) {
   inc(m.windows_emitted(), advance(windows_, st.windows));
   overflow_delta += advance(key_overflow_, st.key_overflow);
   inc(m.service_overflow(), overflow_delta);
+  m.tracked_services().Set(static_cast<double>(st.tracked_keys));
   if (st.watermark != INT64_MIN)
     m.watermark_delay().Set(
         static_cast<double>(std::max<int64_t>(0, wall_ms - st.watermark))

@@ -23,6 +23,8 @@ void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* msg, void* opaque) {
   if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     stats->delivered.fetch_add(1);
     stats->episodes->success(rk);
+    if (stats->on_delivered)
+      stats->on_delivered(*msg);
     return;
   }
   stats->failed.fetch_add(1);
@@ -368,9 +370,11 @@ producer::~producer() {
                    RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
 }
 
-expected<producer> producer::make(std::string bootstrap, config_map extra) {
+expected<producer> producer::make(std::string bootstrap, config_map extra,
+                                  delivery_hook on_delivered) {
   auto stats = std::make_unique<delivery_stats>();
   stats->episodes = episode_log(bootstrap);
+  stats->on_delivered = std::move(on_delivered);
   config_builder builder;
   if (auto st = builder.set("bootstrap.servers", bootstrap); !st)
     return make_error_text(st.error());

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -168,6 +169,10 @@ status create_topic(rd_kafka_t* rk, const std::string& topic,
 
 // -- producer -----------------------------------------------------------------
 
+/// Called for each message the broker acknowledged, on the thread that polls
+/// the producer.
+using delivery_hook = std::function<void(const rd_kafka_message_t& msg)>;
+
 /// Delivery counters of a producer, updated by its delivery-report callback.
 struct delivery_stats {
   /// Messages acknowledged by the broker.
@@ -180,13 +185,17 @@ struct delivery_stats {
   std::string last_error;
   /// Receives successful deliveries as recovery signals.
   std::shared_ptr<fault_episode_log> episodes;
+  /// Called per acknowledged message; may be empty.
+  delivery_hook on_delivered;
 };
 
 /// A producer that counts delivery reports and retries on a full queue.
 class producer {
 public:
-  /// Creates a producer for `bootstrap` with `extra` config entries.
-  static expected<producer> make(std::string bootstrap, config_map extra = {});
+  /// Creates a producer for `bootstrap` with `extra` config entries;
+  /// `on_delivered` (if any) sees every acknowledged message.
+  static expected<producer> make(std::string bootstrap, config_map extra = {},
+                                 delivery_hook on_delivered = {});
 
   producer(producer&&) noexcept = default;
   producer& operator=(producer&&) noexcept = default;
