@@ -11,10 +11,34 @@
 #include "runtime/error.hpp"
 #include "runtime/kafka.hpp"
 #include "runtime/messages.hpp"
+#include "runtime/metrics.hpp"
 
 namespace vigil {
 
 namespace {
+
+/// How often delivery reports are served while dead letters are in flight.
+constexpr auto poll_interval = std::chrono::milliseconds(100);
+
+/// The header that carries a dead letter's reason.
+constexpr const char* reason_header = "vigil.reason";
+
+/// Counts an acknowledged dead letter under the reason in its header.
+kafka::delivery_hook count_delivered(std::shared_ptr<metric_factory> metrics) {
+  if (!metrics)
+    return {};
+  return [metrics](const rd_kafka_message_t& msg) {
+    rd_kafka_headers_t* headers = nullptr;
+    const void* value = nullptr;
+    size_t size = 0;
+    std::string_view reason;
+    if (rd_kafka_message_headers(&msg, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR
+        && rd_kafka_header_get_last(headers, reason_header, &value, &size)
+               == RD_KAFKA_RESP_ERR_NO_ERROR)
+      reason = {static_cast<const char*>(value), size};
+    metrics->dead_letters(reason).Increment();
+  };
+}
 
 struct dlq_state {
   static inline const char* name = "dlq_producer";
@@ -22,14 +46,17 @@ struct dlq_state {
   std::optional<kafka::producer> out;
   std::string topic;
   uint64_t produced = 0;
-  std::string last_error;
+  /// A delayed `poll` is pending.
+  bool poll_scheduled = false;
 };
 
 using dlq_actor = caf::stateful_actor<dlq_state>;
 
 caf::behavior dlq_producer(dlq_actor* self, std::string brokers,
-                           std::string topic) {
-  auto p = kafka::producer::make(brokers, {{"linger.ms", "20"}});
+                           std::string topic,
+                           std::shared_ptr<metric_factory> metrics) {
+  auto p = kafka::producer::make(brokers, {{"linger.ms", "20"}},
+                                 count_delivered(std::move(metrics)));
   if (!p) {
     self->quit(caf::make_error(ec::broker_unreachable, p.error()));
     return {};
@@ -41,7 +68,7 @@ caf::behavior dlq_producer(dlq_actor* self, std::string brokers,
         auto& st = self->state;
         for (const auto& letter : batch.letters) {
           kafka::header_list headers{
-              {"vigil.reason", letter.reason},
+              {reason_header, letter.reason},
               {"vigil.source.partition", std::to_string(letter.partition)},
               {"vigil.source.offset", std::to_string(letter.offset)}};
           auto status = st.out->produce(st.topic, RD_KAFKA_PARTITION_UA, {},
@@ -55,6 +82,17 @@ caf::behavior dlq_producer(dlq_actor* self, std::string brokers,
           ++st.produced;
         }
         st.out->poll();
+        if (!st.poll_scheduled) {
+          st.poll_scheduled = true;
+          self->delayed_send(self, poll_interval, atom::poll_v);
+        }
+      },
+      [self](atom::poll) {
+        auto& st = self->state;
+        st.out->poll();
+        st.poll_scheduled = st.out->in_flight() > 0;
+        if (st.poll_scheduled)
+          self->delayed_send(self, poll_interval, atom::poll_v);
       },
       [self](atom::flush) -> caf::result<uint64_t> {
         auto& st = self->state;
@@ -73,8 +111,10 @@ caf::behavior dlq_producer(dlq_actor* self, std::string brokers,
 } // namespace
 
 caf::actor spawn_dlq_producer(caf::actor_system& sys, std::string brokers,
-                              std::string topic) {
-  return sys.spawn(dlq_producer, std::move(brokers), std::move(topic));
+                              std::string topic,
+                              std::shared_ptr<metric_factory> metrics) {
+  return sys.spawn(dlq_producer, std::move(brokers), std::move(topic),
+                   std::move(metrics));
 }
 
 } // namespace vigil

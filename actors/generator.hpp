@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <string>
 #include <string_view>
@@ -14,6 +15,8 @@
 #include "runtime/expected.hpp"
 
 namespace vigil {
+
+class metric_factory;
 
 // -- incidents ----------------------------------------------------------------
 
@@ -219,6 +222,10 @@ struct generate_options {
   std::vector<std::pair<std::string, std::string>> producer_config;
   /// Print the summary line on stderr.
   bool verbose = true;
+  /// Receives vigil_generator_messages_sent_total and
+  /// vigil_generator_delivery_failures_total (every 256 messages and at the
+  /// end); may be null.
+  std::shared_ptr<metric_factory> metrics;
 };
 
 /// What a run of the generator did.

@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <memory>
+#include <utility>
 
 #include "runtime/kafka.hpp"
+#include "runtime/metrics.hpp"
 
 namespace vigil {
 
@@ -33,6 +36,34 @@ status validate(const generate_options& opts) {
   }
   return {};
 }
+
+/// Adds the generator's progress since the last call to its metrics.
+class generator_metrics {
+public:
+  explicit generator_metrics(std::shared_ptr<metric_factory> metrics)
+      : metrics_(std::move(metrics)) {
+    // nop
+  }
+
+  /// Publishes `sent` messages and `failed` delivery failures (totals).
+  void update(uint64_t sent, uint64_t failed) {
+    if (!metrics_)
+      return;
+    if (sent > sent_)
+      metrics_->generator_messages_sent().Increment(
+          static_cast<double>(sent - sent_));
+    if (failed > failed_)
+      metrics_->generator_delivery_failures().Increment(
+          static_cast<double>(failed - failed_));
+    sent_ = std::max(sent_, sent);
+    failed_ = std::max(failed_, failed);
+  }
+
+private:
+  std::shared_ptr<metric_factory> metrics_;
+  uint64_t sent_ = 0;
+  uint64_t failed_ = 0;
+};
 
 } // namespace
 
@@ -98,6 +129,7 @@ int run_generator(const generate_options& opts, std::atomic<bool>& stop,
   settings.rate = opts.rate > 0 ? opts.rate : opts.nominal_rate;
   settings.seed = opts.seed;
   event_generator gen{settings};
+  generator_metrics published{opts.metrics};
   generated_event event;
   std::string payload;
   auto start = steady::now();
@@ -140,8 +172,10 @@ int run_generator(const generate_options& opts, std::atomic<bool>& stop,
       break;
     }
     ++result.generated;
-    if (i % 256 == 0)
+    if (i % 256 == 0) {
       prod->poll();
+      published.update(result.generated, prod->failed());
+    }
   }
   if (auto st = prod->flush(std::chrono::seconds{30});
       !st && result.error.empty())
@@ -149,6 +183,7 @@ int run_generator(const generate_options& opts, std::atomic<bool>& stop,
   result.delivered = prod->delivered();
   result.failed = prod->failed()
                   + (result.generated - prod->delivered() - prod->failed());
+  published.update(result.generated, result.failed);
   if (prod->failed() > 0 && result.error.empty())
     result.error = "delivery failed for " + std::to_string(prod->failed())
                    + " events; last error: " + prod->last_error();

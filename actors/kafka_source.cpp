@@ -17,6 +17,8 @@
 #include <librdkafka/rdkafka.h>
 
 #include "actors/request_event.hpp"
+#include "runtime/fault_episode.hpp"
+#include "runtime/kafka.hpp"
 #include "runtime/messages.hpp"
 #include "runtime/metrics.hpp"
 
@@ -64,7 +66,8 @@ struct kafka_source_state {
   bool stopping = false;
   /// The checkpoint whose durability ends a graceful stop.
   uint64_t stop_checkpoint = 0;
-  std::string last_error;
+  /// Failure episodes of the broker; fetched records end them.
+  std::shared_ptr<fault_episode_log> episodes;
   /// When the checkpoint in flight was started (checkpoint_duration).
   std::chrono::steady_clock::time_point checkpoint_started;
   /// When lag and backpressure state were last published.
@@ -146,15 +149,12 @@ void rebalance_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err,
   }
 }
 
-void error_cb(rd_kafka_t*, int err, const char* reason, void* opaque) {
-  auto* st = static_cast<kafka_source_state*>(opaque);
-  std::string text = reason;
-  // One line per episode: repeated identical errors are not logged again.
-  if (text != st->last_error) {
-    std::fprintf(stderr, "kafka_source: %s (%s)\n", reason,
-                 rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)));
-    st->last_error = std::move(text);
-  }
+void commit_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+               rd_kafka_topic_partition_list_t*, void* opaque) {
+  // Queued behind the consumer's error events: a commit answered after a
+  // connection error proves the broker is back.
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+    static_cast<kafka_source_state*>(opaque)->episodes->success(rk);
 }
 
 caf::error kafka_source_state::start() {
@@ -184,6 +184,7 @@ caf::error kafka_source_state::start() {
   };
   for (const auto& [k, v] : settings.kafka)
     props[k] = v;
+  episodes = kafka::episode_log(props["bootstrap.servers"]);
   for (const auto& [k, v] : props) {
     if (auto err = set(k, v); !err.empty()) {
       rd_kafka_conf_destroy(conf);
@@ -192,7 +193,8 @@ caf::error kafka_source_state::start() {
   }
   rd_kafka_conf_set_opaque(conf, this);
   rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
-  rd_kafka_conf_set_error_cb(conf, error_cb);
+  rd_kafka_conf_set_offset_commit_cb(conf, commit_cb);
+  kafka::route_logs(conf);
   rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
   if (rk == nullptr) {
     rd_kafka_conf_destroy(conf);
@@ -394,10 +396,18 @@ void kafka_source_state::on_poll() {
     timeout = 0;
     std::unique_ptr<rd_kafka_message_t, decltype(&rd_kafka_message_destroy)>
         guard{msg, rd_kafka_message_destroy};
+    if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR
+        && msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      kafka::report_error(rk, msg->err, rd_kafka_message_errstr(msg));
+      continue;
+    }
     auto it = partitions.find(msg->partition);
     if (it == partitions.end())
       continue;
     auto& info = it->second;
+    // In queue order after any error event: ends an episode only if this
+    // client's error event came first (cheap while there is none).
+    episodes->success(rk);
     if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       send_pending(msg->partition, info);
       info.next_offset = std::max(info.next_offset, msg->offset);
@@ -408,14 +418,9 @@ void kafka_source_state::on_poll() {
                                             false, self->id()});
       continue;
     }
-    if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      error_cb(rk, msg->err, rd_kafka_message_errstr(msg), this);
-      continue;
-    }
     if (info.finished || msg->offset < info.next_offset)
       continue; // beyond the drain end, or a duplicate after a seek
     ++taken;
-    last_error.clear();
     auto& batch = info.pending;
     batch.offsets.push_back(msg->offset);
     // Spare capacity after the last record lets the parser read it in place
@@ -515,11 +520,11 @@ void kafka_source_state::on_durable(const checkpoint_durable& msg) {
     auto err = rd_kafka_commit(rk, list, final ? 0 : 1);
     rd_kafka_topic_partition_list_destroy(list);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-      std::fprintf(stderr,
-                   "kafka_source: offset commit of checkpoint %llu failed: "
-                   "%s (the database holds them; lag tools lag)\n",
-                   static_cast<unsigned long long>(msg.checkpoint),
-                   rd_kafka_err2str(err));
+      episodes->notice("commit", "offset commit of checkpoint "
+                                     + std::to_string(msg.checkpoint)
+                                     + " failed: " + rd_kafka_err2str(err)
+                                     + " (the database holds the offsets; "
+                                       "only lag tools lag)");
   }
   if (stopping && !drained && msg.checkpoint >= stop_checkpoint) {
     drained = true;

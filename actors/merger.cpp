@@ -235,6 +235,7 @@ struct merger_state {
     s.open_windows = logic->window_count();
     s.last_checkpoint = last_checkpoint;
     s.reorderings = c.reorderings;
+    s.tracked_keys = logic->key_count();
     return s;
   }
 };

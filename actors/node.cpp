@@ -231,7 +231,9 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
                  cfg.db.c_str(), error.c_str());
     return 1;
   }
-  auto metrics = std::make_shared<metric_factory>(node_label_sets());
+  auto metrics = cfg.metrics
+                     ? cfg.metrics
+                     : std::make_shared<metric_factory>(node_label_sets());
   auto source = std::make_shared<source_status>();
   auto ctx = std::make_shared<node_http_context>();
   ctx->brokers = cfg.brokers;
@@ -335,8 +337,8 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
     return spawn_merger(sys, std::move(ms), lookup(sys, "detector"));
   }));
   root.children.push_back(
-      registered("dlq", [cfg, dlq_topic](caf::actor_system& sys) {
-        return spawn_dlq_producer(sys, cfg.brokers, dlq_topic);
+      registered("dlq", [cfg, dlq_topic, metrics](caf::actor_system& sys) {
+        return spawn_dlq_producer(sys, cfg.brokers, dlq_topic, metrics);
       }));
   root.children.push_back(registered(
       "source", [cfg, proc, listener, metrics, source](caf::actor_system& sys) {

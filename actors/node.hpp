@@ -3,10 +3,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace vigil {
 
+class metric_factory;
 class option_set;
 
 /// Configuration of a vigil node (`vigil run`).
@@ -66,6 +68,9 @@ struct node_config {
   bool fault_task_throw_always = false;
   /// Fault injection for tests: each task batch takes this long (ms).
   uint64_t fault_task_delay_ms = 0;
+  /// The metrics served at /metrics; null: the node builds its own (with
+  /// `node_label_sets()`). `vigil demo` shares it with its generator.
+  std::shared_ptr<metric_factory> metrics;
 };
 
 /// Declares every node setting on `opts` (flags, VIGIL_* variables, file).

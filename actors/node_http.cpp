@@ -46,10 +46,10 @@ int64_t wall_ms() {
 readiness_result check_broker(const std::string& brokers) {
   // A fresh client per probe: a long-lived one would wait for its reconnect
   // backoff after an outage and report the broker down for longer than it is.
-  // Its connection errors are the check's detail, not log lines.
-  auto rk = kafka::make_client(
-      RD_KAFKA_PRODUCER, brokers,
-      {{"client.id", "vigil-readiness"}, {"log_level", "2"}});
+  // Its connection errors are the check's detail; in the log they count in
+  // the broker's failure episode, and an answer ends that episode.
+  auto rk = kafka::make_client(RD_KAFKA_PRODUCER, brokers,
+                               {{"client.id", "vigil-readiness"}});
   if (!rk)
     return {"broker", false, rk.error()};
   if (auto st
@@ -378,6 +378,7 @@ void pipeline_metrics::update(const pipeline_stats& st, int64_t wall_ms) {
   inc(m.windows_emitted(), advance(windows_, st.windows));
   overflow_delta += advance(key_overflow_, st.key_overflow);
   inc(m.service_overflow(), overflow_delta);
+  m.tracked_services().Set(static_cast<double>(st.tracked_keys));
   if (st.watermark != INT64_MIN)
     m.watermark_delay().Set(
         static_cast<double>(std::max<int64_t>(0, wall_ms - st.watermark))

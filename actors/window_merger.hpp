@@ -97,6 +97,11 @@ public:
     return windows_.size();
   }
 
+  /// Number of distinct keys with windows held (what `max_keys` caps).
+  size_t key_count() const noexcept {
+    return key_refs_.size();
+  }
+
   // -- checkpoints ------------------------------------------------------------
 
   /// Serializes windows, watermark and counters.

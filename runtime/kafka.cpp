@@ -1,6 +1,10 @@
 #include "runtime/kafka.hpp"
 
+#include <cstdio>
+#include <map>
 #include <thread>
+
+#include "runtime/fault_episode.hpp"
 
 namespace vigil::kafka {
 
@@ -14,15 +18,73 @@ std::string err_text(rd_kafka_resp_err_t err) {
   return rd_kafka_err2str(err);
 }
 
-void on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque) {
+void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* msg, void* opaque) {
   auto* stats = static_cast<delivery_stats*>(opaque);
   if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     stats->delivered.fetch_add(1);
+    stats->episodes->success(rk);
+    if (stats->on_delivered)
+      stats->on_delivered(*msg);
     return;
   }
   stats->failed.fetch_add(1);
+  report_error(rk, msg->err, "delivery failed: " + err_text(msg->err));
   std::lock_guard<std::mutex> guard{stats->mtx};
   stats->last_error = err_text(msg->err);
+}
+
+// -- log routing --------------------------------------------------------------
+
+/// The bootstrap servers `rk` was created with ("" if unknown).
+std::string bootstrap_of(const rd_kafka_t* rk) {
+  char buf[512];
+  size_t size = sizeof(buf);
+  if (rd_kafka_conf_get(rd_kafka_conf(const_cast<rd_kafka_t*>(rk)),
+                        "bootstrap.servers", buf, &size)
+      != RD_KAFKA_CONF_OK)
+    return {};
+  return buf;
+}
+
+/// Errors that mean "the broker cannot be reached right now".
+bool is_connectivity(rd_kafka_resp_err_t err) {
+  switch (err) {
+  case RD_KAFKA_RESP_ERR__TRANSPORT:
+  case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+  case RD_KAFKA_RESP_ERR__RESOLVE:
+  case RD_KAFKA_RESP_ERR__TIMED_OUT:
+  case RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE:
+  case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
+  case RD_KAFKA_RESP_ERR__WAIT_COORD:
+  case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+  case RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION:
+    return true;
+  default:
+    return false;
+  }
+}
+
+void on_log(const rd_kafka_t* rk, int level, const char* fac, const char* buf) {
+  // syslog levels: 0-2 critical and worse, 3 error, 4 warning, 5 notice,
+  // 6 info (e.g. an idle connection closed), 7 debug.
+  if (level >= 6)
+    return;
+  auto bootstrap = bootstrap_of(rk);
+  auto log = episode_log(bootstrap);
+  std::string facility = fac;
+  if (level <= 2) {
+    log->alert(buf);
+  } else if (level == 3 && (facility == "FAIL" || facility == "ERROR")) {
+    // Logged by the broker thread as it happens (error events are queued).
+    log->fault("broker " + bootstrap + " unreachable (" + fault_detail(buf)
+               + ")");
+  } else {
+    log->notice(facility, buf);
+  }
+}
+
+void on_error(rd_kafka_t* rk, int err, const char* reason, void*) {
+  report_error(rk, static_cast<rd_kafka_resp_err_t>(err), reason);
 }
 
 std::string unreachable_text(const std::string& bootstrap,
@@ -36,6 +98,63 @@ std::string unreachable_text(const std::string& bootstrap,
 }
 
 } // namespace
+
+// -- logging ------------------------------------------------------------------
+
+std::shared_ptr<fault_episode_log> episode_log(const std::string& bootstrap) {
+  static std::mutex mtx;
+  static std::map<std::string, std::shared_ptr<fault_episode_log>> logs;
+  std::lock_guard<std::mutex> guard{mtx};
+  auto& log = logs[bootstrap];
+  if (!log)
+    log = std::make_shared<fault_episode_log>(
+        "kafka", [](const std::string& line) {
+          std::fprintf(stderr, "%s\n", line.c_str());
+        });
+  return log;
+}
+
+void route_logs(rd_kafka_conf_t* conf) {
+  rd_kafka_conf_set_log_cb(conf, on_log);
+  rd_kafka_conf_set_error_cb(conf, on_error);
+}
+
+void report_error(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                  const std::string& reason) {
+  auto log = episode_log(bootstrap_of(rk));
+  if (err == RD_KAFKA_RESP_ERR__FATAL) {
+    char buf[512];
+    auto cause = rd_kafka_fatal_error(rk, buf, sizeof(buf));
+    log->alert("fatal error: " + std::string{buf} + " ("
+               + rd_kafka_err2name(cause) + "); the client stops");
+  } else if (is_connectivity(err)) {
+    log->queued_fault(rk);
+  } else {
+    log->notice(rd_kafka_err2name(err),
+                reason + " (" + rd_kafka_err2name(err) + ")");
+  }
+}
+
+std::string fault_detail(std::string_view text) {
+  // Leading names: "127.0.0.1:9092/1: ", "GroupCoordinator: ",
+  // "rdkafka#producer-1: ".
+  for (;;) {
+    auto colon = text.find(": ");
+    if (colon == std::string_view::npos)
+      break;
+    auto name = text.substr(0, colon);
+    if (name.find(' ') != std::string_view::npos
+        || (name.find_first_of(":/#") == std::string_view::npos
+            && name != "GroupCoordinator"))
+      break;
+    text.remove_prefix(colon + 2);
+  }
+  // Trailing state: " (after 0ms in state CONNECT, 1 identical error(s)
+  // suppressed)".
+  if (auto after = text.rfind(" (after "); after != std::string_view::npos)
+    text = text.substr(0, after);
+  return std::string{text};
+}
 
 // -- owning pointers ----------------------------------------------------------
 
@@ -92,6 +211,7 @@ expected<handle_ptr> make_client(rd_kafka_type_t type,
   if (auto st = builder.set_all(extra); !st)
     return make_error_text(st.error());
   auto conf = builder.release();
+  route_logs(conf.get());
   char errstr[512];
   auto* rk = rd_kafka_new(type, conf.get(), errstr, sizeof(errstr));
   if (rk == nullptr)
@@ -114,6 +234,8 @@ status check_reachable(rd_kafka_t* rk, const std::string& bootstrap,
   if (brokers == 0)
     return make_error_text("the Kafka cluster at " + bootstrap
                            + " reports no brokers");
+  // A synchronous answer: the broker is reachable now.
+  episode_log(bootstrap)->recovered();
   return {};
 }
 
@@ -248,14 +370,18 @@ producer::~producer() {
                    RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
 }
 
-expected<producer> producer::make(std::string bootstrap, config_map extra) {
+expected<producer> producer::make(std::string bootstrap, config_map extra,
+                                  delivery_hook on_delivered) {
   auto stats = std::make_unique<delivery_stats>();
+  stats->episodes = episode_log(bootstrap);
+  stats->on_delivered = std::move(on_delivered);
   config_builder builder;
   if (auto st = builder.set("bootstrap.servers", bootstrap); !st)
     return make_error_text(st.error());
   if (auto st = builder.set_all(extra); !st)
     return make_error_text(st.error());
   auto conf = builder.release();
+  route_logs(conf.get());
   rd_kafka_conf_set_dr_msg_cb(conf.get(), on_delivery);
   rd_kafka_conf_set_opaque(conf.get(), stats.get());
   char errstr[512];

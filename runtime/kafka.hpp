@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -18,6 +19,10 @@
 #include <librdkafka/rdkafka.h>
 
 #include "runtime/expected.hpp"
+
+namespace vigil {
+class fault_episode_log;
+} // namespace vigil
 
 namespace vigil::kafka {
 
@@ -92,10 +97,37 @@ private:
   conf_ptr conf_;
 };
 
-/// Creates a client of `type` from `bootstrap` plus `extra` entries.
+/// Creates a client of `type` from `bootstrap` plus `extra` entries, with its
+/// log lines and error events routed through `episode_log(bootstrap)`.
 expected<handle_ptr> make_client(rd_kafka_type_t type,
                                  const std::string& bootstrap,
                                  const config_map& extra = {});
+
+// -- logging ------------------------------------------------------------------
+
+/// The failure-episode log shared by every client of `bootstrap` in this
+/// process: one "kafka: ..." line on standard error when the broker becomes
+/// unreachable and one when a client has a result again.
+std::shared_ptr<fault_episode_log> episode_log(const std::string& bootstrap);
+
+/// Installs a log callback and an error callback on `conf` that route
+/// librdkafka's own messages through the episode log of the client's
+/// bootstrap servers: errors (level 3) and connection error events are
+/// faults, warnings and notices (levels 4 and 5) are logged at most once a
+/// minute per facility outside an outage, informational lines are dropped,
+/// and critical lines and fatal errors are always logged. Replaces an error
+/// callback set before.
+void route_logs(rd_kafka_conf_t* conf);
+
+/// Reports an error the client `rk` handed to the application (a consumer
+/// message with an error, a failed delivery) like an error event.
+void report_error(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                  const std::string& reason);
+
+/// The cause in a librdkafka log or error text, without the broker name in
+/// front and the connection state behind ("Connect to ipv4#127.0.0.1:9092
+/// failed: Connection refused").
+std::string fault_detail(std::string_view text);
 
 // -- metadata -----------------------------------------------------------------
 
@@ -107,7 +139,8 @@ struct watermarks {
   int64_t high = 0;
 };
 
-/// Checks that some broker of `rk` answers a metadata request in time.
+/// Checks that some broker of `rk` answers a metadata request in time; an
+/// answer ends the failure episode of `bootstrap`.
 status check_reachable(rd_kafka_t* rk, const std::string& bootstrap,
                        std::chrono::milliseconds timeout);
 
@@ -136,6 +169,10 @@ status create_topic(rd_kafka_t* rk, const std::string& topic,
 
 // -- producer -----------------------------------------------------------------
 
+/// Called for each message the broker acknowledged, on the thread that polls
+/// the producer.
+using delivery_hook = std::function<void(const rd_kafka_message_t& msg)>;
+
 /// Delivery counters of a producer, updated by its delivery-report callback.
 struct delivery_stats {
   /// Messages acknowledged by the broker.
@@ -146,13 +183,19 @@ struct delivery_stats {
   mutable std::mutex mtx;
   /// Text of the most recent delivery failure.
   std::string last_error;
+  /// Receives successful deliveries as recovery signals.
+  std::shared_ptr<fault_episode_log> episodes;
+  /// Called per acknowledged message; may be empty.
+  delivery_hook on_delivered;
 };
 
 /// A producer that counts delivery reports and retries on a full queue.
 class producer {
 public:
-  /// Creates a producer for `bootstrap` with `extra` config entries.
-  static expected<producer> make(std::string bootstrap, config_map extra = {});
+  /// Creates a producer for `bootstrap` with `extra` config entries;
+  /// `on_delivered` (if any) sees every acknowledged message.
+  static expected<producer> make(std::string bootstrap, config_map extra = {},
+                                 delivery_hook on_delivered = {});
 
   producer(producer&&) noexcept = default;
   producer& operator=(producer&&) noexcept = default;

@@ -329,6 +329,8 @@ struct pipeline_stats {
   uint64_t last_checkpoint = 0;
   /// Records seen out of offset order by a partition task (must stay 0).
   uint64_t reorderings = 0;
+  /// Distinct keys (services) with window state in the merger.
+  uint64_t tracked_keys = 0;
 };
 
 template <class Inspector>
@@ -336,7 +338,7 @@ typename Inspector::result_type inspect(Inspector& f, pipeline_stats& x) {
   return f(caf::meta::type_name("pipeline_stats"), x.events, x.invalid,
            x.repaired, x.late_accepted, x.windows, x.late_partials_dropped,
            x.key_overflow, x.watermark, x.open_windows, x.last_checkpoint,
-           x.reorderings);
+           x.reorderings, x.tracked_keys);
 }
 
 // -- supervision -------------------------------------------------------------

@@ -62,8 +62,9 @@ std::vector<metric_info> make_catalog() {
       {id::dead_letters,
        "vigil_dead_letters_total",
        mk::counter,
-       "",
-       "Messages written to the dead-letter topic.",
+       "reason",
+       "Messages written to the dead-letter topic (delivery acknowledged), "
+       "by reason.",
        {}},
       {id::consumer_lag,
        "vigil_consumer_lag_messages",
@@ -222,6 +223,7 @@ metric_factory::metric_factory(metric_label_sets labels)
   auto values_of = [this](metric_id x) -> std::vector<std::string> {
     switch (x) {
     case id::events_invalid:
+    case id::dead_letters:
       return labels_.invalid_reasons;
     case id::actor_restarts:
       return labels_.actors;
@@ -250,8 +252,9 @@ metric_factory::metric_factory(metric_label_sets labels)
         }
         break;
       }
-      auto& target
-          = info.id == id::events_invalid ? events_invalid_ : actor_restarts_;
+      auto& target = info.id == id::events_invalid ? events_invalid_
+                     : info.id == id::dead_letters ? dead_letters_
+                                                   : actor_restarts_;
       for (auto& value : values_of(info.id))
         target.emplace_back(value, &family.Add({{label, value}}));
       // "other" goes last: `find` falls back to it.
@@ -308,8 +311,8 @@ prometheus::Counter& metric_factory::timestamps_repaired() noexcept {
   return *counters_[index(id::timestamps_repaired)];
 }
 
-prometheus::Counter& metric_factory::dead_letters() noexcept {
-  return *counters_[index(id::dead_letters)];
+prometheus::Counter& metric_factory::dead_letters(std::string_view reason) {
+  return find(dead_letters_, reason);
 }
 
 namespace {

@@ -106,8 +106,9 @@ constexpr std::string_view other_label_value = "other";
 
 /// Closed sets of label values, fixed when the factory is built.
 struct metric_label_sets {
-  /// Values of `reason` for vigil_events_invalid_total: stable snake_case
-  /// names, e.g. the `to_string(invalid_reason)` of every reason.
+  /// Values of `reason` for vigil_events_invalid_total and
+  /// vigil_dead_letters_total: stable snake_case names, e.g. the
+  /// `to_string(invalid_reason)` of every reason.
   std::vector<std::string> invalid_reasons;
   /// Values of `actor` for vigil_actor_restarts_total: the supervised child
   /// names, e.g. "db_writer", "merger".
@@ -153,8 +154,10 @@ public:
   /// a known-bad form and was repaired.
   prometheus::Counter& timestamps_repaired() noexcept;
 
-  /// vigil_dead_letters_total: messages written to the dead-letter topic.
-  prometheus::Counter& dead_letters() noexcept;
+  /// vigil_dead_letters_total{reason}: messages written to the dead-letter
+  /// topic, by the reason in their header (the invalid reasons' closed set);
+  /// a reason outside it counts as "other".
+  prometheus::Counter& dead_letters(std::string_view reason);
 
   /// vigil_consumer_lag_messages{partition}: high watermark minus position.
   /// Created on first use (thread-safe); callers keep the reference until
@@ -254,6 +257,7 @@ private:
   std::array<prometheus::Gauge*, metric_count> gauges_{};
   std::array<prometheus::Histogram*, metric_count> histograms_{};
   labelled_counters events_invalid_;
+  labelled_counters dead_letters_;
   labelled_counters actor_restarts_;
   std::array<prometheus::Counter*, 5> anomalies_{};
   prometheus::Family<prometheus::Gauge>* consumer_lag_ = nullptr;

@@ -1,5 +1,6 @@
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <thread>
 #include <unistd.h>
 
@@ -7,7 +8,9 @@
 #include "actors/cli/signals.hpp"
 #include "actors/generator.hpp"
 #include "actors/node.hpp"
+#include "actors/node_http.hpp"
 #include "runtime/embedded_broker.hpp"
+#include "runtime/metrics.hpp"
 #include "runtime/options.hpp"
 
 namespace vigil {
@@ -86,8 +89,11 @@ int run_demo_command(int argc, char** argv) {
     return 1;
   }
   cfg.brokers = broker.value().bootstrap();
+  // One registry: the generator's counters appear on the node's /metrics.
+  cfg.metrics = std::make_shared<metric_factory>(node_label_sets());
 
   generate_options gen;
+  gen.metrics = cfg.metrics;
   gen.brokers = cfg.brokers;
   gen.topic = cfg.topic;
   gen.services = services;

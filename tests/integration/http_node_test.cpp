@@ -1,12 +1,18 @@
 #define BOOST_TEST_MODULE http_node
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
+#include <map>
+#include <regex>
 #include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "actors/generator.hpp"
+#include "actors/node_http.hpp"
 #include "integration/node_fixture.hpp"
+#include "runtime/metrics.hpp"
 
 using namespace vigil;
 using namespace std::chrono_literals;
@@ -21,6 +27,25 @@ std::set<std::string> failing_checks(const std::string& body) {
     for (const auto& name : doc["failing"])
       names.insert(name.get<std::string>());
   return names;
+}
+
+/// The series of family `name` in Prometheus text by their `reason` label.
+std::map<std::string, double> by_reason(const std::string& text,
+                                        const std::string& name) {
+  std::map<std::string, double> result;
+  std::regex series{"(^|\n)" + name + "\\{reason=\"([a-z_]+)\"\\} ([^\n]+)"};
+  for (std::sregex_iterator i{text.begin(), text.end(), series}, end; i != end;
+       ++i)
+    result[(*i)[2].str()] = std::strtod((*i)[3].str().c_str(), nullptr);
+  return result;
+}
+
+/// Sum of the values of `series`.
+double total(const std::map<std::string, double>& series) {
+  double sum = 0;
+  for (const auto& [label, value] : series)
+    sum += value;
+  return sum;
 }
 
 } // namespace
@@ -43,6 +68,24 @@ BOOST_AUTO_TEST_CASE(a_running_node_serves_health_metrics_readiness_and_api) {
               != std::string::npos);
   BOOST_CHECK(metrics.find("vigil_actor_restarts_total{actor=\"merger\"} 0")
               != std::string::npos);
+
+  // Every rejected event is dead-lettered once, under its reason, and
+  // counted when the broker acknowledged it.
+  std::map<std::string, double> expected_letters;
+  for (const auto& [reason, payload] : truth.dead_letters)
+    expected_letters[reason] += 1;
+  BOOST_REQUIRE_GT(truth.dead_letters.size(), 0u);
+  std::map<std::string, double> letters;
+  BOOST_CHECK(test::wait_until(60s, [&] {
+    letters = by_reason(get("/metrics").body, "vigil_dead_letters_total");
+    return total(letters) == static_cast<double>(truth.dead_letters.size());
+  }));
+  BOOST_CHECK_EQUAL(total(letters),
+                    static_cast<double>(truth.dead_letters.size()));
+  for (const auto& [reason, n] : expected_letters)
+    BOOST_CHECK_MESSAGE(letters[reason] == n, "reason " << reason << ": "
+                                                        << letters[reason]
+                                                        << " != " << n);
 
   // Ready once partitions are assigned.
   BOOST_CHECK(
@@ -78,6 +121,11 @@ BOOST_AUTO_TEST_CASE(a_running_node_serves_health_metrics_readiness_and_api) {
     BOOST_CHECK_GT(s["request_count"].get<int64_t>(), 0);
   }
   BOOST_CHECK_EQUAL(names.size(), 8u);
+  // The merger holds the last windows of every service.
+  auto tracked = wait_for_metric("vigil_tracked_services",
+                                 static_cast<double>(names.size()), 30s);
+  BOOST_REQUIRE(tracked.has_value());
+  BOOST_CHECK_EQUAL(*tracked, static_cast<double>(names.size()));
 
   auto status = nlohmann::json::parse(get("/api/status").body, nullptr, false);
   BOOST_REQUIRE(status.is_object());
@@ -103,6 +151,34 @@ BOOST_AUTO_TEST_CASE(a_taken_http_port_stops_the_node_with_a_clear_error) {
   BOOST_CHECK_EQUAL(second.status, 1);
   BOOST_CHECK(second.err.find("address in use") != std::string::npos);
   BOOST_CHECK(second.err.find("--http-port") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(the_generator_counts_sent_messages_and_failed_deliveries) {
+  produce_topic(*this, 1, 10, 1, 0);
+  // ApiKey 0 is Produce: the first produce request fails for good.
+  broker->push_request_errors(0, 1, RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
+  generate_options opts;
+  opts.brokers = spec.brokers;
+  opts.topic = "events";
+  opts.rate = 0;
+  opts.count = 500;
+  opts.verbose = false;
+  opts.producer_config = {{"retries", "0"}};
+  opts.metrics = std::make_shared<metric_factory>(node_label_sets());
+  std::atomic<bool> stop{false};
+  generate_report report;
+  BOOST_CHECK_EQUAL(run_generator(opts, stop, &report), 1);
+  BOOST_CHECK_EQUAL(report.generated, 500u);
+  BOOST_CHECK_GE(report.failed, 1u);
+  BOOST_CHECK_EQUAL(report.delivered + report.failed, 500u);
+  auto text = opts.metrics->serialize();
+  BOOST_CHECK_EQUAL(
+      test::metric_value(text, "vigil_generator_messages_sent_total").value(),
+      500.0);
+  BOOST_CHECK_EQUAL(
+      test::metric_value(text, "vigil_generator_delivery_failures_total")
+          .value(),
+      static_cast<double>(report.failed));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

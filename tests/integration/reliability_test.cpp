@@ -5,6 +5,8 @@
 #include <csignal>
 #include <optional>
 #include <random>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -71,6 +73,21 @@ struct pipeline_fixture : test::produced_topic {
     BOOST_CHECK(last.out.find("reorderings=0 ") != std::string::npos);
   }
 };
+
+/// Lines of `log` about Kafka (naming kafka, kafka_source, rdkafka or a
+/// broker, or in librdkafka's own "%3|..." format), except the source's
+/// partition assignment.
+std::vector<std::string> kafka_lines(const std::string& log) {
+  std::vector<std::string> result;
+  std::regex about_kafka{"\\b(rd)?kafka(_source)?\\b|\\bbroker|^%[0-9]\\|",
+                         std::regex::icase};
+  std::istringstream in{log};
+  for (std::string line; std::getline(in, line);)
+    if (std::regex_search(line, about_kafka)
+        && line.rfind("kafka_source: assigned ", 0) != 0)
+      result.push_back(line);
+  return result;
+}
 
 /// Holds an exclusive lock on `db` in a child process until the returned
 /// pipe is closed; returns (pid, write end).
@@ -166,6 +183,24 @@ BOOST_AUTO_TEST_CASE(a_broker_down_for_ten_seconds_mid_drain_loses_nothing) {
                             test::read_file(dir.file("err"))};
   BOOST_TEST_MESSAGE(last.err);
   check_exact(last);
+  // One line when the outage starts, one when it ends; librdkafka's own
+  // lines (every reconnect attempt of every client) are counted, not shown.
+  auto lines = kafka_lines(last.err);
+  BOOST_REQUIRE_EQUAL(lines.size(), 2u);
+  BOOST_CHECK(std::regex_match(
+      lines[0], std::regex{"kafka: broker " + spec.brokers
+                           + " unreachable \\(.*refused.*\\), retrying "
+                             "with backoff"}));
+  std::smatch m;
+  BOOST_REQUIRE(std::regex_match(
+      lines[1], m,
+      std::regex{"kafka: recovered after ([0-9.]+) s; ([0-9]+) errors? "
+                 "suppressed"}));
+  // The episode spans the 10 s outage (plus the reconnect backoff).
+  auto seconds = std::stod(m[1].str());
+  BOOST_CHECK_GE(seconds, 9.5);
+  BOOST_CHECK_LT(seconds, 60.0);
+  BOOST_CHECK_GT(std::stoull(m[2].str()), 0u);
 }
 
 BOOST_AUTO_TEST_CASE(a_database_locked_by_another_process_is_waited_out) {

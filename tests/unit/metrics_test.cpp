@@ -161,6 +161,36 @@ BOOST_AUTO_TEST_CASE(
   BOOST_TEST(after.find("raw error text") == std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(dead_letters_are_counted_by_reason_from_the_closed_set) {
+  metric_factory metrics{vigil_labels()};
+  metrics.dead_letters("not_json").Increment(3);
+  metrics.dead_letters("bad_timestamp").Increment();
+  metrics.dead_letters("header text from a stranger").Increment(2);
+  auto text = metrics.serialize();
+  auto xs = samples(text);
+  BOOST_TEST(xs["vigil_dead_letters_total{reason=\"not_json\"}"] == "3");
+  BOOST_TEST(xs["vigil_dead_letters_total{reason=\"bad_timestamp\"}"] == "1");
+  BOOST_TEST(xs["vigil_dead_letters_total{reason=\"missing_field\"}"] == "0");
+  BOOST_TEST(xs["vigil_dead_letters_total{reason=\"other\"}"] == "2");
+  // Same closed set as vigil_events_invalid_total, counted separately.
+  BOOST_TEST(series_count(text, "vigil_dead_letters_total") == 4u);
+  BOOST_TEST(xs["vigil_events_invalid_total{reason=\"not_json\"}"] == "0");
+  BOOST_TEST(&metrics.dead_letters("not_json")
+             != &metrics.events_invalid("not_json"));
+  BOOST_TEST(text.find("stranger") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(tracked_services_and_generator_counts_are_exported) {
+  metric_factory metrics;
+  metrics.tracked_services().Set(8);
+  metrics.generator_messages_sent().Increment(1000);
+  metrics.generator_delivery_failures().Increment(4);
+  auto xs = samples(metrics.serialize());
+  BOOST_TEST(xs["vigil_tracked_services"] == "8");
+  BOOST_TEST(xs["vigil_generator_messages_sent_total"] == "1000");
+  BOOST_TEST(xs["vigil_generator_delivery_failures_total"] == "4");
+}
+
 BOOST_AUTO_TEST_CASE(a_factory_without_label_sets_counts_every_value_as_other) {
   metric_factory metrics;
   metrics.events_invalid("bad_timestamp").Increment();
