@@ -145,6 +145,10 @@ void add_node_options(option_set& opts, node_config& cfg) {
            &cfg.idle_timeout);
   opts.add("checkpoint-interval", "interval between checkpoints",
            &cfg.checkpoint_interval);
+  opts.add("session-timeout",
+           "how long the consumer group waits for a silent member before "
+           "moving its partitions (6s..30m)",
+           &cfg.session_timeout);
   opts.add("max-services", "cap on distinct services tracked",
            &cfg.max_services);
   opts.add("max-event-bytes", "largest accepted event", &cfg.max_event_bytes);
@@ -187,6 +191,10 @@ std::string validate(const node_config& cfg) {
     return "--window must be positive, e.g. --window 10s";
   if (cfg.checkpoint_interval.count() <= 0)
     return "--checkpoint-interval must be positive, e.g. 1s";
+  if (cfg.session_timeout < std::chrono::seconds(6)
+      || cfg.session_timeout > std::chrono::minutes(30))
+    return "--session-timeout must be between 6s and 30m (Kafka brokers "
+           "refuse others by default), e.g. --session-timeout 10s";
   if (cfg.batch_size == 0 || cfg.credit == 0)
     return "--batch-size and --credit must be at least 1";
   if (cfg.max_services == 0)
@@ -352,6 +360,13 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
         ss.max_batch = cfg.batch_size;
         ss.credit = static_cast<uint32_t>(cfg.credit);
         ss.checkpoint_interval = cfg.checkpoint_interval;
+        // A restarted source rejoins the group as a new member; the group
+        // hands out partitions once the old member is gone, at the latest
+        // after the session timeout (librdkafka's default is 45 s).
+        const auto session_ms = cfg.session_timeout.count();
+        ss.kafka["session.timeout.ms"] = std::to_string(session_ms);
+        ss.kafka["heartbeat.interval.ms"]
+            = std::to_string(std::min<int64_t>(3000, session_ms / 3));
         ss.metrics = metrics;
         ss.status = source;
         ss.start = cfg.start == "latest" ? start_position::latest

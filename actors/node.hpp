@@ -45,6 +45,10 @@ struct node_config {
   std::chrono::milliseconds idle_timeout{10000};
   /// Interval between checkpoints.
   std::chrono::milliseconds checkpoint_interval{1000};
+  /// Consumer-group session timeout: how long the group waits for a member
+  /// that stopped answering (a crashed node, a restarted source) before its
+  /// partitions go to the others.
+  std::chrono::milliseconds session_timeout{10000};
   /// Cap on distinct services tracked.
   uint64_t max_services = 10000;
   /// Largest accepted event in bytes.
