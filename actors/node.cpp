@@ -70,9 +70,15 @@ child_spec registered(const char* name,
   spec.name = name;
   spec.start = [name, start = std::move(start)](caf::actor_system& sys) {
     auto a = start(sys);
-    if (a)
-      sys.registry().put(caf::atom_from_string(name),
-                         caf::actor_cast<caf::strong_actor_ptr>(a));
+    if (a) {
+      // CAF 0.17's registry neither replaces an existing entry nor drops the
+      // entry of an actor that terminated: without the erase, a restarted
+      // child's siblings (and the node's own stop request) would keep
+      // reaching its dead predecessor.
+      auto key = caf::atom_from_string(name);
+      sys.registry().erase(key);
+      sys.registry().put(key, caf::actor_cast<caf::strong_actor_ptr>(a));
+    }
     return a;
   };
   return spec;
