@@ -66,7 +66,8 @@ struct node_http_context {
 };
 
 /// Registers the readiness checks `broker`, `database` and `assignment` and
-/// the routes /api/services, /api/windows, /api/anomalies and /api/status.
+/// the routes /api/services, /api/windows, /api/anomalies, /api/incidents
+/// and /api/status.
 void install_node_routes(http_server& server,
                          std::shared_ptr<node_http_context> ctx);
 
