@@ -82,6 +82,7 @@ public:
     return settings_;
   }
 
+private:
   /// The worst anomaly of one metric within an incident.
   struct metric_peak {
     double observed = 0;
@@ -113,7 +114,6 @@ public:
   static std::string summarize(const std::string& service,
                                const incident_state& incident, bool open);
 
-private:
   struct service_state {
     /// Start of the last window taken into account.
     int64_t last_window = INT64_MIN;
