@@ -61,9 +61,14 @@ void db_writer_state::on_batch(result_batch& batch) {
     anomaly_key key{anomaly.service, anomaly.window_start, anomaly.metric};
     anomalies_.insert_or_assign(std::move(key), std::move(anomaly));
   }
+  for (auto& incident : batch.incidents) {
+    auto id = incident.id;
+    incidents_.insert_or_assign(id, std::move(incident));
+  }
   if (batch.checkpoint > 0) {
     batch.rows.clear();
     batch.anomalies.clear();
+    batch.incidents.clear();
     checkpoints_.push_back(std::move(batch));
     try_commit();
   } else if (rows_.size() >= cfg_.max_buffered_rows) {
@@ -88,7 +93,8 @@ void db_writer_state::on_retry() {
 // -- commits ------------------------------------------------------------------
 
 bool db_writer_state::has_pending() const noexcept {
-  return !rows_.empty() || !anomalies_.empty() || !checkpoints_.empty();
+  return !rows_.empty() || !anomalies_.empty() || !incidents_.empty()
+         || !checkpoints_.empty();
 }
 
 void db_writer_state::try_commit() {
@@ -124,6 +130,9 @@ result_batch db_writer_state::combined() const {
   result.anomalies.reserve(anomalies_.size());
   for (const auto& kvp : anomalies_)
     result.anomalies.push_back(kvp.second);
+  result.incidents.reserve(incidents_.size());
+  for (const auto& kvp : incidents_)
+    result.incidents.push_back(kvp.second);
   if (checkpoints_.empty())
     return result;
   // The newest checkpoint supersedes older pending ones; a partition only in
@@ -132,6 +141,7 @@ result_batch db_writer_state::combined() const {
   result.checkpoint = newest.checkpoint;
   result.merger_state = newest.merger_state;
   result.detector_state = newest.detector_state;
+  result.narrator_state = newest.narrator_state;
   std::map<int32_t, int64_t> offsets;
   for (const auto& cp : checkpoints_)
     for (const auto& offset : cp.offsets)
@@ -150,9 +160,11 @@ void db_writer_state::on_success(const result_batch& batch) {
   backoff_->reset();
   rows_.clear();
   anomalies_.clear();
+  incidents_.clear();
   ++stats_.transactions;
   stats_.rows_written += batch.rows.size();
   stats_.anomalies_written += batch.anomalies.size();
+  stats_.incidents_written += batch.incidents.size();
   auto checkpoints = std::move(checkpoints_);
   checkpoints_.clear();
   stats_.checkpoints += checkpoints.size();

@@ -61,6 +61,8 @@ struct db_writer_stats {
   uint64_t rows_written = 0;
   /// Anomaly rows written.
   uint64_t anomalies_written = 0;
+  /// Incident rows written (an upserted incident counts again).
+  uint64_t incidents_written = 0;
   /// Committed transactions.
   uint64_t transactions = 0;
   /// Checkpoints made durable.
@@ -75,12 +77,13 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, db_writer_stats& x) {
   return f(caf::meta::type_name("db_writer_stats"), x.rows_written,
            x.anomalies_written, x.transactions, x.checkpoints, x.retries,
-           x.buffered_rows);
+           x.buffered_rows, x.incidents_written);
 }
 
-/// State of the single writer of the database. Rows of `result_batch`es
-/// without a checkpoint are buffered (newest emission of a key wins) and
-/// written in ONE transaction with the next checkpoint's states and offsets.
+/// State of the single writer of the database. Rows, anomalies and incidents
+/// of `result_batch`es without a checkpoint are buffered (newest emission of
+/// a key wins) and written in ONE transaction with the next checkpoint's
+/// states and offsets.
 /// A locked database is retried with backoff, never dropping a batch; any
 /// other database error terminates the actor (its supervisor restarts it and
 /// the pipeline replays from the last checkpoint).
@@ -137,8 +140,9 @@ private:
   std::optional<backoff_policy> backoff_;
   std::map<row_key, window_row> rows_;
   std::map<anomaly_key, anomaly_row> anomalies_;
-  /// Checkpoints received but not yet durable, in arrival order (rows and
-  /// anomalies moved into the buffers).
+  std::map<int64_t, incident_row> incidents_;
+  /// Checkpoints received but not yet durable, in arrival order (rows,
+  /// anomalies and incidents moved into the buffers).
   std::vector<result_batch> checkpoints_;
   std::vector<caf::typed_response_promise<uint64_t>> flush_waiters_;
   bool retry_scheduled_ = false;

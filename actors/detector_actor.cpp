@@ -31,7 +31,7 @@ caf::behavior detector_actor_state::make_behavior(detector_actor_config cfg) {
   return {
       [this](result_batch& batch) { on_batch(batch); },
       [this](atom::flush flush) {
-        return self_->delegate(cfg_.db_writer, flush);
+        return self_->delegate(cfg_.downstream, flush);
       },
   };
 }
@@ -47,7 +47,7 @@ void detector_actor_state::on_batch(result_batch& batch) {
   }
   if (batch.checkpoint > 0)
     batch.detector_state = detector_.snapshot();
-  self_->send(cfg_.db_writer, std::move(batch));
+  self_->send(cfg_.downstream, std::move(batch));
 }
 
 int64_t detector_actor_state::now() const {

@@ -20,8 +20,9 @@ struct detector_actor_config {
   /// Detector state of the last checkpoint (`service_detector::snapshot`);
   /// empty to start fresh.
   std::string restore_state;
-  /// The database writer, which receives every batch.
-  caf::actor db_writer;
+  /// The next stage, which receives every batch: the incident narrator in a
+  /// node (it forwards to the database writer), or the database writer.
+  caf::actor downstream;
   /// Wall clock in epoch milliseconds for `detected_at`; the system clock if
   /// empty.
   std::function<int64_t()> now_ms;
@@ -30,7 +31,7 @@ struct detector_actor_config {
 };
 
 /// State of the detector actor: adapts `service_detector` to the result
-/// batches flowing from the merger to the database writer.
+/// batches flowing from the merger to the narrator.
 class detector_actor_state {
 public:
   static inline const char* name = "detector";
@@ -61,7 +62,7 @@ public:
   // ---------------------------------------------------------------
 
   /// Scores the rows of `batch`, appends the anomalies, snapshots the state if
-  /// the batch closes a checkpoint, and forwards it to the database writer.
+  /// the batch closes a checkpoint, and forwards it downstream.
   void on_batch(result_batch& batch);
 
 private:
@@ -78,8 +79,8 @@ private:
 using detector_actor = caf::stateful_actor<detector_actor_state>;
 
 /// Behavior of the detector: handles `result_batch` (scored, then forwarded
-/// to the database writer) and `atom::flush` (delegated to the database
-/// writer behind the batches already forwarded).
+/// downstream) and `atom::flush` (delegated downstream behind the batches
+/// already forwarded).
 caf::behavior anomaly_detector(detector_actor* self, detector_actor_config cfg);
 
 /// Spawns the detector actor.

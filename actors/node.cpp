@@ -24,6 +24,7 @@
 #include "actors/dlq_producer.hpp"
 #include "actors/kafka_source.hpp"
 #include "actors/merger.hpp"
+#include "actors/narrator_actor.hpp"
 #include "actors/node_http.hpp"
 #include "actors/partition_task.hpp"
 #include "actors/request_event.hpp"
@@ -326,13 +327,29 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
         wc.seed = cfg.seed;
         return spawn_db_writer(sys, std::move(wc));
       }));
+  // The narrator sits between db_writer and detector: rest_for_one restarts
+  // the detector (which sends to it) and everything upstream with it, so all
+  // of them resume from the same checkpoint.
+  root.children.push_back(registered("narrator", [cfg](caf::actor_system& sys) {
+    std::string err;
+    auto ck = load_checkpoint(cfg, err);
+    narrator_actor_config nc;
+    nc.settings.max_services = cfg.max_services;
+    if (ck) {
+      nc.restore_state = ck->narrator_state;
+      // Without a usable state, new incidents never reuse a stored id.
+      nc.settings.first_id = ck->last_incident_id + 1;
+    }
+    nc.db_writer = lookup(sys, "db_writer");
+    return spawn_narrator(sys, std::move(nc));
+  }));
   root.children.push_back(registered("detector", [cfg](caf::actor_system& sys) {
     std::string err;
     auto ck = load_checkpoint(cfg, err);
     detector_actor_config dc;
     if (ck)
       dc.restore_state = ck->detector_state;
-    dc.db_writer = lookup(sys, "db_writer");
+    dc.downstream = lookup(sys, "narrator");
     return spawn_detector(sys, std::move(dc));
   }));
   root.children.push_back(registered("merger", [cfg](caf::actor_system& sys) {
@@ -554,7 +571,8 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   }
   // The registry holds strong references; detached actors (the source) only
   // release their thread once nothing refers to them.
-  for (const auto* name : {"db_writer", "detector", "merger", "dlq", "source"})
+  for (const auto* name :
+       {"db_writer", "narrator", "detector", "merger", "dlq", "source"})
     sys.registry().erase(caf::atom_from_string(name));
   sys.registry().erase(caf::atom_from_string(console_tree_name));
   self->send_exit(console, caf::exit_reason::user_shutdown);

@@ -24,7 +24,7 @@ using nlohmann::json;
 
 /// Supervised children of a node, the `actor` label values.
 constexpr const char* node_actors[]
-    = {"db_writer", "detector", "merger", "dlq", "source"};
+    = {"db_writer", "narrator", "detector", "merger", "dlq", "source"};
 
 /// How long the broker probe of /ready waits for a metadata answer.
 constexpr auto broker_probe_timeout = std::chrono::milliseconds(1000);
@@ -236,6 +236,36 @@ http_reply api_anomalies(const node_http_context& ctx,
                     anomaly_json);
 }
 
+http_reply api_incidents(const node_http_context& ctx,
+                         const http_request& req) {
+  http_reply error;
+  int64_t minutes = 0;
+  if (!parse_minutes(req, minutes, error))
+    return error;
+  auto since = wall_ms() - minutes * 60'000;
+  // Open incidents whatever their age, then those that ended in the range;
+  // the most severe first within each group, then the newest.
+  const std::string sql
+      = "SELECT id, service, started_at, ended_at, severity, anomaly_count, "
+        "summary FROM incidents WHERE ended_at IS NULL OR ended_at >= ?1 "
+        "ORDER BY ended_at IS NULL DESC, CASE severity WHEN 'critical' THEN 4 "
+        "WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END "
+        "DESC, started_at DESC, id DESC LIMIT 200";
+  return query(
+      ctx.db, sql, "incidents", [&](statement& st) { st.bind(1, since); },
+      [](const statement& st) -> json {
+        auto open = st.column_is_null(3);
+        return {{"id", st.column_int64(0)},
+                {"service", st.column_text(1)},
+                {"started_at", st.column_int64(2)},
+                {"ended_at", open ? json(nullptr) : json(st.column_int64(3))},
+                {"open", open},
+                {"severity", st.column_text(4)},
+                {"anomaly_count", st.column_int64(5)},
+                {"summary", st.column_text(6)}};
+      });
+}
+
 http_reply api_status(node_http_context& ctx) {
   pipeline_stats st;
   bool known = false;
@@ -403,6 +433,10 @@ void install_node_routes(http_server& server,
   static_cast<void>(
       server.get("/api/anomalies", [ctx](const http_request& req) {
         return api_anomalies(*ctx, req);
+      }));
+  static_cast<void>(
+      server.get("/api/incidents", [ctx](const http_request& req) {
+        return api_incidents(*ctx, req);
       }));
   static_cast<void>(server.get(
       "/api/status", [ctx](const http_request&) { return api_status(*ctx); }));

@@ -79,7 +79,8 @@ db_result<std::vector<anomaly_row>> read_anomalies(const std::string& db,
                                                    int64_t limit);
 
 /// Registers the readiness checks `broker`, `database` and `assignment` and
-/// the routes /api/services, /api/windows, /api/anomalies and /api/status.
+/// the routes /api/services, /api/windows, /api/anomalies, /api/incidents
+/// and /api/status.
 void install_node_routes(http_server& server,
                          std::shared_ptr<node_http_context> ctx);
 

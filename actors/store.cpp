@@ -41,13 +41,27 @@ ON CONFLICT (service, window_start, metric) DO UPDATE SET
   severity = excluded.severity,
   detector = excluded.detector)sql";
 
+constexpr std::string_view upsert_incident_sql = R"sql(
+INSERT INTO incidents (id, service, started_at, ended_at, severity,
+  anomaly_count, summary)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+ON CONFLICT (id) DO UPDATE SET
+  service = excluded.service,
+  started_at = excluded.started_at,
+  ended_at = excluded.ended_at,
+  severity = excluded.severity,
+  anomaly_count = excluded.anomaly_count,
+  summary = excluded.summary)sql";
+
 constexpr std::string_view upsert_checkpoint_sql = R"sql(
-INSERT INTO checkpoints (id, created_at, merger_state, detector_state)
-VALUES (?1, ?2, ?3, ?4)
+INSERT INTO checkpoints (id, created_at, merger_state, detector_state,
+  narrator_state)
+VALUES (?1, ?2, ?3, ?4, ?5)
 ON CONFLICT (id) DO UPDATE SET
   created_at = excluded.created_at,
   merger_state = excluded.merger_state,
-  detector_state = excluded.detector_state)sql";
+  detector_state = excluded.detector_state,
+  narrator_state = excluded.narrator_state)sql";
 
 constexpr std::string_view upsert_offset_sql = R"sql(
 INSERT INTO checkpoint_offsets (topic, partition, next_offset, checkpoint)
@@ -61,12 +75,20 @@ DELETE FROM checkpoints WHERE id NOT IN
   (SELECT id FROM checkpoints ORDER BY id DESC LIMIT ?1))sql";
 
 constexpr std::string_view select_latest_sql = R"sql(
-SELECT id, created_at, merger_state, detector_state
+SELECT id, created_at, merger_state, detector_state, narrator_state
 FROM checkpoints ORDER BY id DESC LIMIT 1)sql";
 
 constexpr std::string_view select_offsets_sql = R"sql(
 SELECT partition, next_offset FROM checkpoint_offsets
 WHERE topic = ?1 ORDER BY partition)sql";
+
+constexpr std::string_view select_last_incident_sql
+    = "SELECT coalesce(max(id), 0) FROM incidents";
+
+/// Columns added after the first release: (table, column, type).
+constexpr std::string_view added_columns[][3] = {
+    {"checkpoints", "narrator_state", "BLOB"},
+};
 
 } // namespace
 
@@ -86,14 +108,18 @@ db_result<metrics_store> metrics_store::open(const std::string& path,
   store.keep_checkpoints_ = keep_checkpoints > 0 ? keep_checkpoints : 1;
   if (auto st = store.db_.exec(std::string{schema_ddl}); !st)
     return st.error();
+  if (auto st = store.migrate(); !st)
+    return st.error();
   std::pair<statement*, std::string_view> statements[] = {
       {&store.upsert_row_, upsert_row_sql},
       {&store.upsert_anomaly_, upsert_anomaly_sql},
+      {&store.upsert_incident_, upsert_incident_sql},
       {&store.upsert_checkpoint_, upsert_checkpoint_sql},
       {&store.upsert_offset_, upsert_offset_sql},
       {&store.prune_checkpoints_, prune_checkpoints_sql},
       {&store.select_latest_, select_latest_sql},
       {&store.select_offsets_, select_offsets_sql},
+      {&store.select_last_incident_, select_last_incident_sql},
   };
   for (auto& [target, sql] : statements) {
     auto prepared = store.db_.prepare(sql);
@@ -102,6 +128,27 @@ db_result<metrics_store> metrics_store::open(const std::string& path,
     *target = std::move(*prepared);
   }
   return store;
+}
+
+db_status metrics_store::migrate() {
+  for (const auto& [table, column, type] : added_columns) {
+    auto info = db_.prepare("SELECT count(*) FROM pragma_table_info('"
+                            + std::string{table} + "') WHERE name = '"
+                            + std::string{column} + "'");
+    if (!info)
+      return info.error();
+    if (info->step() != step_result::row)
+      return info->error();
+    auto present = info->column_int64(0) > 0;
+    info->reset();
+    if (present)
+      continue;
+    auto sql = "ALTER TABLE " + std::string{table} + " ADD COLUMN "
+               + std::string{column} + " " + std::string{type};
+    if (auto st = db_.exec(sql); !st)
+      return st;
+  }
+  return {};
 }
 
 db_status metrics_store::commit(const result_batch& batch,
@@ -150,13 +197,28 @@ db_status metrics_store::write(const result_batch& batch,
     if (auto st = upsert_anomaly_.run(); !st)
       return st;
   }
+  for (const auto& incident : batch.incidents) {
+    upsert_incident_.bind(1, incident.id)
+        .bind(2, std::string_view{incident.service})
+        .bind(3, incident.started_at);
+    if (incident.ended_at != 0)
+      upsert_incident_.bind(4, incident.ended_at);
+    else
+      upsert_incident_.bind(4, nullptr);
+    upsert_incident_.bind(5, std::string_view{incident.severity})
+        .bind(6, incident.anomaly_count)
+        .bind(7, std::string_view{incident.summary});
+    if (auto st = upsert_incident_.run(); !st)
+      return st;
+  }
   if (batch.checkpoint == 0)
     return {};
   auto id = static_cast<int64_t>(batch.checkpoint);
   upsert_checkpoint_.bind(1, id)
       .bind(2, now_ms)
       .bind_blob(3, batch.merger_state)
-      .bind_blob(4, batch.detector_state);
+      .bind_blob(4, batch.detector_state)
+      .bind_blob(5, batch.narrator_state);
   if (auto st = upsert_checkpoint_.run(); !st)
     return st;
   for (const auto& offset : batch.offsets) {
@@ -191,7 +253,17 @@ metrics_store::load_latest_checkpoint(const std::string& topic) {
   result->created_at = select_latest_.column_int64(1);
   result->merger_state = select_latest_.column_blob(2);
   result->detector_state = select_latest_.column_blob(3);
+  result->narrator_state = select_latest_.column_blob(4);
   select_latest_.reset();
+  auto step = select_last_incident_.step();
+  if (step == step_result::error) {
+    auto err = select_last_incident_.error();
+    select_last_incident_.reset();
+    return err;
+  }
+  if (step == step_result::row)
+    result->last_incident_id = select_last_incident_.column_int64(0);
+  select_last_incident_.reset();
   select_offsets_.bind(1, std::string_view{topic});
   for (;;) {
     auto step = select_offsets_.step();

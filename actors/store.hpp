@@ -25,6 +25,11 @@ struct stored_checkpoint {
   std::string merger_state;
   /// Serialized detector state.
   std::string detector_state;
+  /// Serialized narrator state (empty in checkpoints of older versions).
+  std::string narrator_state;
+  /// Largest incident id stored (0 if none): a narrator without a usable
+  /// state numbers new incidents after it.
+  int64_t last_incident_id = 0;
 };
 
 /// The SQLite schema of vigil (service_metrics, anomalies, incidents,
@@ -39,22 +44,24 @@ public:
 
   metrics_store& operator=(metrics_store&&) noexcept = default;
 
-  /// Opens (creating if needed) the database at `path` as the writer and
-  /// creates missing tables. A locked database gives a retryable error.
+  /// Opens (creating if needed) the database at `path` as the writer,
+  /// creates missing tables and adds columns that databases of older
+  /// versions lack. A locked database gives a retryable error.
   static db_result<metrics_store>
   open(const std::string& path, int busy_timeout_ms = 1000,
        size_t keep_checkpoints = default_keep_checkpoints);
 
-  /// Writes `batch` in ONE transaction (BEGIN IMMEDIATE): upserts its rows
-  /// and anomalies and, if it closes a checkpoint, stores the checkpoint with
-  /// its states and upserts the offsets of `topic`. On any error the
-  /// transaction is rolled back; SQLITE_BUSY/LOCKED errors are retryable.
-  /// Rows with `updated_at` 0 get `now_ms`.
+  /// Writes `batch` in ONE transaction (BEGIN IMMEDIATE): upserts its rows,
+  /// anomalies and incidents and, if it closes a checkpoint, stores the
+  /// checkpoint with its states and upserts the offsets of `topic`. On any
+  /// error the transaction is rolled back; SQLITE_BUSY/LOCKED errors are
+  /// retryable. Rows with `updated_at` 0 get `now_ms`; incidents with
+  /// `ended_at` 0 are stored with a NULL `ended_at` (open).
   db_status commit(const result_batch& batch, const std::string& topic,
                    int64_t now_ms);
 
-  /// Loads the newest checkpoint with the offsets stored for `topic`, or
-  /// nullopt if there is none.
+  /// Loads the newest checkpoint with the offsets stored for `topic` and the
+  /// largest incident id, or nullopt if there is no checkpoint.
   db_result<std::optional<stored_checkpoint>>
   load_latest_checkpoint(const std::string& topic);
 
@@ -72,16 +79,21 @@ private:
   db_status write(const result_batch& batch, const std::string& topic,
                   int64_t now_ms);
 
+  /// Adds the columns that tables created by older versions lack.
+  db_status migrate();
+
   // Declared first: destroyed after the statements that use it.
   sqlite_db db_;
   size_t keep_checkpoints_ = default_keep_checkpoints;
   statement upsert_row_;
   statement upsert_anomaly_;
+  statement upsert_incident_;
   statement upsert_checkpoint_;
   statement upsert_offset_;
   statement prune_checkpoints_;
   statement select_latest_;
   statement select_offsets_;
+  statement select_last_incident_;
 };
 
 } // namespace vigil

@@ -234,6 +234,31 @@ typename Inspector::result_type inspect(Inspector& f, anomaly_row& x) {
            x.detected_at);
 }
 
+/// One row of `incidents`: anomalies of one service grouped while they
+/// continue (see `incident_narrator`). Upserted by `id`.
+struct incident_row {
+  /// Incident id, deterministic across replay.
+  int64_t id = 0;
+  std::string service;
+  /// Start of the first anomalous window, epoch milliseconds.
+  int64_t started_at = 0;
+  /// End of the last anomalous window once the incident closed; 0 (stored as
+  /// NULL) while it is open.
+  int64_t ended_at = 0;
+  /// Highest severity of its anomalies: "low", "medium", "high", "critical".
+  std::string severity;
+  /// Anomalies (of any metric) absorbed.
+  int64_t anomaly_count = 0;
+  /// One sentence for the on-call engineer.
+  std::string summary;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, incident_row& x) {
+  return f(caf::meta::type_name("incident_row"), x.id, x.service, x.started_at,
+           x.ended_at, x.severity, x.anomaly_count, x.summary);
+}
+
 /// The next offset of one partition, as stored with a checkpoint.
 struct partition_offset {
   int32_t partition = 0;
@@ -248,7 +273,8 @@ typename Inspector::result_type inspect(Inspector& f, partition_offset& x) {
 
 /// Window rows emitted by the merger; with `checkpoint` > 0 it also closes
 /// that checkpoint: `offsets` and `merger_state` describe the state at the
-/// barrier and the detector adds its own state before forwarding.
+/// barrier and the detector and the narrator add their own states before
+/// forwarding.
 struct result_batch {
   /// Window rows (early, updated and final emissions).
   std::vector<window_row> rows;
@@ -265,13 +291,18 @@ struct result_batch {
   /// Who started the checkpoint and gets `checkpoint_durable` once it is
   /// committed (the source incarnation that injected the barriers).
   caf::actor durable_to;
+  /// Incidents opened, extended or closed by this batch (filled by the
+  /// narrator; each row the incident's latest state).
+  std::vector<incident_row> incidents;
+  /// Serialized narrator state at the barrier (only with a checkpoint).
+  std::string narrator_state;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, result_batch& x) {
   return f(caf::meta::type_name("result_batch"), x.rows, x.anomalies,
            x.checkpoint, x.offsets, x.merger_state, x.detector_state,
-           x.durable_to);
+           x.durable_to, x.incidents, x.narrator_state);
 }
 
 /// The database writer made a checkpoint durable.
@@ -435,5 +466,8 @@ CAF_ADD_ATOM(vigil, vigil::atom, rollback, "rollback")
 // -- operator console
 CAF_ADD_TYPE_ID(vigil, (vigil::console_request))
 CAF_ADD_TYPE_ID(vigil, (vigil::console_reply))
+
+// -- incidents
+CAF_ADD_TYPE_ID(vigil, (vigil::incident_row))
 
 CAF_END_TYPE_ID_BLOCK(vigil)

@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   id INTEGER PRIMARY KEY,
   created_at INTEGER NOT NULL,
   merger_state BLOB,
-  detector_state BLOB
+  detector_state BLOB,
+  narrator_state BLOB
 );
 
 CREATE TABLE IF NOT EXISTS checkpoint_offsets (

@@ -1,5 +1,6 @@
-// vigil dashboard: polls the node's JSON API and draws one card per service
-// (requests/s, errors %, p95 ms) with uPlot, anomalies marked on the charts.
+// vigil dashboard: polls the node's JSON API, lists the incidents, and draws
+// one card per service (requests/s, errors %, p95 ms) with uPlot, anomalies
+// marked on the charts.
 // Everything is served by the node; no network access beyond it.
 'use strict';
 
@@ -324,6 +325,53 @@
 
   // -- panels -------------------------------------------------------------------
 
+  // Ongoing incidents first, then the most severe, then the newest.
+  function incidentOrder(a, b) {
+    return (b.open ? 1 : 0) - (a.open ? 1 : 0)
+      || (SEVERITY_RANK[b.severity] || 0) - (SEVERITY_RANK[a.severity] || 0)
+      || b.started_at - a.started_at;
+  }
+
+  // `eventNow`: end of the newest window shown, the event-time "now" that
+  // ongoing durations count to (the wall clock would count replay delays).
+  function renderIncidents(incidents, eventNow) {
+    const list = $('incidents');
+    list.replaceChildren();
+    if (incidents == null) {
+      $('incident-count').textContent = '';
+      list.append(el('li', 'empty', 'Incidents unavailable.'));
+      return;
+    }
+    const ongoing = incidents.filter((i) => i.open).length;
+    $('incident-count').textContent = ongoing ? String(ongoing) : '';
+    if (!incidents.length) {
+      list.append(el('li', 'empty', 'No incidents in the last '
+        + state.minutes + ' minutes.'));
+      return;
+    }
+    for (const i of incidents.slice().sort(incidentOrder).slice(0, 20)) {
+      const li = el('li', 'incident sev-' + i.severity
+        + (i.open ? ' ongoing' : ' resolved'));
+      li.dataset.id = String(i.id);
+      li.dataset.service = i.service;
+      li.dataset.severity = i.severity;
+      li.dataset.open = String(i.open);
+      const sev = el('span', 'sev', i.severity.toUpperCase());
+      const svc = el('strong', 'svc', i.service);
+      const since = el('time', 'since', 'since ' + fmtClock(i.started_at));
+      since.dateTime = new Date(i.started_at).toISOString();
+      since.title = new Date(i.started_at).toISOString();
+      const end = i.open ? Math.max(eventNow, i.started_at) : i.ended_at;
+      const duration = el('span', 'duration', i.open
+        ? 'ongoing · ' + fmtAge(end - i.started_at)
+        : 'resolved · ' + fmtAge(end - i.started_at));
+      const summary = el('span', 'summary', i.summary || '');
+      summary.title = i.anomaly_count + ' anomalies';
+      li.append(sev, svc, since, duration, summary);
+      list.append(li);
+    }
+  }
+
   function renderAnomalies(anomalies) {
     const list = $('anomalies');
     list.replaceChildren();
@@ -483,10 +531,11 @@
     const now = Date.now();
     const m = state.minutes;
     try {
-      const [services, anomalies, status] = await Promise.all([
+      const [services, anomalies, status, incidents] = await Promise.all([
         getJSON('/api/services'),
         getJSON('/api/anomalies?minutes=' + m),
         getJSON('/api/status').catch(() => null),
+        getJSON('/api/incidents?minutes=' + m).catch(() => null),
       ]);
       if (!services.ok || !anomalies.ok)
         throw new Error('api answered ' + services.status + '/'
@@ -547,6 +596,8 @@
       host.dataset.latestWindow = String(Math.max(0,
         ...ordered.map((c) => (c.latest ? c.latest.window_start : 0))));
 
+      renderIncidents(incidents && incidents.ok
+        ? (incidents.body.incidents || []) : null, xMax);
       renderAnomalies(anomalyList);
       renderHealth(status && status.ok ? status.body : null, now);
       renderVerdict(ordered, true);

@@ -160,7 +160,8 @@ BOOST_FIXTURE_TEST_CASE(the_console_reports_a_node_that_consumed_every_event,
                                + " ("),
       status.out);
   BOOST_TEST(contains(status.out, "4 assigned, total lag 0"), status.out);
-  for (const auto* actor : {"db_writer", "detector", "merger", "dlq", "source"})
+  for (const auto* actor :
+       {"db_writer", "narrator", "detector", "merger", "dlq", "source"})
     BOOST_TEST(std::regex_search(
                    status.out,
                    std::regex{std::string{"\n"} + actor + " +running +0\n"}),

@@ -5,8 +5,8 @@
 //
 // Checks: the page loads without console errors or failed requests; one card
 // with three charts per service (8); the errors incident on payments is
-// marked (chart band, card entry and anomalies list) and payments is listed
-// first. With SYNC_DIR: writes SYNC_DIR/seen (the latest window shown), waits
+// marked (chart band, card entry and anomalies list), listed as an incident
+// with its summary, and payments is listed first. With SYNC_DIR: writes SYNC_DIR/seen (the latest window shown), waits
 // for SYNC_DIR/more (the test produced more events), then waits, without
 // reloading, until the page shows a newer window. Saves a screenshot of the
 // incident (SCREENSHOT with -incident before .png) and one at the end, and
@@ -104,6 +104,27 @@ try {
     (e) => e.dataset.service);
   check(summary.first === 'payments', 'payments (alerting) is shown first, '
     + 'got ' + summary.first);
+  // The incident the narrator made of it, in the incidents list.
+  summary.incident = await until('payments incident listed', 30000, () =>
+    page.evaluate(() => {
+      const li = document.querySelector(
+        '#incidents li.incident[data-service="payments"]');
+      return li ? { severity: li.dataset.severity, open: li.dataset.open,
+        since: li.querySelector('.since').textContent,
+        duration: li.querySelector('.duration').textContent,
+        summary: li.querySelector('.summary').textContent } : null;
+    }));
+  if (check(summary.incident != null, 'the payments incident is listed')) {
+    check(/^payments: error rate up to [0-9.]+% vs [0-9.]+% expected/
+      .test(summary.incident.summary), 'the incident summary names the error '
+      + 'rate: ' + summary.incident.summary);
+    check(['high', 'critical'].includes(summary.incident.severity),
+      'the incident is high or critical, got ' + summary.incident.severity);
+    check(/^since \d\d:\d\d:\d\d$/.test(summary.incident.since),
+      'the incident says since when');
+    check(/^(ongoing|resolved) · /.test(summary.incident.duration),
+      'the incident says ongoing or how long it lasted');
+  }
   summary.verdict = await page.$eval('#verdict', (e) => e.textContent);
   check(/payments/.test(summary.verdict), 'the verdict names payments');
 

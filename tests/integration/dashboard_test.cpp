@@ -4,8 +4,8 @@
 // The dashboard in real headless Chromium: a node on an embedded broker
 // serves web/ (vendored into the build with uPlot), and dashboard.mjs
 // (playwright-core, Debian's /usr/bin/chromium) checks what an on-call
-// engineer would see: one card per service, the incident marked, and live
-// updates without a reload.
+// engineer would see: one card per service, the incident marked and listed
+// with its summary, and live updates without a reload.
 
 #include <chrono>
 #include <csignal>
@@ -171,7 +171,7 @@ struct dashboard_fixture {
 BOOST_FIXTURE_TEST_SUITE(dashboard, dashboard_fixture)
 
 BOOST_AUTO_TEST_CASE(
-    dashboard_shows_every_service_marks_the_incident_and_updates_live) {
+    dashboard_shows_every_service_lists_the_incident_and_updates_live) {
   produce(215);
   start_node();
   auto err = test::read_file(dir.file("node.err"));
@@ -187,6 +187,11 @@ BOOST_AUTO_TEST_CASE(
                                 > 0;
                        }),
       "the detector flags the errors incident on payments");
+  BOOST_REQUIRE_MESSAGE(
+      query_int(db, "SELECT count(*) FROM incidents WHERE service = "
+                    "'payments'")
+          == 1,
+      "the narrator groups the anomalies of payments into one incident");
 
   // The browser script runs while the test produces a second batch; they
   // meet through files in `sync`.
@@ -228,6 +233,8 @@ BOOST_AUTO_TEST_CASE(
                           << status << "): " << out
                           << test::read_file(dir.file("browser.err")));
   BOOST_CHECK(out.find("\"newerWindow\"") != std::string::npos);
+  BOOST_CHECK(out.find("\"summary\": \"payments: error rate")
+              != std::string::npos);
   BOOST_CHECK(!test::read_file(shot).empty());
 }
 

@@ -4,11 +4,14 @@
 #include <chrono>
 #include <csignal>
 #include <functional>
+#include <regex>
 #include <set>
 #include <string>
 
+#include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
+#include "integration/node_fixture.hpp"
 #include "support/process.hpp"
 
 using namespace vigil;
@@ -72,6 +75,31 @@ BOOST_AUTO_TEST_CASE(the_demo_shows_every_service_and_the_incident_then_stops) {
   auto flagged = query(db, "SELECT DISTINCT service FROM anomalies WHERE "
                            "metric = 'error_rate'");
   BOOST_CHECK(flagged == std::set<std::string>{"payments"});
+  // The narrator grouped them into one incident of payments, written with
+  // the anomalies; no other service has one.
+  BOOST_CHECK(query(db, "SELECT DISTINCT service FROM incidents")
+              == std::set<std::string>{"payments"});
+  BOOST_CHECK(query(db, "SELECT summary FROM incidents WHERE service = "
+                        "'payments' AND summary LIKE 'payments: error rate "
+                        "up to %'")
+                  .size()
+              == 1u);
+  // The same through the API.
+  std::smatch m;
+  auto err = test::read_file(dir.file("err"));
+  std::regex announced{"vigil: http on http://127\\.0\\.0\\.1:([0-9]+)\n"};
+  BOOST_REQUIRE_MESSAGE(std::regex_search(err, m, announced),
+                        "no 'vigil: http on' line: " << err);
+  auto answer = test::http_get("127.0.0.1", std::stoi(m[1].str()),
+                               "/api/incidents?minutes=60");
+  BOOST_REQUIRE_EQUAL(answer.status, 200);
+  auto body = nlohmann::json::parse(answer.body, nullptr, false);
+  BOOST_REQUIRE(body.is_object() && body["incidents"].is_array());
+  std::set<std::string> listed;
+  for (const auto& incident : body["incidents"])
+    listed.insert(incident.value("service", ""));
+  BOOST_CHECK_MESSAGE(listed == std::set<std::string>{"payments"},
+                      "/api/incidents: " << answer.body);
   auto out = test::read_file(dir.file("out"));
   BOOST_CHECK(out.find("sqlite3 -readonly " + db) != std::string::npos);
   // Ctrl-C stops it cleanly.

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <map>
 #include <optional>
 #include <random>
 #include <regex>
@@ -14,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "runtime/embedded_broker.hpp"
+#include "runtime/sqlite.hpp"
 #include "support/pipeline.hpp"
 #include "support/process.hpp"
 
@@ -71,6 +73,54 @@ struct pipeline_fixture : test::produced_topic {
     BOOST_TEST_MESSAGE("last run: " << last.out);
     BOOST_CHECK_EQUAL(test::compare_windows(truth, db), 0u);
     BOOST_CHECK(last.out.find("reorderings=0 ") != std::string::npos);
+    check_incidents();
+  }
+
+  /// Incidents agree with the anomalies: each anomaly lies in exactly one
+  /// incident of its service, and each incident counts exactly the anomalies
+  /// in it. A replay that numbered an incident anew or absorbed an anomaly
+  /// twice would break this.
+  void check_incidents() {
+    auto h = sqlite_db::open(db, open_mode::read_only, 1000);
+    BOOST_REQUIRE(h);
+    struct span {
+      std::string service;
+      int64_t begin = 0;
+      int64_t end = 0;
+      int64_t count = 0;
+      int64_t seen = 0;
+    };
+    std::map<int64_t, span> incidents;
+    auto st = h->prepare("SELECT id, service, started_at, coalesce(ended_at, "
+                         "9223372036854775807), anomaly_count FROM incidents");
+    BOOST_REQUIRE(st);
+    while (st->step() == step_result::row)
+      incidents[st->column_int64(0)]
+          = span{st->column_text(1), st->column_int64(2), st->column_int64(3),
+                 st->column_int64(4), 0};
+    auto anomalies = h->prepare("SELECT service, window_start FROM anomalies");
+    BOOST_REQUIRE(anomalies);
+    size_t n = 0;
+    while (anomalies->step() == step_result::row) {
+      ++n;
+      auto service = anomalies->column_text(0);
+      auto start = anomalies->column_int64(1);
+      int covering = 0;
+      for (auto& [id, x] : incidents)
+        if (x.service == service && x.begin <= start && start < x.end) {
+          ++covering;
+          ++x.seen;
+        }
+      BOOST_CHECK_MESSAGE(covering == 1,
+                          "anomaly of " << service << " at " << start << " in "
+                                        << covering << " incidents");
+    }
+    for (const auto& [id, x] : incidents)
+      BOOST_CHECK_MESSAGE(x.seen == x.count,
+                          "incident " << id << " counts " << x.count
+                                      << " anomalies, " << x.seen << " stored");
+    BOOST_TEST_MESSAGE(n << " anomalies in " << incidents.size()
+                         << " incidents");
   }
 };
 

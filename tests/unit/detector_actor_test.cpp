@@ -66,7 +66,7 @@ struct fixture : test::caf_fixture {
   caf::actor spawn(std::string state = {}) {
     detector_actor_config cfg;
     cfg.restore_state = std::move(state);
-    cfg.db_writer = writer;
+    cfg.downstream = writer;
     cfg.now_ms = [] { return int64_t{4242}; };
     cfg.log = [this](const std::string& line) { logs.push_back(line); };
     auto hdl = spawn_detector(sys, std::move(cfg));

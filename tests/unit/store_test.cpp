@@ -348,4 +348,73 @@ BOOST_AUTO_TEST_CASE(read_only_readers_read_while_a_write_is_in_progress) {
              == std::vector<std::string>{"999"});
 }
 
+BOOST_AUTO_TEST_CASE(incidents_are_upserted_by_id_and_open_ones_have_no_end) {
+  auto store = open_store(db_path);
+  incident_row open;
+  open.id = 7;
+  open.service = "payments";
+  open.started_at = 30000;
+  open.severity = "high";
+  open.anomaly_count = 2;
+  open.summary = "payments: error rate up to 30.0%";
+  result_batch first;
+  first.incidents.push_back(open);
+  BOOST_REQUIRE(store.commit(first, topic, 1));
+  BOOST_TEST(query(store.db(), "SELECT id, service, started_at, ended_at, "
+                               "severity, anomaly_count, summary FROM "
+                               "incidents")
+                 == (std::vector<std::string>{
+                     "7|payments|30000|NULL|high|2|payments: error rate up "
+                     "to 30.0%"}),
+             boost::test_tools::per_element());
+  auto closed = open;
+  closed.ended_at = 90000;
+  closed.severity = "critical";
+  closed.anomaly_count = 6;
+  closed.summary = "closed";
+  result_batch second;
+  second.incidents.push_back(closed);
+  second.checkpoint = 2;
+  second.narrator_state = R"({"next_id":8})";
+  BOOST_REQUIRE(store.commit(second, topic, 2));
+  BOOST_TEST(query(store.db(), "SELECT id, ended_at, severity, anomaly_count, "
+                               "summary FROM incidents")
+                 == (std::vector<std::string>{"7|90000|critical|6|closed"}),
+             boost::test_tools::per_element());
+  auto loaded = store.load_latest_checkpoint(topic);
+  BOOST_REQUIRE(loaded);
+  BOOST_REQUIRE(loaded->has_value());
+  BOOST_TEST((*loaded)->narrator_state == second.narrator_state);
+  BOOST_TEST((*loaded)->last_incident_id == 7);
+}
+
+BOOST_AUTO_TEST_CASE(a_database_of_an_older_version_gains_the_narrator_column) {
+  {
+    auto old = sqlite_db::open(db_path, open_mode::read_write_create);
+    BOOST_REQUIRE(old);
+    BOOST_REQUIRE(old->exec(
+        "CREATE TABLE checkpoints (id INTEGER PRIMARY KEY, created_at "
+        "INTEGER NOT NULL, merger_state BLOB, detector_state BLOB);"
+        "INSERT INTO checkpoints VALUES (3, 30, 'm', 'd')"));
+  }
+  auto store = open_store(db_path);
+  auto loaded = store.load_latest_checkpoint(topic);
+  BOOST_REQUIRE(loaded);
+  BOOST_REQUIRE(loaded->has_value());
+  BOOST_TEST((*loaded)->id == 3u);
+  BOOST_TEST((*loaded)->detector_state == "d");
+  BOOST_TEST((*loaded)->narrator_state.empty());
+  BOOST_TEST((*loaded)->last_incident_id == 0);
+  result_batch batch;
+  batch.checkpoint = 4;
+  batch.narrator_state = "n";
+  BOOST_REQUIRE(store.commit(batch, topic, 40));
+  // Opening again finds the column and leaves the table alone.
+  auto again = open_store(db_path);
+  loaded = again.load_latest_checkpoint(topic);
+  BOOST_REQUIRE(loaded);
+  BOOST_REQUIRE(loaded->has_value());
+  BOOST_TEST((*loaded)->narrator_state == "n");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
