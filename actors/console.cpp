@@ -153,6 +153,12 @@ struct console_state {
         return failed("cannot read " + ctx.db, rows.error().message);
       return ok(format_anomalies(*rows, cmd));
     }
+    case console_command::incidents: {
+      auto rows = read_incidents(ctx.db, INT64_MIN, cmd.limit);
+      if (!rows)
+        return failed("cannot read " + ctx.db, rows.error().message);
+      return ok(format_incidents(*rows, wall_ms()));
+    }
     case console_command::restarts: {
       auto events = ctx.history->latest(static_cast<size_t>(cmd.limit));
       return ok(format_restarts(events, ctx.history->dropped(), wall_ms()));

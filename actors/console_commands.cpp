@@ -121,6 +121,10 @@ std::string console_help() {
          "  anomalies [SERVICE] [N]  the N newest anomalies (default 20), of "
          "SERVICE\n"
          "                           only if given\n"
+         "  incidents [N]            open incidents, then the newest "
+         "resolved ones\n"
+         "                           (at most N, default 20), with "
+         "summaries\n"
          "  restarts [N]             the N newest supervisor events "
          "(default 20):\n"
          "                           failures, restarts, escalations\n"
@@ -155,10 +159,11 @@ expected<console_command> parse_console_command(const std::string& line) {
     return no_args(console_command::services);
   if (name == "checkpoint" || name == "checkpoints")
     return no_args(console_command::checkpoint);
-  if (name == "restarts") {
-    cmd.kind = console_command::restarts;
+  if (name == "restarts" || name == "incidents") {
+    cmd.kind = name == "restarts" ? console_command::restarts
+                                  : console_command::incidents;
     if (args.size() > 1)
-      return usage_error("restarts takes at most one argument, N");
+      return usage_error(name + " takes at most one argument, N");
     if (args.size() == 1 && !parse_limit(args[0], cmd.limit))
       return usage_error(limit_error(name, args[0]));
     return cmd;
@@ -410,6 +415,28 @@ std::string format_services(const std::vector<window_row>& rows,
   }
   return t.render() + "\n" + std::to_string(rows.size())
          + " services, latest window each\n";
+}
+
+std::string format_incidents(const std::vector<incident_row>& rows,
+                             int64_t now_ms) {
+  if (rows.empty())
+    return "no incidents: no service has had anomalies grouped into one\n";
+  text_table t{{"ID", "SERVICE", "SEVERITY", "STARTED", "STATE", ">ANOMALIES"}};
+  std::string summaries;
+  size_t open = 0;
+  for (const auto& r : rows) {
+    bool ongoing = r.ended_at == 0;
+    open += ongoing ? 1 : 0;
+    auto state
+        = ongoing
+              ? "ongoing for " + format_duration(now_ms - r.started_at)
+              : "resolved after " + format_duration(r.ended_at - r.started_at);
+    t.add({"#" + num(r.id), r.service, r.severity, format_time(r.started_at),
+           state, num(r.anomaly_count)});
+    summaries += "#" + num(r.id) + " " + r.summary + "\n";
+  }
+  return t.render() + "\n" + summaries + std::to_string(open) + " ongoing, "
+         + std::to_string(rows.size() - open) + " resolved shown\n";
 }
 
 std::string format_anomalies(const std::vector<anomaly_row>& rows,

@@ -32,6 +32,8 @@ struct console_command {
     services,
     /// Latest anomalies, optionally of one service.
     anomalies,
+    /// Open incidents, then the newest resolved ones.
+    incidents,
     /// History of supervisor events (failures, restarts, escalations).
     restarts,
     /// Stored checkpoints and their offsets.
@@ -41,7 +43,7 @@ struct console_command {
   kind_t kind = help;
   /// `anomalies`: only this service ("" = every service).
   std::string service;
-  /// `anomalies` and `restarts`: most rows shown.
+  /// `anomalies`, `incidents` and `restarts`: most rows shown.
   int64_t limit = 20;
 };
 
@@ -179,6 +181,11 @@ std::string format_partitions(const std::vector<console_partition>& xs);
 /// `services`: the latest window of each service.
 std::string format_services(const std::vector<window_row>& rows,
                             int64_t now_ms);
+
+/// `incidents`: open ones first (as read by read_incidents), with their
+/// summaries; `now_ms` for the durations of open incidents.
+std::string format_incidents(const std::vector<incident_row>& rows,
+                             int64_t now_ms);
 
 /// `anomalies`.
 std::string format_anomalies(const std::vector<anomaly_row>& rows,

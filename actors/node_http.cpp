@@ -164,6 +164,18 @@ json anomaly_json(const anomaly_row& row) {
           {"detected_at", row.detected_at}};
 }
 
+json incident_json(const incident_row& row) {
+  auto open = row.ended_at == 0;
+  return {{"id", row.id},
+          {"service", row.service},
+          {"started_at", row.started_at},
+          {"ended_at", open ? json(nullptr) : json(row.ended_at)},
+          {"open", open},
+          {"severity", row.severity},
+          {"anomaly_count", row.anomaly_count},
+          {"summary", row.summary}};
+}
+
 /// Runs `sql` over a short-lived read-only connection with the bindings of
 /// `bind` and collects every row with `read`.
 template <class T, class Bind, class Read>
@@ -243,27 +255,8 @@ http_reply api_incidents(const node_http_context& ctx,
   if (!parse_minutes(req, minutes, error))
     return error;
   auto since = wall_ms() - minutes * 60'000;
-  // Open incidents whatever their age, then those that ended in the range;
-  // the most severe first within each group, then the newest.
-  const std::string sql
-      = "SELECT id, service, started_at, ended_at, severity, anomaly_count, "
-        "summary FROM incidents WHERE ended_at IS NULL OR ended_at >= ?1 "
-        "ORDER BY ended_at IS NULL DESC, CASE severity WHEN 'critical' THEN 4 "
-        "WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END "
-        "DESC, started_at DESC, id DESC LIMIT 200";
-  return query(
-      ctx.db, sql, "incidents", [&](statement& st) { st.bind(1, since); },
-      [](const statement& st) -> json {
-        auto open = st.column_is_null(3);
-        return {{"id", st.column_int64(0)},
-                {"service", st.column_text(1)},
-                {"started_at", st.column_int64(2)},
-                {"ended_at", open ? json(nullptr) : json(st.column_int64(3))},
-                {"open", open},
-                {"severity", st.column_text(4)},
-                {"anomaly_count", st.column_int64(5)},
-                {"summary", st.column_text(6)}};
-      });
+  return rows_reply(read_incidents(ctx.db, since, 200), "incidents",
+                    incident_json);
 }
 
 http_reply api_status(node_http_context& ctx) {
@@ -440,6 +433,31 @@ void install_node_routes(http_server& server,
       }));
   static_cast<void>(server.get(
       "/api/status", [ctx](const http_request&) { return api_status(*ctx); }));
+}
+
+db_result<std::vector<incident_row>>
+read_incidents(const std::string& db, int64_t since_ms, int64_t limit) {
+  // Open incidents whatever their age, then those that ended in the range;
+  // the most severe first within each group, then the newest.
+  const std::string sql
+      = "SELECT id, service, started_at, ended_at, severity, anomaly_count, "
+        "summary FROM incidents WHERE ended_at IS NULL OR ended_at >= ?1 "
+        "ORDER BY ended_at IS NULL DESC, CASE severity WHEN 'critical' THEN 4 "
+        "WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END "
+        "DESC, started_at DESC, id DESC LIMIT ?2";
+  return read_rows<incident_row>(
+      db, sql, [&](statement& st) { st.bind(1, since_ms).bind(2, limit); },
+      [](const statement& st) {
+        incident_row row;
+        row.id = st.column_int64(0);
+        row.service = st.column_text(1);
+        row.started_at = st.column_int64(2);
+        row.ended_at = st.column_is_null(3) ? 0 : st.column_int64(3);
+        row.severity = st.column_text(4);
+        row.anomaly_count = st.column_int64(5);
+        row.summary = st.column_text(6);
+        return row;
+      });
 }
 
 } // namespace vigil

@@ -78,6 +78,12 @@ db_result<std::vector<anomaly_row>> read_anomalies(const std::string& db,
                                                    const std::string& service,
                                                    int64_t limit);
 
+/// Incidents still open, then those that ended at or after `since_ms`; the
+/// most severe first within each group, then the newest; at most `limit`,
+/// over a short-lived read-only connection (the query of /api/incidents).
+db_result<std::vector<incident_row>>
+read_incidents(const std::string& db, int64_t since_ms, int64_t limit);
+
 /// Registers the readiness checks `broker`, `database` and `assignment` and
 /// the routes /api/services, /api/windows, /api/anomalies, /api/incidents
 /// and /api/status.

@@ -46,7 +46,9 @@ ground_truth produce_events(const produce_spec& spec) {
   gs.seed = spec.seed;
   gs.rate = 2000;
   gs.start_ms = 1'790'000'000'000;
-  gs.incidents.push_back({"payments", incident_kind::errors, 30, 20});
+  // After the detector's warm-up (120 s of event time): runs of 500k events
+  // or more (250 s at 2000 events/s) contain anomalies and an incident.
+  gs.incidents.push_back({"payments", incident_kind::errors, 200, 40});
   event_generator gen{gs};
   auto prod = kafka::producer::make(
       spec.brokers, {{"linger.ms", "50"}, {"batch.num.messages", "5000"}});

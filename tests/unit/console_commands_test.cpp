@@ -50,6 +50,7 @@ BOOST_AUTO_TEST_CASE(every_command_of_the_reference_parses) {
       {"partitions", console_command::partitions},
       {"services", console_command::services},
       {"anomalies", console_command::anomalies},
+      {"incidents", console_command::incidents},
       {"restarts", console_command::restarts},
       {"checkpoint", console_command::checkpoint},
   };
@@ -259,6 +260,37 @@ BOOST_AUTO_TEST_CASE(anomalies_name_the_service_filter) {
   BOOST_TEST(contains(out, "1 newest anomalies (at most 5)"), out);
   cmd.service = "search";
   BOOST_TEST(format_anomalies({}, cmd) == "no anomalies of service 'search'\n");
+}
+
+BOOST_AUTO_TEST_CASE(incidents_show_state_duration_and_summary) {
+  incident_row open;
+  open.id = 7;
+  open.service = "payments";
+  open.started_at = t0;
+  open.severity = "critical";
+  open.anomaly_count = 4;
+  open.summary = "payments: error rate up to 31.5% vs 0.4% expected";
+  incident_row done = open;
+  done.id = 3;
+  done.service = "search";
+  done.severity = "medium";
+  done.ended_at = t0 - 60'000;
+  done.started_at = t0 - 150'000;
+  done.anomaly_count = 2;
+  done.summary = "search: p95 latency up to 900 ms vs 120 ms expected";
+  auto out = format_incidents({open, done}, t0 + 125'000);
+  BOOST_TEST(contains(out, "#7  payments  critical  2024-05-01 12:00:00Z  "
+                           "ongoing for 2m05s"),
+             out);
+  BOOST_TEST(contains(out, "resolved after 1m30s"), out);
+  BOOST_TEST(contains(out, "#7 payments: error rate up to 31.5%"), out);
+  BOOST_TEST(contains(out, "#3 search: p95 latency"), out);
+  BOOST_TEST(contains(out, "1 ongoing, 1 resolved shown"), out);
+  BOOST_TEST(contains(format_incidents({}, t0), "no incidents"));
+  BOOST_TEST(!parse_console_command("incidents 0 1").has_value());
+  auto limited = parse_console_command("incidents 5");
+  BOOST_REQUIRE(limited.has_value());
+  BOOST_TEST(limited->limit == 5);
 }
 
 BOOST_AUTO_TEST_CASE(restarts_list_supervisor_events_oldest_first) {
