@@ -1,7 +1,7 @@
 #include "actors/db_writer.hpp"
 
+#include "actors/stage_log.hpp"
 #include <chrono>
-#include <iostream>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -220,10 +220,7 @@ void db_writer_state::record_commit(const result_batch& batch, double seconds) {
 }
 
 void db_writer_state::log(const std::string& line) const {
-  if (cfg_.log)
-    cfg_.log(line);
-  else
-    std::cerr << line << std::endl;
+  log_line(cfg_.log, line);
 }
 
 int64_t db_writer_state::now() const {

@@ -1,7 +1,7 @@
 #include "actors/detector_actor.hpp"
 
+#include "actors/stage_log.hpp"
 #include <chrono>
-#include <iostream>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -16,18 +16,11 @@ detector_actor_state::detector_actor_state(detector_actor* self) : self_(self) {
 caf::behavior detector_actor_state::make_behavior(detector_actor_config cfg) {
   cfg_ = std::move(cfg);
   detector_ = service_detector{cfg_.settings};
-  if (!cfg_.restore_state.empty() && !detector_.restore(cfg_.restore_state)) {
-    // Baselines rebuild after warm-up: a bad snapshot must not stop the
-    // pipeline.
-    restored_ = false;
-    auto line = std::string{"detector: malformed checkpoint state, starting "
-                            "with empty baselines"};
-    if (cfg_.log)
-      cfg_.log(line);
-    else
-      std::cerr << line << std::endl;
-  }
-  cfg_.restore_state.clear();
+  // Baselines rebuild after warm-up.
+  restored_ = restore_stage(detector_, cfg_.restore_state, cfg_.log, [] {
+    return std::string{"detector: malformed checkpoint state, starting with "
+                       "empty baselines"};
+  });
   return {
       [this](result_batch& batch) { on_batch(batch); },
       [this](atom::flush flush) {

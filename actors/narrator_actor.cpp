@@ -1,6 +1,7 @@
 #include "actors/narrator_actor.hpp"
 
-#include <iostream>
+#include "actors/stage_log.hpp"
+
 #include <iterator>
 
 #include <caf/actor_system.hpp>
@@ -16,19 +17,13 @@ narrator_actor_state::narrator_actor_state(narrator_actor* self) : self_(self) {
 caf::behavior narrator_actor_state::make_behavior(narrator_actor_config cfg) {
   cfg_ = std::move(cfg);
   narrator_ = incident_narrator{cfg_.settings};
-  if (!cfg_.restore_state.empty() && !narrator_.restore(cfg_.restore_state)) {
-    // Open incidents of the lost state stay open in the database; new ids
-    // start at `first_id`, which the node sets past the stored ones.
-    restored_ = false;
-    auto line = std::string{"narrator: malformed checkpoint state, starting "
-                            "without open incidents at id "}
-                + std::to_string(narrator_.next_id());
-    if (cfg_.log)
-      cfg_.log(line);
-    else
-      std::cerr << line << std::endl;
-  }
-  cfg_.restore_state.clear();
+  // Open incidents of the lost state stay open in the database; new ids
+  // start at `first_id`, which the node sets past the stored ones.
+  restored_ = restore_stage(narrator_, cfg_.restore_state, cfg_.log, [this] {
+    return "narrator: malformed checkpoint state, starting without open "
+           "incidents at id "
+           + std::to_string(narrator_.next_id());
+  });
   return {
       [this](result_batch& batch) { on_batch(batch); },
       [this](atom::flush flush) {
