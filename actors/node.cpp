@@ -36,8 +36,21 @@ namespace vigil {
 
 namespace {
 
-/// Peak resident set size of this process in MiB.
+/// Peak resident set size of this process in MiB: VmHWM of
+/// /proc/self/status. getrusage's ru_maxrss is only the fallback, because it
+/// survives exec: a node started by a large parent would report the
+/// parent's peak.
 double peak_rss_mb() {
+  if (auto* f = std::fopen("/proc/self/status", "r")) {
+    std::array<char, 256> line{};
+    long long kib = -1;
+    while (kib < 0 && std::fgets(line.data(), line.size(), f) != nullptr)
+      if (std::sscanf(line.data(), "VmHWM: %lld kB", &kib) != 1)
+        kib = -1;
+    std::fclose(f);
+    if (kib >= 0)
+      return static_cast<double>(kib) / 1024.0;
+  }
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<double>(usage.ru_maxrss) / 1024.0; // KiB on Linux
@@ -425,20 +438,22 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
           auto late_idx = static_cast<size_t>(invalid_reason::too_late);
           uint64_t too_late
               = st.invalid.size() > late_idx ? st.invalid[late_idx] : 0;
-          std::printf("drained: events=%llu windows=%llu invalid=%llu "
-                      "late=%llu too_late=%llu repaired=%llu reorderings=%llu "
-                      "checkpoint=%llu seconds=%.2f events/s=%.0f "
-                      "peak_rss_mb=%.0f\n",
-                      static_cast<unsigned long long>(st.events),
-                      static_cast<unsigned long long>(st.windows),
-                      static_cast<unsigned long long>(invalid),
-                      static_cast<unsigned long long>(st.late_accepted),
-                      static_cast<unsigned long long>(too_late),
-                      static_cast<unsigned long long>(st.repaired),
-                      static_cast<unsigned long long>(st.reorderings),
-                      static_cast<unsigned long long>(checkpoint), secs,
-                      secs > 0 ? static_cast<double>(st.events) / secs : 0.0,
-                      peak_rss_mb());
+          std::printf(
+              "drained: events=%llu windows=%llu invalid=%llu "
+              "late=%llu too_late=%llu repaired=%llu reorderings=%llu "
+              "checkpoint=%llu seconds=%.2f events/s=%.0f "
+              "peak_rss_mb=%.0f credit_pauses=%llu\n",
+              static_cast<unsigned long long>(st.events),
+              static_cast<unsigned long long>(st.windows),
+              static_cast<unsigned long long>(invalid),
+              static_cast<unsigned long long>(st.late_accepted),
+              static_cast<unsigned long long>(too_late),
+              static_cast<unsigned long long>(st.repaired),
+              static_cast<unsigned long long>(st.reorderings),
+              static_cast<unsigned long long>(checkpoint), secs,
+              secs > 0 ? static_cast<double>(st.events) / secs : 0.0,
+              peak_rss_mb(),
+              static_cast<unsigned long long>(source->credit_pauses.load()));
           std::fflush(stdout);
           self->send_exit(tree, caf::exit_reason::user_shutdown);
           stopping = true;
