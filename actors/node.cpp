@@ -88,15 +88,17 @@ child_spec registered(const char* name,
   return spec;
 }
 
-/// Reads the latest durable checkpoint (a short-lived connection).
-std::optional<stored_checkpoint> load_checkpoint(const node_config& cfg,
-                                                 std::string& error) {
+/// Reads the latest durable checkpoint with the offsets stored for `topic`
+/// (default: the source topic) over a short-lived connection.
+std::optional<stored_checkpoint>
+load_checkpoint(const node_config& cfg, std::string& error,
+                const std::string& topic = {}) {
   auto store = metrics_store::open(cfg.db);
   if (!store) {
     error = store.error().message;
     return std::nullopt;
   }
-  auto ck = store->load_latest_checkpoint(cfg.topic);
+  auto ck = store->load_latest_checkpoint(topic.empty() ? cfg.topic : topic);
   if (!ck) {
     error = ck.error().message;
     return std::nullopt;
@@ -297,13 +299,30 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
     if (ev.kind == supervisor_event::restarted)
       metrics->actor_restarts(ev.child).Increment();
   };
+  // The dead-letter producer comes first: when it restarts, so does
+  // everything after it, and no checkpoint whose dead letters it held is
+  // committed by the writer.
   root.children.push_back(
-      registered("db_writer", [cfg, metrics](caf::actor_system& sys) {
+      registered("dlq", [cfg, dlq_topic](caf::actor_system& sys) {
+        dlq_settings ds;
+        ds.brokers = cfg.brokers;
+        ds.topic = dlq_topic;
+        std::string err;
+        if (auto ck = load_checkpoint(cfg, err))
+          ds.replay_from = ck->offsets;
+        if (auto ck = load_checkpoint(cfg, err, dlq_topic))
+          ds.positions = ck->offsets;
+        return spawn_dlq_producer(sys, std::move(ds));
+      }));
+  root.children.push_back(registered(
+      "db_writer", [cfg, metrics, dlq_topic](caf::actor_system& sys) {
         db_writer_config wc;
         wc.metrics = metrics;
         wc.path = cfg.db;
         wc.topic = cfg.topic;
         wc.seed = cfg.seed;
+        wc.dead_letters = [&sys] { return lookup(sys, "dlq"); };
+        wc.dlq_topic = dlq_topic;
         return spawn_db_writer(sys, std::move(wc));
       }));
   root.children.push_back(registered("detector", [cfg](caf::actor_system& sys) {
@@ -330,10 +349,6 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
     }
     return spawn_merger(sys, std::move(ms), lookup(sys, "detector"));
   }));
-  root.children.push_back(
-      registered("dlq", [cfg, dlq_topic](caf::actor_system& sys) {
-        return spawn_dlq_producer(sys, cfg.brokers, dlq_topic);
-      }));
   root.children.push_back(registered(
       "source", [cfg, proc, listener, metrics, source](caf::actor_system& sys) {
         std::string err;

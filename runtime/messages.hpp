@@ -265,13 +265,16 @@ struct result_batch {
   /// Who started the checkpoint and gets `checkpoint_durable` once it is
   /// committed (the source incarnation that injected the barriers).
   caf::actor durable_to;
+  /// Positions of the dead-letter topic stored with the checkpoint (filled
+  /// by the database writer from the dead-letter producer's flush).
+  std::vector<partition_offset> dead_letter_positions;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, result_batch& x) {
   return f(caf::meta::type_name("result_batch"), x.rows, x.anomalies,
            x.checkpoint, x.offsets, x.merger_state, x.detector_state,
-           x.durable_to);
+           x.durable_to, x.dead_letter_positions);
 }
 
 /// The database writer made a checkpoint durable.
@@ -359,6 +362,20 @@ typename Inspector::result_type inspect(Inspector& f, child_status& x) {
            x.alive);
 }
 
+/// The dead-letter producer's reply to a checkpoint's flush: every dead
+/// letter sent to it before is acknowledged by the broker, and these are the
+/// positions of the dead-letter topic to store with the checkpoint.
+struct dead_letter_positions {
+  /// Offset by partition of the dead-letter topic.
+  std::vector<partition_offset> positions;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f,
+                                        dead_letter_positions& x) {
+  return f(caf::meta::type_name("dead_letter_positions"), x.positions);
+}
+
 } // namespace vigil
 
 // -- type IDs and atoms
@@ -402,5 +419,8 @@ CAF_ADD_ATOM(vigil, vigil::atom, revoke, "revoke")
 CAF_ADD_ATOM(vigil, vigil::atom, retry, "retry")
 CAF_ADD_ATOM(vigil, vigil::atom, ack, "ack")
 CAF_ADD_ATOM(vigil, vigil::atom, rollback, "rollback")
+
+// -- dead letters
+CAF_ADD_TYPE_ID(vigil, (vigil::dead_letter_positions))
 
 CAF_END_TYPE_ID_BLOCK(vigil)
