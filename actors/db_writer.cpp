@@ -69,8 +69,12 @@ void db_writer_state::on_batch(result_batch& batch) {
     batch.rows.clear();
     batch.anomalies.clear();
     batch.incidents.clear();
+    auto id = batch.checkpoint;
     checkpoints_.push_back(std::move(batch));
-    try_commit();
+    if (cfg_.dead_letters)
+      flush_dead_letters(id);
+    else
+      try_commit();
   } else if (rows_.size() >= cfg_.max_buffered_rows) {
     try_commit();
   }
@@ -92,13 +96,45 @@ void db_writer_state::on_retry() {
 
 // -- commits ------------------------------------------------------------------
 
+void db_writer_state::flush_dead_letters(uint64_t checkpoint) {
+  // Every dead letter of a record before the checkpoint's barriers was sent
+  // to the producer before its task passed the barrier on: this request
+  // arrives behind all of them.
+  auto fail = [this, checkpoint](caf::error err) {
+    // Committing without the dead letters could lose them: stop, and let
+    // the pipeline replay from the last durable checkpoint.
+    log("db_writer: dead-letter flush for checkpoint "
+        + std::to_string(checkpoint)
+        + " failed, stopping: " + caf::to_string(err));
+    self_->quit(std::move(err));
+  };
+  auto dlq = cfg_.dead_letters();
+  if (!dlq) {
+    fail(caf::make_error(caf::sec::invalid_argument,
+                         "no dead-letter producer running"));
+    return;
+  }
+  ++awaiting_dead_letters_;
+  // The producer's own flush gives up after 30 s and restarts it.
+  self_->request(dlq, std::chrono::seconds(60), atom::flush_v, checkpoint)
+      .then(
+          [this, checkpoint](dead_letter_positions& reply) {
+            --awaiting_dead_letters_;
+            for (auto& cp : checkpoints_)
+              if (cp.checkpoint == checkpoint)
+                cp.dead_letter_positions = std::move(reply.positions);
+            try_commit();
+          },
+          [fail](caf::error& err) { fail(std::move(err)); });
+}
+
 bool db_writer_state::has_pending() const noexcept {
   return !rows_.empty() || !anomalies_.empty() || !incidents_.empty()
          || !checkpoints_.empty();
 }
 
 void db_writer_state::try_commit() {
-  if (retry_scheduled_ || !has_pending())
+  if (retry_scheduled_ || awaiting_dead_letters_ > 0 || !has_pending())
     return;
   if (!store_) {
     auto store = metrics_store::open(cfg_.path, cfg_.busy_timeout_ms,
@@ -111,7 +147,7 @@ void db_writer_state::try_commit() {
   }
   auto batch = combined();
   auto started = std::chrono::steady_clock::now();
-  if (auto st = store_->commit(batch, cfg_.topic, now()); !st) {
+  if (auto st = store_->commit(batch, cfg_.topic, now(), cfg_.dlq_topic); !st) {
     on_failure(st.error());
     return;
   }
@@ -142,6 +178,7 @@ result_batch db_writer_state::combined() const {
   result.merger_state = newest.merger_state;
   result.detector_state = newest.detector_state;
   result.narrator_state = newest.narrator_state;
+  result.dead_letter_positions = newest.dead_letter_positions;
   std::map<int32_t, int64_t> offsets;
   for (const auto& cp : checkpoints_)
     for (const auto& offset : cp.offsets)
@@ -168,6 +205,9 @@ void db_writer_state::on_success(const result_batch& batch) {
   auto checkpoints = std::move(checkpoints_);
   checkpoints_.clear();
   stats_.checkpoints += checkpoints.size();
+  if (cfg_.dead_letters && !batch.offsets.empty())
+    if (auto dlq = cfg_.dead_letters())
+      self_->send(dlq, checkpoint_durable{batch.checkpoint, batch.offsets});
   for (auto& cp : checkpoints) {
     auto listener = cp.durable_to ? cp.durable_to : cfg_.durable_listener;
     if (listener)

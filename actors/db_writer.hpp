@@ -53,6 +53,15 @@ struct db_writer_config {
   /// Updated once per transaction (rows, transactions, checkpoints, write
   /// duration, anomalies by severity) and per retry; may be null.
   std::shared_ptr<metric_factory> metrics;
+  /// Finds the running dead-letter producer; if set, every checkpoint waits
+  /// for its flush (`atom::flush`, checkpoint id) before it is committed,
+  /// stores the `dead_letter_positions` it replies as offsets of
+  /// `dlq_topic`, and the producer learns of each durable checkpoint. A
+  /// failed flush stops the writer (the pipeline replays from the last
+  /// checkpoint).
+  std::function<caf::actor()> dead_letters;
+  /// The dead-letter topic, for the positions stored with checkpoints.
+  std::string dlq_topic;
 };
 
 /// Counters of the database writer, the reply to `atom::stats`.
@@ -117,7 +126,12 @@ private:
 
   bool has_pending() const noexcept;
 
-  /// Commits everything buffered, unless a retry is already scheduled.
+  /// Asks the dead-letter producer to flush for the checkpoint just
+  /// buffered; commits once it replied.
+  void flush_dead_letters(uint64_t checkpoint);
+
+  /// Commits everything buffered, unless a retry is already scheduled or a
+  /// checkpoint waits for its dead letters.
   void try_commit();
 
   /// Builds the batch for one transaction from the buffers.
@@ -146,6 +160,8 @@ private:
   std::vector<result_batch> checkpoints_;
   std::vector<caf::typed_response_promise<uint64_t>> flush_waiters_;
   bool retry_scheduled_ = false;
+  /// Checkpoints waiting for the dead-letter producer's flush.
+  size_t awaiting_dead_letters_ = 0;
   /// Failed attempts in the current failure episode.
   uint32_t attempts_ = 0;
   db_writer_stats stats_;

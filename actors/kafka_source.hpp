@@ -34,6 +34,9 @@ struct source_status {
   std::atomic<int32_t> assigned{0};
   /// Wall clock (epoch ms) of the last durable checkpoint; 0 while none.
   std::atomic<int64_t> last_durable_ms{0};
+  /// Backpressure episodes: times a partition was paused because its
+  /// unacknowledged batches reached the credit (never reset).
+  std::atomic<uint64_t> credit_pauses{0};
   /// Guards `lag`.
   mutable std::mutex mtx;
   /// Consumer lag by assigned partition: high watermark minus next offset

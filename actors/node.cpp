@@ -40,8 +40,21 @@ namespace vigil {
 
 namespace {
 
-/// Peak resident set size of this process in MiB.
+/// Peak resident set size of this process in MiB: VmHWM of
+/// /proc/self/status. getrusage's ru_maxrss is only the fallback, because it
+/// survives exec: a node started by a large parent would report the
+/// parent's peak.
 double peak_rss_mb() {
+  if (auto* f = std::fopen("/proc/self/status", "r")) {
+    std::array<char, 256> line{};
+    long long kib = -1;
+    while (kib < 0 && std::fgets(line.data(), line.size(), f) != nullptr)
+      if (std::sscanf(line.data(), "VmHWM: %lld kB", &kib) != 1)
+        kib = -1;
+    std::fclose(f);
+    if (kib >= 0)
+      return static_cast<double>(kib) / 1024.0;
+  }
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<double>(usage.ru_maxrss) / 1024.0; // KiB on Linux
@@ -85,15 +98,17 @@ child_spec registered(const char* name,
   return spec;
 }
 
-/// Reads the latest durable checkpoint (a short-lived connection).
-std::optional<stored_checkpoint> load_checkpoint(const node_config& cfg,
-                                                 std::string& error) {
+/// Reads the latest durable checkpoint with the offsets stored for `topic`
+/// (default: the source topic) over a short-lived connection.
+std::optional<stored_checkpoint>
+load_checkpoint(const node_config& cfg, std::string& error,
+                const std::string& topic = {}) {
   auto store = metrics_store::open(cfg.db);
   if (!store) {
     error = store.error().message;
     return std::nullopt;
   }
-  auto ck = store->load_latest_checkpoint(cfg.topic);
+  auto ck = store->load_latest_checkpoint(topic.empty() ? cfg.topic : topic);
   if (!ck) {
     error = ck.error().message;
     return std::nullopt;
@@ -318,13 +333,31 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
     if (ev.kind == supervisor_event::restarted)
       metrics->actor_restarts(ev.child).Increment();
   };
+  // The dead-letter producer comes first: when it restarts, so does
+  // everything after it, and no checkpoint whose dead letters it held is
+  // committed by the writer.
   root.children.push_back(
-      registered("db_writer", [cfg, metrics](caf::actor_system& sys) {
+      registered("dlq", [cfg, dlq_topic, metrics](caf::actor_system& sys) {
+        dlq_settings ds;
+        ds.brokers = cfg.brokers;
+        ds.topic = dlq_topic;
+        ds.metrics = metrics;
+        std::string err;
+        if (auto ck = load_checkpoint(cfg, err))
+          ds.replay_from = ck->offsets;
+        if (auto ck = load_checkpoint(cfg, err, dlq_topic))
+          ds.positions = ck->offsets;
+        return spawn_dlq_producer(sys, std::move(ds));
+      }));
+  root.children.push_back(registered(
+      "db_writer", [cfg, metrics, dlq_topic](caf::actor_system& sys) {
         db_writer_config wc;
         wc.metrics = metrics;
         wc.path = cfg.db;
         wc.topic = cfg.topic;
         wc.seed = cfg.seed;
+        wc.dead_letters = [&sys] { return lookup(sys, "dlq"); };
+        wc.dlq_topic = dlq_topic;
         return spawn_db_writer(sys, std::move(wc));
       }));
   // The narrator sits between db_writer and detector: rest_for_one restarts
@@ -367,10 +400,6 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
     }
     return spawn_merger(sys, std::move(ms), lookup(sys, "detector"));
   }));
-  root.children.push_back(
-      registered("dlq", [cfg, dlq_topic, metrics](caf::actor_system& sys) {
-        return spawn_dlq_producer(sys, cfg.brokers, dlq_topic, metrics);
-      }));
   root.children.push_back(registered(
       "source", [cfg, proc, listener, metrics, source](caf::actor_system& sys) {
         std::string err;
@@ -512,20 +541,22 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
           auto late_idx = static_cast<size_t>(invalid_reason::too_late);
           uint64_t too_late
               = st.invalid.size() > late_idx ? st.invalid[late_idx] : 0;
-          std::printf("drained: events=%llu windows=%llu invalid=%llu "
-                      "late=%llu too_late=%llu repaired=%llu reorderings=%llu "
-                      "checkpoint=%llu seconds=%.2f events/s=%.0f "
-                      "peak_rss_mb=%.0f\n",
-                      static_cast<unsigned long long>(st.events),
-                      static_cast<unsigned long long>(st.windows),
-                      static_cast<unsigned long long>(invalid),
-                      static_cast<unsigned long long>(st.late_accepted),
-                      static_cast<unsigned long long>(too_late),
-                      static_cast<unsigned long long>(st.repaired),
-                      static_cast<unsigned long long>(st.reorderings),
-                      static_cast<unsigned long long>(checkpoint), secs,
-                      secs > 0 ? static_cast<double>(st.events) / secs : 0.0,
-                      peak_rss_mb());
+          std::printf(
+              "drained: events=%llu windows=%llu invalid=%llu "
+              "late=%llu too_late=%llu repaired=%llu reorderings=%llu "
+              "checkpoint=%llu seconds=%.2f events/s=%.0f "
+              "peak_rss_mb=%.0f credit_pauses=%llu\n",
+              static_cast<unsigned long long>(st.events),
+              static_cast<unsigned long long>(st.windows),
+              static_cast<unsigned long long>(invalid),
+              static_cast<unsigned long long>(st.late_accepted),
+              static_cast<unsigned long long>(too_late),
+              static_cast<unsigned long long>(st.repaired),
+              static_cast<unsigned long long>(st.reorderings),
+              static_cast<unsigned long long>(checkpoint), secs,
+              secs > 0 ? static_cast<double>(st.events) / secs : 0.0,
+              peak_rss_mb(),
+              static_cast<unsigned long long>(source->credit_pauses.load()));
           std::fflush(stdout);
           self->send_exit(tree, caf::exit_reason::user_shutdown);
           stopping = true;
@@ -572,7 +603,7 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   // The registry holds strong references; detached actors (the source) only
   // release their thread once nothing refers to them.
   for (const auto* name :
-       {"db_writer", "narrator", "detector", "merger", "dlq", "source"})
+       {"dlq", "db_writer", "narrator", "detector", "merger", "source"})
     sys.registry().erase(caf::atom_from_string(name));
   sys.registry().erase(caf::atom_from_string(console_tree_name));
   self->send_exit(console, caf::exit_reason::user_shutdown);

@@ -152,10 +152,11 @@ db_status metrics_store::migrate() {
 }
 
 db_status metrics_store::commit(const result_batch& batch,
-                                const std::string& topic, int64_t now_ms) {
+                                const std::string& topic, int64_t now_ms,
+                                const std::string& dlq_topic) {
   if (auto st = db_.begin_immediate(); !st)
     return st;
-  auto st = write(batch, topic, now_ms);
+  auto st = write(batch, topic, now_ms, dlq_topic);
   if (st)
     st = db_.commit();
   if (!st) {
@@ -166,7 +167,8 @@ db_status metrics_store::commit(const result_batch& batch,
 }
 
 db_status metrics_store::write(const result_batch& batch,
-                               const std::string& topic, int64_t now_ms) {
+                               const std::string& topic, int64_t now_ms,
+                               const std::string& dlq_topic) {
   for (const auto& row : batch.rows) {
     upsert_row_.bind(1, std::string_view{row.service})
         .bind(2, row.window_start)
@@ -221,16 +223,28 @@ db_status metrics_store::write(const result_batch& batch,
       .bind_blob(5, batch.narrator_state);
   if (auto st = upsert_checkpoint_.run(); !st)
     return st;
-  for (const auto& offset : batch.offsets) {
+  if (auto st = upsert_offsets(batch.offsets, topic, id); !st)
+    return st;
+  if (!dlq_topic.empty())
+    if (auto st = upsert_offsets(batch.dead_letter_positions, dlq_topic, id);
+        !st)
+      return st;
+  prune_checkpoints_.bind(1, static_cast<int64_t>(keep_checkpoints_));
+  return prune_checkpoints_.run();
+}
+
+db_status
+metrics_store::upsert_offsets(const std::vector<partition_offset>& offsets,
+                              const std::string& topic, int64_t checkpoint) {
+  for (const auto& offset : offsets) {
     upsert_offset_.bind(1, std::string_view{topic})
         .bind(2, offset.partition)
         .bind(3, offset.next_offset)
-        .bind(4, id);
+        .bind(4, checkpoint);
     if (auto st = upsert_offset_.run(); !st)
       return st;
   }
-  prune_checkpoints_.bind(1, static_cast<int64_t>(keep_checkpoints_));
-  return prune_checkpoints_.run();
+  return {};
 }
 
 db_result<std::optional<stored_checkpoint>>

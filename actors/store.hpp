@@ -53,12 +53,14 @@ public:
 
   /// Writes `batch` in ONE transaction (BEGIN IMMEDIATE): upserts its rows,
   /// anomalies and incidents and, if it closes a checkpoint, stores the
-  /// checkpoint with its states and upserts the offsets of `topic`. On any
-  /// error the transaction is rolled back; SQLITE_BUSY/LOCKED errors are
-  /// retryable. Rows with `updated_at` 0 get `now_ms`; incidents with
-  /// `ended_at` 0 are stored with a NULL `ended_at` (open).
+  /// checkpoint with its states, upserts the offsets of `topic` and, given a
+  /// `dlq_topic`, the batch's dead-letter positions as offsets of
+  /// `dlq_topic`. On any error the transaction is rolled back;
+  /// SQLITE_BUSY/LOCKED errors are retryable. Rows with `updated_at` 0 get
+  /// `now_ms`; incidents with `ended_at` 0 are stored with a NULL `ended_at`
+  /// (open).
   db_status commit(const result_batch& batch, const std::string& topic,
-                   int64_t now_ms);
+                   int64_t now_ms, const std::string& dlq_topic = {});
 
   /// Loads the newest checkpoint with the offsets stored for `topic` and the
   /// largest incident id, or nullopt if there is no checkpoint.
@@ -77,7 +79,10 @@ private:
   metrics_store() = default;
 
   db_status write(const result_batch& batch, const std::string& topic,
-                  int64_t now_ms);
+                  int64_t now_ms, const std::string& dlq_topic);
+
+  db_status upsert_offsets(const std::vector<partition_offset>& offsets,
+                           const std::string& topic, int64_t checkpoint);
 
   /// Adds the columns that tables created by older versions lack.
   db_status migrate();

@@ -296,13 +296,17 @@ struct result_batch {
   std::vector<incident_row> incidents;
   /// Serialized narrator state at the barrier (only with a checkpoint).
   std::string narrator_state;
+  /// Positions of the dead-letter topic stored with the checkpoint (filled
+  /// by the database writer from the dead-letter producer's flush).
+  std::vector<partition_offset> dead_letter_positions;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, result_batch& x) {
   return f(caf::meta::type_name("result_batch"), x.rows, x.anomalies,
            x.checkpoint, x.offsets, x.merger_state, x.detector_state,
-           x.durable_to, x.incidents, x.narrator_state);
+           x.durable_to, x.incidents, x.narrator_state,
+           x.dead_letter_positions);
 }
 
 /// The database writer made a checkpoint durable.
@@ -419,6 +423,20 @@ typename Inspector::result_type inspect(Inspector& f, console_reply& x) {
   return f(caf::meta::type_name("console_reply"), x.ok, x.text);
 }
 
+/// The dead-letter producer's reply to a checkpoint's flush: every dead
+/// letter sent to it before is acknowledged by the broker, and these are the
+/// positions of the dead-letter topic to store with the checkpoint.
+struct dead_letter_positions {
+  /// Offset by partition of the dead-letter topic.
+  std::vector<partition_offset> positions;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f,
+                                        dead_letter_positions& x) {
+  return f(caf::meta::type_name("dead_letter_positions"), x.positions);
+}
+
 } // namespace vigil
 
 // -- type IDs and atoms
@@ -469,5 +487,8 @@ CAF_ADD_TYPE_ID(vigil, (vigil::console_reply))
 
 // -- incidents
 CAF_ADD_TYPE_ID(vigil, (vigil::incident_row))
+
+// -- dead letters
+CAF_ADD_TYPE_ID(vigil, (vigil::dead_letter_positions))
 
 CAF_END_TYPE_ID_BLOCK(vigil)

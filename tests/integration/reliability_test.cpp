@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "runtime/embedded_broker.hpp"
+#include "runtime/kafka.hpp"
 #include "runtime/sqlite.hpp"
 #include "support/pipeline.hpp"
 #include "support/process.hpp"
@@ -30,8 +31,9 @@ struct pipeline_fixture : test::produced_topic {
   test::temp_dir dir;
   std::string db;
 
-  void produce(int32_t partitions, uint64_t count, uint64_t seed) {
-    test::produce_topic(*this, partitions, count, seed, 1009);
+  void produce(int32_t partitions, uint64_t count, uint64_t seed,
+               uint64_t malformed_every = 1009) {
+    test::produce_topic(*this, partitions, count, seed, malformed_every);
     db = dir.file("vigil.db");
   }
 
@@ -68,6 +70,41 @@ struct pipeline_fixture : test::produced_topic {
     }
     sqlite3_close(h);
     return n;
+  }
+
+  /// Runs that found dead letters of the records they replay on the topic.
+  int dead_letters_skipped = 0;
+
+  /// Kills drains `kills` times, each a seeded 0 to `max_delay_ms` ms after
+  /// it made a new checkpoint durable (checkpoints every 100 ms); returns the
+  /// kills done.
+  int kill_after_checkpoints(int kills, uint64_t seed,
+                             std::vector<std::string> extra = {},
+                             int max_delay_ms = 100) {
+    std::mt19937_64 rng{seed};
+    std::uniform_int_distribution<int> delay_ms{0, max_delay_ms};
+    int done = 0;
+    for (int attempt = 0; attempt < 8 * kills && done < kills; ++attempt) {
+      auto before = newest_checkpoint();
+      extra.insert(extra.end(), {"--checkpoint-interval", "100ms"});
+      test::background_process run{drain_args(extra), dir.file("out"),
+                                   dir.file("err")};
+      extra.resize(extra.size() - 2);
+      test::wait_until(60s, [&] { return newest_checkpoint() > before; });
+      test::hold_for(std::chrono::milliseconds(delay_ms(rng)));
+      run.signal(SIGKILL);
+      auto status = run.wait(30s);
+      if (test::read_file(dir.file("err")).find("not producing them again")
+          != std::string::npos)
+        ++dead_letters_skipped;
+      if (status == -SIGKILL)
+        ++done;
+      else
+        BOOST_TEST_MESSAGE("run finished before the kill: " << status);
+    }
+    BOOST_TEST_MESSAGE("killed " << done << " times, newest checkpoint "
+                                 << newest_checkpoint());
+    return done;
   }
 
   /// Checks the windows against the ground truth and the incidents against
@@ -184,33 +221,43 @@ BOOST_FIXTURE_TEST_SUITE(reliability, pipeline_fixture)
 
 BOOST_AUTO_TEST_CASE(sigkill_at_random_moments_loses_and_duplicates_nothing) {
   produce(64, 1'000'000, 1);
-  std::mt19937_64 rng{20261124};
-  // Each run is killed a seeded 0-100 ms after it made a new checkpoint
-  // durable, so the kills land mid-drain however fast the build is.
-  std::uniform_int_distribution<int> delay_ms{0, 100};
-  int kills = 0;
-  for (int attempt = 0; attempt < 40 && kills < 5; ++attempt) {
-    auto before = newest_checkpoint();
-    test::background_process run{drain_args({"--checkpoint-interval", "100ms"}),
-                                 dir.file("out"), dir.file("err")};
-    test::wait_until(60s, [&] { return newest_checkpoint() > before; });
-    test::hold_for(std::chrono::milliseconds(delay_ms(rng)));
-    run.signal(SIGKILL);
-    auto status = run.wait(30s);
-    if (status == -SIGKILL)
-      ++kills;
-    else
-      BOOST_TEST_MESSAGE("run finished before the kill: " << status);
-  }
-  BOOST_CHECK_GE(kills, 5);
-  BOOST_TEST_MESSAGE("killed " << kills << " times, newest checkpoint "
-                               << newest_checkpoint());
+  // The kills land mid-drain however fast the build is.
+  BOOST_CHECK_GE(kill_after_checkpoints(5, 20261124), 5);
   auto last = test::run_process(drain_args(), 5min);
   BOOST_REQUIRE_EQUAL(last.status, 0);
   // The produced errors incident on payments survives the kills as exactly
   // one set of incidents of payments, consistent with its anomalies.
   auto services = check_exact(last);
   BOOST_CHECK(services == std::set<std::string>{"payments"});
+}
+
+BOOST_AUTO_TEST_CASE(each_dead_letter_is_written_once_across_sigkills) {
+  // Every 53rd event malformed (most of them rejected). Tasks slowed (10 ms
+  // per batch of at most 100 records) so that a drain spans many
+  // checkpoints in any build; each run is killed 0-600 ms after a
+  // checkpoint, mostly after it dead-lettered records beyond it, which the
+  // next run replays.
+  produce(16, 200'000, 8, 53);
+  BOOST_CHECK_GE(
+      kill_after_checkpoints(
+          5, 8, {"--fault-task-delay-ms", "10", "--batch-size", "100"}, 600),
+      5);
+  // Restarts found dead letters beyond their checkpoint on the topic.
+  BOOST_TEST_MESSAGE(
+      "runs that skipped dead letters: " << dead_letters_skipped);
+  BOOST_CHECK_GE(dead_letters_skipped, 1);
+  auto last = test::run_process(drain_args(), 5min);
+  BOOST_REQUIRE_EQUAL(last.status, 0);
+  check_exact(last);
+  // The topic holds exactly the rejected payloads, each once.
+  auto expected = truth.dead_letters.size();
+  auto client = kafka::make_client(RD_KAFKA_PRODUCER, spec.brokers);
+  BOOST_REQUIRE(client);
+  auto end = kafka::query_watermarks(client.value().get(), "events.dlq", 0);
+  BOOST_REQUIRE(end);
+  BOOST_CHECK_EQUAL(end.value().high, static_cast<int64_t>(expected));
+  auto letters = test::read_dead_letters(spec.brokers, "events.dlq", expected);
+  BOOST_CHECK(letters == truth.dead_letters);
 }
 
 BOOST_AUTO_TEST_CASE(

@@ -84,8 +84,13 @@ struct fixture : test::caf_fixture {
     fs::remove_all(dir, ec);
   }
 
-  void spawn_writer(size_t max_buffered_rows = 100000) {
+  void spawn_writer(size_t max_buffered_rows = 100000,
+                    caf::actor dead_letters = {}) {
     db_writer_config cfg;
+    if (dead_letters) {
+      cfg.dead_letters = [dead_letters] { return dead_letters; };
+      cfg.dlq_topic = "raw_events.dlq";
+    }
     cfg.path = db_path;
     cfg.topic = "raw_events";
     cfg.retry.min = 100ms;
@@ -146,6 +151,55 @@ struct fixture : test::caf_fixture {
         },
         writer);
     return replies;
+  }
+
+  /// Next offset stored for (topic, partition), or -1.
+  int64_t stored_offset(const std::string& topic, int32_t partition) {
+    auto db = sqlite_db::open(db_path, open_mode::read_only, 1000);
+    BOOST_REQUIRE(db);
+    auto stmt = db->prepare("SELECT next_offset FROM checkpoint_offsets "
+                            "WHERE topic = ?1 AND partition = ?2");
+    BOOST_REQUIRE(stmt);
+    stmt->bind(1, std::string_view{topic}).bind(2, int64_t{partition});
+    return stmt->step() == step_result::row ? stmt->column_int64(0) : -1;
+  }
+
+  /// What a fake dead-letter producer saw.
+  struct dlq_log {
+    /// Checkpoints it was asked to flush for.
+    std::vector<uint64_t> flushes;
+    /// Durable checkpoints it was told about.
+    std::vector<checkpoint_durable> durable;
+    /// Replies it holds until `atom::tick`.
+    std::vector<caf::response_promise> pending;
+  };
+
+  /// A fake dead-letter producer: answers a checkpoint's flush with
+  /// position 42 of partition 0 once it gets `atom::tick`, or with an error
+  /// if `fail`.
+  caf::actor spawn_fake_dlq(std::shared_ptr<dlq_log> log, bool fail) {
+    return sys.spawn(
+        [](caf::event_based_actor* self, std::shared_ptr<dlq_log> log,
+           bool fail) {
+          return caf::behavior{
+              [self, log, fail](atom::flush, uint64_t id) -> caf::result<void> {
+                log->flushes.push_back(id);
+                if (fail)
+                  return caf::make_error(caf::sec::runtime_error, "down");
+                log->pending.push_back(self->make_response_promise());
+                return caf::delegated<void>{};
+              },
+              [log](atom::tick) {
+                for (auto& rp : log->pending)
+                  rp.deliver(dead_letter_positions{{{0, 42}}});
+                log->pending.clear();
+              },
+              [log](checkpoint_durable& x) {
+                log->durable.push_back(std::move(x));
+              },
+          };
+        },
+        std::move(log), fail);
   }
 
   fs::path dir;
@@ -309,6 +363,46 @@ BOOST_AUTO_TEST_CASE(stats_are_reported_on_request) {
   BOOST_TEST(got->transactions == 1u);
   BOOST_TEST(got->rows_written == 1u);
   BOOST_TEST(got->checkpoints == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_checkpoint_waits_for_the_dead_letter_flush) {
+  auto log = std::make_shared<dlq_log>();
+  auto dlq = spawn_fake_dlq(log, false);
+  spawn_writer(100000, dlq);
+  caf::anon_send(writer,
+                 checkpoint_batch(1, {make_row("api", 0, 1)}, {{0, 100}}));
+  run();
+  BOOST_REQUIRE_EQUAL(log->flushes.size(), 1u);
+  BOOST_TEST(log->flushes[0] == 1u);
+  // Not committed while the dead letters are not acknowledged.
+  BOOST_TEST(count("checkpoints") == 0);
+  BOOST_TEST(durable->empty());
+  caf::anon_send(dlq, atom::tick_v);
+  run();
+  BOOST_TEST(count("checkpoints") == 1);
+  BOOST_TEST(stored_offset("raw_events", 0) == 100);
+  BOOST_TEST(stored_offset("raw_events.dlq", 0) == 42);
+  BOOST_TEST(durable->size() == 1u);
+  // The producer learns which offsets are durable.
+  BOOST_REQUIRE_EQUAL(log->durable.size(), 1u);
+  BOOST_TEST(log->durable[0].offsets.at(0).next_offset == 100);
+  caf::anon_send_exit(dlq, caf::exit_reason::user_shutdown);
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_dead_letter_flush_stops_the_writer_uncommitted) {
+  auto log = std::make_shared<dlq_log>();
+  auto dlq = spawn_fake_dlq(log, true);
+  spawn_writer(100000, dlq);
+  caf::anon_send(writer,
+                 checkpoint_batch(1, {make_row("api", 0, 1)}, {{0, 100}}));
+  run();
+  BOOST_REQUIRE_EQUAL(log->flushes.size(), 1u);
+  BOOST_TEST(count("checkpoints") == 0);
+  BOOST_TEST(durable->empty());
+  BOOST_REQUIRE(!logs->empty());
+  BOOST_TEST(logs->back().find("dead-letter flush for checkpoint 1 failed")
+             != std::string::npos);
+  caf::anon_send_exit(dlq, caf::exit_reason::user_shutdown);
 }
 
 BOOST_AUTO_TEST_CASE(an_unusable_path_stops_the_writer_with_an_error) {
