@@ -3,7 +3,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
-#include <set>
 #include <vector>
 
 #include "runtime/messages.hpp"
@@ -19,9 +18,14 @@ namespace vigil {
 /// the checkpoint) and the ones produced since. It forgets letters below a
 /// durable checkpoint, which no source replays again.
 ///
-/// It also keeps the topic positions each checkpoint stores: the end offsets
-/// taken at the previous checkpoint's flush (or at start), which precede
-/// every dead letter of a record read after the checkpoint's barrier.
+/// It also keeps the topic positions each checkpoint stores, which precede
+/// every dead letter on the topic of a record at or after the checkpoint's
+/// offsets. The end offsets taken at each flush (and at start) precede every
+/// letter produced later; a checkpoint stores the oldest of them that
+/// precedes a letter it still remembers (no durable checkpoint covers it
+/// yet), lowered to the position of every such letter found at start: an
+/// earlier, killed incarnation, or a source restarted inside the process,
+/// may have dead-lettered records beyond this checkpoint's offsets.
 class dead_letter_ledger {
 public:
   /// A ledger for a source that replays from `replay_from` (next offset by
@@ -29,8 +33,11 @@ public:
   explicit dead_letter_ledger(const std::vector<partition_offset>& replay_from
                               = {});
 
-  /// A dead letter found on the topic; remembered if its record is replayed.
-  void found(int32_t partition, int64_t offset);
+  /// A dead letter of (partition, offset) found on the topic at
+  /// (`topic_partition`, `topic_offset`); remembered if its record is
+  /// replayed.
+  void found(int32_t partition, int64_t offset, int32_t topic_partition,
+             int64_t topic_offset);
 
   /// Whether the dead letter of (partition, offset) must be produced: false
   /// if it is on the topic already or its record lies below a durable
@@ -59,7 +66,7 @@ public:
   /// `end`, the topic's end offsets after the flush, for the next one.
   std::vector<partition_offset> checkpoint(std::vector<partition_offset> end);
 
-  /// The positions the next checkpoint stores.
+  /// The end offsets taken last (at start or at the last flush).
   const std::vector<partition_offset>& positions() const noexcept {
     return positions_;
   }
@@ -69,10 +76,18 @@ private:
 
   /// Least offset a source may still replay, by partition.
   std::map<int32_t, int64_t> floor_;
-  /// Offsets with a dead letter on the topic, by partition.
-  std::map<int32_t, std::set<int64_t>> letters_;
+  /// Offsets with a dead letter on the topic, by partition, each with the
+  /// generation of end offsets taken before it was produced (0: found).
+  std::map<int32_t, std::map<int64_t, uint64_t>> letters_;
+  /// Where the letters found at start are: topic (partition, offset) by
+  /// source partition and offset.
+  std::map<int32_t, std::map<int64_t, partition_offset>> found_;
   size_t size_ = 0;
+  /// The end offsets taken last, generation `generation_`.
   std::vector<partition_offset> positions_;
+  uint64_t generation_ = 1;
+  /// Earlier generations still preceding a remembered letter.
+  std::map<uint64_t, std::vector<partition_offset>> generations_;
   bool moved_ = false;
 };
 

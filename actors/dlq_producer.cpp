@@ -140,7 +140,7 @@ expected<size_t> read_tail(const dlq_settings& settings,
       auto p = header_value(headers, "vigil.source.partition");
       auto o = header_value(headers, "vigil.source.offset");
       if (p && o)
-        ledger.found(static_cast<int32_t>(*p), *o);
+        ledger.found(static_cast<int32_t>(*p), *o, msg->partition, msg->offset);
     } else if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       continue; // transient errors: librdkafka retries
     }

@@ -32,11 +32,6 @@ constexpr int idle_poll_ms = 20;
 /// Most records taken from librdkafka per poll round.
 constexpr size_t max_records_per_round = 20000;
 
-/// Unacknowledged batches up to which a partition's collected records are
-/// sent at the end of every poll round; above it the task is busy and the
-/// records wait for a full batch (or the task's next acknowledgement).
-constexpr uint32_t busy_task_batches = 1;
-
 /// Least time between two publications of lag and backpressure state.
 constexpr auto publish_interval = std::chrono::milliseconds(250);
 
@@ -443,11 +438,8 @@ void kafka_source_state::on_poll() {
       send_pending(msg->partition, info);
     }
   }
-  // A partition whose task is still busy keeps collecting until its batch
-  // is full: a slow task gets fewer, larger batches instead of one per round.
   for (auto& [p, info] : partitions)
-    if (info.in_flight <= busy_task_batches)
-      send_pending(p, info);
+    send_pending(p, info);
   publish(false);
   if (!drained)
     self->send(self, atom::poll_v);
@@ -460,8 +452,6 @@ void kafka_source_state::on_ack(int32_t partition) {
   auto& info = it->second;
   if (info.in_flight > 0)
     --info.in_flight;
-  if (info.in_flight <= busy_task_batches)
-    send_pending(partition, info);
   if (info.paused && !info.finished && info.in_flight <= settings.credit / 2)
     set_paused(partition, info, false);
 }
