@@ -90,7 +90,8 @@ struct pipeline_fixture : test::produced_topic {
       test::background_process run{drain_args(extra), dir.file("out"),
                                    dir.file("err")};
       extra.resize(extra.size() - 2);
-      test::wait_until(60s, [&] { return newest_checkpoint() > before; });
+      test::wait_until(
+          60s, [&] { return newest_checkpoint() > before; }, 10ms);
       test::hold_for(std::chrono::milliseconds(delay_ms(rng)));
       run.signal(SIGKILL);
       auto status = run.wait(30s);
@@ -221,8 +222,16 @@ BOOST_FIXTURE_TEST_SUITE(reliability, pipeline_fixture)
 
 BOOST_AUTO_TEST_CASE(sigkill_at_random_moments_loses_and_duplicates_nothing) {
   produce(64, 1'000'000, 1);
-  // The kills land mid-drain however fast the build is.
-  BOOST_CHECK_GE(kill_after_checkpoints(5, 20261124), 5);
+  // The kills land mid-drain however fast the build is: each run is killed
+  // 0-100 ms after its first new checkpoint, and the killed runs' tasks take
+  // 5 ms per batch of at most 200 records (test-only, over 10 s for the
+  // whole drain), so that an optimized build cannot finish the drain within
+  // the five runs (at full speed, about a second for the million events, it
+  // sometimes did). The final run goes at full speed.
+  BOOST_CHECK_GE(
+      kill_after_checkpoints(
+          5, 20261124, {"--fault-task-delay-ms", "5", "--batch-size", "200"}),
+      5);
   auto last = test::run_process(drain_args(), 5min);
   BOOST_REQUIRE_EQUAL(last.status, 0);
   // The produced errors incident on payments survives the kills as exactly

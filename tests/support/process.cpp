@@ -139,12 +139,13 @@ int background_process::wait(std::chrono::milliseconds timeout) {
 }
 
 bool wait_until(std::chrono::milliseconds timeout,
-                const std::function<bool()>& ready) {
+                const std::function<bool()>& ready,
+                std::chrono::milliseconds every) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (ready())
       return true;
-    poll(nullptr, 0, 250);
+    poll(nullptr, 0, static_cast<int>(every.count()));
   }
   return ready();
 }

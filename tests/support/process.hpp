@@ -58,11 +58,13 @@ private:
   int pid_ = -1;
 };
 
-/// Checks `ready` every 250 ms until it holds or `timeout` passes; returns
+/// Checks `ready` every `every` until it holds or `timeout` passes; returns
 /// its last value. For integration tests against real time (a running demo),
 /// never as a substitute for the test coordinator.
 bool wait_until(std::chrono::milliseconds timeout,
-                const std::function<bool()>& ready);
+                const std::function<bool()>& ready,
+                std::chrono::milliseconds every
+                = std::chrono::milliseconds(250));
 
 /// Keeps a real-time fault in place for `d` (a broker down, a database
 /// lock) in an integration test; never used to wait for a result.
