@@ -4,9 +4,6 @@
 // `vigil console` against a real node: `vigil run` over events produced to
 // the embedded broker, asked through its console endpoint (CAF BASP).
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -55,27 +52,10 @@ std::map<int32_t, partition_line> parse_partitions(const std::string& text) {
   return out;
 }
 
-/// Binds a loopback socket to a free port (listening if `listen`); returns
-/// the descriptor and sets `port`.
-int bind_loopback(bool listen, int& port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr))
-                == 0);
-  if (listen)
-    BOOST_REQUIRE(::listen(fd, 1) == 0);
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  port = ntohs(addr.sin_port);
-  return fd;
-}
-
 /// A loopback port nothing listens on (bound, then released).
 int closed_port() {
   int port = 0;
-  ::close(bind_loopback(false, port));
+  ::close(test::bind_loopback(false, port));
   return port;
 }
 
@@ -298,7 +278,7 @@ BOOST_AUTO_TEST_CASE(a_malformed_address_is_a_usage_error) {
 BOOST_AUTO_TEST_CASE(a_taken_console_port_stops_the_node_naming_the_flag) {
   // A listening socket holds the port for the duration of the run.
   int taken = 0;
-  int fd = bind_loopback(true, taken);
+  int fd = test::bind_loopback(true, taken);
   auto port = std::to_string(taken);
   test::temp_dir dir;
   auto run = test::run_process({test::vigil_binary(), "run", "--brokers",

@@ -10,11 +10,8 @@
 #include <string>
 #include <vector>
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <sqlite3.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -64,16 +61,9 @@ std::string event(const std::string& timestamp, const std::string& pad = "") {
 
 /// A loopback port that was free a moment ago.
 uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0)
-    BOOST_FAIL("cannot bind an ephemeral port");
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
+  int port = 0;
+  ::close(test::bind_loopback(false, port));
+  return static_cast<uint16_t>(port);
 }
 
 /// One broker, one topic, a database path and free ports per test.
@@ -364,16 +354,9 @@ BOOST_FIXTURE_TEST_CASE(
 
 BOOST_FIXTURE_TEST_CASE(a_taken_port_fails_naming_the_listening_pid, fixture) {
   produce_valid(3);
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr))
-                == 0);
-  BOOST_REQUIRE(::listen(fd, 1) == 0);
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  auto port = std::to_string(ntohs(addr.sin_port));
+  int taken = 0;
+  int fd = test::bind_loopback(true, taken);
+  auto port = std::to_string(taken);
   auto run = run_doctor(args({"--http-port", port}));
   ::close(fd);
   BOOST_TEST(run.status == 1, run.raw);

@@ -1,14 +1,17 @@
 #include "support/process.hpp"
 
+#include <arpa/inet.h>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sstream>
 #include <stdexcept>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -148,6 +151,25 @@ bool wait_until(std::chrono::milliseconds timeout,
     poll(nullptr, 0, static_cast<int>(every.count()));
   }
   return ready();
+}
+
+int bind_loopback(bool listen, int& port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0
+      || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0
+      || (listen && ::listen(fd, 1) != 0)) {
+    auto reason = std::string{std::strerror(errno)};
+    if (fd >= 0)
+      ::close(fd);
+    throw std::runtime_error("cannot bind a loopback socket: " + reason);
+  }
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  port = ntohs(addr.sin_port);
+  return fd;
 }
 
 void hold_for(std::chrono::milliseconds d) {

@@ -66,6 +66,11 @@ bool wait_until(std::chrono::milliseconds timeout,
                 std::chrono::milliseconds every
                 = std::chrono::milliseconds(250));
 
+/// Binds a loopback TCP socket to a free port, listening on it if `listen`;
+/// returns the descriptor (the caller closes it) and sets `port`. Throws
+/// std::runtime_error if no socket can be bound.
+int bind_loopback(bool listen, int& port);
+
 /// Keeps a real-time fault in place for `d` (a broker down, a database
 /// lock) in an integration test; never used to wait for a result.
 void hold_for(std::chrono::milliseconds d);
