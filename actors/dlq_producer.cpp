@@ -173,7 +173,7 @@ struct dlq_state {
     auto read = read_tail(settings, end.value(), *ledger);
     if (!read)
       return caf::make_error(ec::broker_unreachable, read.error());
-    if (read.value() > 0)
+    if (ledger->size() > 0)
       std::fprintf(stderr,
                    "dlq_producer: %zu dead letters of replayed records are "
                    "already on %s (of %zu read): not producing them again\n",

@@ -294,7 +294,11 @@ BOOST_AUTO_TEST_CASE(a_broker_down_for_ten_seconds_mid_drain_loses_nothing) {
   // And a burst of request errors on fetches after it came back.
   broker->push_request_errors(1 /* Fetch */, 5,
                               RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION);
-  BOOST_REQUIRE_EQUAL(run.wait(5min), 0);
+  auto status = run.wait(5min);
+  // A node that does not finish says why in its log.
+  if (status != 0)
+    BOOST_TEST_MESSAGE("node stderr:\n" << test::read_file(dir.file("err")));
+  BOOST_REQUIRE_EQUAL(status, 0);
   test::process_result last{0, test::read_file(dir.file("out")),
                             test::read_file(dir.file("err"))};
   BOOST_TEST_MESSAGE(last.err);
