@@ -45,6 +45,9 @@ kafka::delivery_hook count_delivered(std::shared_ptr<metric_factory> metrics) {
 /// How long a broker request of the dead-letter producer may take.
 constexpr auto broker_timeout = std::chrono::seconds(10);
 
+/// How long a checkpoint's flush keeps asking for the topic's end offsets.
+constexpr auto end_deadline = std::chrono::seconds(45);
+
 /// How long a flush waits for acknowledgements.
 constexpr auto flush_timeout = std::chrono::seconds(30);
 
@@ -266,8 +269,15 @@ caf::behavior dlq_producer(dlq_actor* self, dlq_settings settings) {
           return fail(std::move(err));
         auto end = st.ledger->positions();
         if (st.ledger->moved()) {
+          // A broker outage delays the checkpoint instead of failing it:
+          // ask again until the broker answers or the deadline passes (the
+          // writer waits 60 s for this reply).
+          auto deadline = std::chrono::steady_clock::now() + end_deadline;
           auto now = end_offsets(st.out->handle(), st.settings.brokers,
                                  st.settings.topic);
+          while (!now && std::chrono::steady_clock::now() < deadline)
+            now = end_offsets(st.out->handle(), st.settings.brokers,
+                              st.settings.topic);
           if (!now)
             return fail(caf::make_error(ec::broker_unreachable, now.error()));
           end = std::move(now.value());
