@@ -55,7 +55,11 @@ void fault_episode_log::success(reporter_id who) {
   if (!open_.load())
     return;
   std::lock_guard<std::mutex> guard{mtx_};
-  if (open_.load() && armed_.count(who) > 0)
+  // Results delivered in an episode's first moments were in flight when it
+  // began, whatever their queue order: no evidence of recovery (a real one
+  // takes at least librdkafka's reconnect backoff).
+  if (open_.load() && armed_.count(who) > 0
+      && now_() - started_ >= success_settle)
     end_episode();
 }
 

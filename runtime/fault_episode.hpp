@@ -27,6 +27,9 @@ namespace vigil {
 /// that episode (`queued_fault`), i.e. the success was queued after the fault.
 ///
 /// Thread-safe: reports may come from any thread.
+/// How old an episode must be before a queued success can end it.
+constexpr std::chrono::milliseconds success_settle{1000};
+
 class fault_episode_log {
 public:
   using clock = std::chrono::steady_clock;
@@ -56,7 +59,8 @@ public:
   void queued_fault(reporter_id who);
 
   /// A result delivered through `who`'s result queue: ends the open episode
-  /// if `who` delivered a queued fault in it. Cheap when no episode is open.
+  /// if `who` delivered a queued fault in it and the episode is at least
+  /// `success_settle` old. Cheap when no episode is open.
   void success(reporter_id who);
 
   /// A success observed as it happens (a synchronous round trip): ends the

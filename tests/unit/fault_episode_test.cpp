@@ -79,6 +79,22 @@ BOOST_AUTO_TEST_CASE(a_success_queued_before_the_fault_does_not_end_it) {
                               "suppressed");
 }
 
+BOOST_AUTO_TEST_CASE(a_success_in_the_first_second_does_not_end_it) {
+  // Results in flight when the outage began may arrive behind its fault.
+  log.fault("broker b unreachable (x)");
+  log.queued_fault(source);
+  log.success(source);
+  t += 999ms;
+  log.success(source);
+  BOOST_CHECK(log.in_episode());
+  t += 1ms;
+  log.success(source);
+  BOOST_CHECK(!log.in_episode());
+  BOOST_REQUIRE_EQUAL(lines.size(), 2u);
+  BOOST_CHECK_EQUAL(lines[1], "kafka: recovered after 1.0 s; 1 error "
+                              "suppressed");
+}
+
 BOOST_AUTO_TEST_CASE(a_queued_fault_after_the_recovery_starts_nothing) {
   log.fault("broker b unreachable (x)");
   t += 1s;
@@ -95,6 +111,7 @@ BOOST_AUTO_TEST_CASE(a_queued_fault_after_the_recovery_starts_nothing) {
 BOOST_AUTO_TEST_CASE(arming_does_not_carry_over_into_the_next_episode) {
   log.fault("broker b unreachable (first)");
   log.queued_fault(source);
+  t += 1s;
   log.success(source);
   BOOST_CHECK(!log.in_episode());
   log.fault("broker b unreachable (second)");
