@@ -93,22 +93,23 @@ readiness_result check_assignment(const source_status* source) {
 
 // -- API helpers -------------------------------------------------------------
 
-/// Parses the `minutes` parameter (default 60, 1 .. one week).
-bool parse_minutes(const http_request& req, int64_t& minutes,
-                   http_reply& error) {
-  minutes = 60;
-  auto i = req.params.find("minutes");
-  if (i == req.params.end())
-    return true;
-  char* end = nullptr;
-  auto value = std::strtoll(i->second.c_str(), &end, 10);
-  if (i->second.empty() || *end != '\0' || value < 1 || value > max_minutes) {
-    error = json_reply({{"error", "minutes must be an integer in 1.."
-                                      + std::to_string(max_minutes)}},
-                       400);
-    return false;
+/// Parses the `minutes` parameter (default 60, 1 .. one week) into the
+/// start of the time range it asks for, `since_ms` (now minus `minutes`).
+bool parse_since(const http_request& req, int64_t& since_ms,
+                 http_reply& error) {
+  int64_t minutes = 60;
+  if (auto i = req.params.find("minutes"); i != req.params.end()) {
+    char* end = nullptr;
+    minutes = std::strtoll(i->second.c_str(), &end, 10);
+    if (i->second.empty() || *end != '\0' || minutes < 1
+        || minutes > max_minutes) {
+      error = json_reply({{"error", "minutes must be an integer in 1.."
+                                        + std::to_string(max_minutes)}},
+                         400);
+      return false;
+    }
   }
-  minutes = value;
+  since_ms = wall_ms() - minutes * 60'000;
   return true;
 }
 
@@ -219,13 +220,12 @@ http_reply api_services(const node_http_context& ctx) {
 
 http_reply api_windows(const node_http_context& ctx, const http_request& req) {
   http_reply error;
-  int64_t minutes = 0;
-  if (!parse_minutes(req, minutes, error))
+  int64_t since = 0;
+  if (!parse_since(req, since, error))
     return error;
   auto service = req.params.find("service");
   if (service == req.params.end() || service->second.empty())
     return json_reply({{"error", "missing parameter: service"}}, 400);
-  auto since = wall_ms() - minutes * 60'000;
   auto sql = std::string{"SELECT "} + window_columns
              + " FROM service_metrics WHERE service = ?1 AND window_start >= "
                "?2 ORDER BY window_start";
@@ -240,10 +240,9 @@ http_reply api_windows(const node_http_context& ctx, const http_request& req) {
 http_reply api_anomalies(const node_http_context& ctx,
                          const http_request& req) {
   http_reply error;
-  int64_t minutes = 0;
-  if (!parse_minutes(req, minutes, error))
+  int64_t since = 0;
+  if (!parse_since(req, since, error))
     return error;
-  auto since = wall_ms() - minutes * 60'000;
   return rows_reply(read_anomalies(ctx.db, since, "", 1000), "anomalies",
                     anomaly_json);
 }
@@ -251,10 +250,9 @@ http_reply api_anomalies(const node_http_context& ctx,
 http_reply api_incidents(const node_http_context& ctx,
                          const http_request& req) {
   http_reply error;
-  int64_t minutes = 0;
-  if (!parse_minutes(req, minutes, error))
+  int64_t since = 0;
+  if (!parse_since(req, since, error))
     return error;
-  auto since = wall_ms() - minutes * 60'000;
   return rows_reply(read_incidents(ctx.db, since, 200), "incidents",
                     incident_json);
 }
