@@ -4,12 +4,12 @@
 #include <cctype>
 #include <cinttypes>
 #include <cstdio>
-#include <ctime>
 #include <sstream>
 #include <utility>
 
 #include "actors/request_event.hpp"
 #include "runtime/supervisor.hpp"
+#include "runtime/timestamp.hpp"
 
 namespace vigil {
 
@@ -298,12 +298,7 @@ std::string format_duration(int64_t ms) {
 }
 
 std::string format_time(int64_t epoch_ms) {
-  auto secs = static_cast<std::time_t>(epoch_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%SZ", &tm);
-  return buf;
+  return format_utc(epoch_ms, "%Y-%m-%d %H:%M:%SZ");
 }
 
 std::string format_status(const console_status& st) {

@@ -7,12 +7,13 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <map>
 #include <system_error>
 
 #include <nlohmann/json.hpp>
+
+#include "runtime/timestamp.hpp"
 
 namespace vigil::doctor {
 
@@ -54,15 +55,6 @@ std::string human_duration(int64_t ms) {
     std::snprintf(buf, sizeof(buf), "%.1f h", a / hour_ms);
   else
     std::snprintf(buf, sizeof(buf), "%.1f d", a / (24 * hour_ms));
-  return buf;
-}
-
-std::string utc_text(int64_t ms) {
-  auto secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
 
@@ -480,8 +472,9 @@ check_result check_clock_skew(const std::vector<sampled_message>& samples,
   auto ahead = newest_event - now_ms;
   std::string evidence
       = plural(valid, "valid event", "valid events") + ": newest event time "
-        + utc_text(newest_event) + ", " + human_duration(ahead)
-        + (ahead > 0 ? " ahead of" : " behind") + " this host's clock";
+        + format_utc(newest_event, "%Y-%m-%dT%H:%M:%SZ") + ", "
+        + human_duration(ahead) + (ahead > 0 ? " ahead of" : " behind")
+        + " this host's clock";
   int64_t median = 0;
   if (!delays.empty()) {
     std::sort(delays.begin(), delays.end());

@@ -3,11 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <tuple>
 #include <utility>
 
 #include <nlohmann/json.hpp>
+
+#include "runtime/timestamp.hpp"
 
 namespace vigil {
 
@@ -49,13 +50,7 @@ std::string format_value(const std::string& metric, double value) {
 
 /// "HH:MM:SS" of an epoch-milliseconds time, in UTC.
 std::string utc_clock(int64_t ms) {
-  auto secs = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "%02d:%02d:%02d", tm.tm_hour, tm.tm_min,
-                tm.tm_sec);
-  return buf;
+  return format_utc(ms, "%H:%M:%S");
 }
 
 /// Joins `parts` as "a", "a and b" or "a, b and c".

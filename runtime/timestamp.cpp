@@ -1,6 +1,7 @@
 #include "runtime/timestamp.hpp"
 
 #include <cmath>
+#include <ctime>
 
 // Grammar accepted by parse_rfc3339 (RFC 3339, section 5.6, plus one repair):
 //
@@ -270,6 +271,16 @@ std::string format_rfc3339(int64_t epoch_ms) {
   out += static_cast<char>('0' + ms % 10);
   out += 'Z';
   return out;
+}
+
+std::string format_utc(int64_t epoch_ms, const char* layout) {
+  auto secs = static_cast<std::time_t>(epoch_ms >= 0 ? epoch_ms / 1000
+                                                     : (epoch_ms - 999) / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  auto n = std::strftime(buf, sizeof(buf), layout, &tm);
+  return std::string(buf, n);
 }
 
 } // namespace vigil

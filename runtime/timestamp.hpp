@@ -34,4 +34,9 @@ std::optional<parsed_timestamp> parse_epoch_ms(double value) noexcept;
 /// e.g. `2026-01-11T23:09:52.214Z`.
 std::string format_rfc3339(int64_t epoch_ms);
 
+/// Formats the UTC second of epoch milliseconds (floored, also before 1970)
+/// with a strftime `layout`, e.g. "%Y-%m-%d %H:%M:%SZ" or "%H:%M:%S"; for
+/// operator-facing text (console, doctor, incident summaries).
+std::string format_utc(int64_t epoch_ms, const char* layout);
+
 } // namespace vigil

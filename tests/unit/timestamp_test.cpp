@@ -10,6 +10,7 @@
 #include <string>
 
 using vigil::format_rfc3339;
+using vigil::format_utc;
 using vigil::parse_epoch_ms;
 using vigil::parse_rfc3339;
 
@@ -174,6 +175,18 @@ BOOST_AUTO_TEST_CASE(format_writes_utc_with_milliseconds) {
   BOOST_TEST(format_rfc3339(1709208000000) == "2024-02-29T12:00:00.000Z");
   BOOST_TEST(format_rfc3339(-62135596800000) == "0001-01-01T00:00:00.000Z");
   BOOST_TEST(format_rfc3339(253402300799999) == "9999-12-31T23:59:59.999Z");
+}
+
+BOOST_AUTO_TEST_CASE(utc_text_uses_the_layout_and_floors_to_the_second) {
+  BOOST_TEST(format_utc(1768172992914, "%Y-%m-%d %H:%M:%SZ")
+             == "2026-01-11 23:09:52Z");
+  BOOST_TEST(format_utc(1768172992914, "%Y-%m-%dT%H:%M:%SZ")
+             == "2026-01-11T23:09:52Z");
+  BOOST_TEST(format_utc(1768172992914, "%H:%M:%S") == "23:09:52");
+  // Before 1970 the second is floored too, as format_rfc3339 does.
+  BOOST_TEST(format_utc(-1, "%Y-%m-%dT%H:%M:%SZ") == "1969-12-31T23:59:59Z");
+  BOOST_TEST(format_utc(-1000, "%H:%M:%S") == "23:59:59");
+  BOOST_TEST(format_utc(0, "") == "");
 }
 
 BOOST_AUTO_TEST_CASE(format_then_parse_round_trips_random_instants) {
