@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <map>
 #include <optional>
+#include <thread>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -275,9 +276,12 @@ caf::behavior dlq_producer(dlq_actor* self, dlq_settings settings) {
           auto deadline = std::chrono::steady_clock::now() + end_deadline;
           auto now = end_offsets(st.out->handle(), st.settings.brokers,
                                  st.settings.topic);
-          while (!now && std::chrono::steady_clock::now() < deadline)
+          while (!now && std::chrono::steady_clock::now() < deadline) {
+            // An error that comes back at once must not spin this thread.
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
             now = end_offsets(st.out->handle(), st.settings.brokers,
                               st.settings.topic);
+          }
           if (!now)
             return fail(caf::make_error(ec::broker_unreachable, now.error()));
           end = std::move(now.value());
