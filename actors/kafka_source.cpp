@@ -1,6 +1,7 @@
 #include "actors/kafka_source.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -35,6 +36,11 @@ constexpr size_t max_records_per_round = 20000;
 /// Least time between two publications of lag and backpressure state.
 constexpr auto publish_interval = std::chrono::milliseconds(250);
 
+/// Epochs of source incarnations and of their resumptions after a
+/// rebalance: unique in the process, so the merger can tell their input
+/// apart.
+std::atomic<uint64_t> next_epoch{1};
+
 struct partition_info {
   caf::actor task;
   /// Next offset to deliver (after the last record sent to the task).
@@ -61,6 +67,17 @@ struct kafka_source_state {
   std::unordered_map<int32_t, partition_info> partitions;
   uint64_t next_checkpoint = 1;
   uint64_t checkpoint_in_flight = 0;
+  /// The last checkpoint known durable (stored in the database).
+  uint64_t last_durable = 0;
+  /// Stamped on every batch, barrier and end sent: the merger drops input
+  /// of other epochs (an earlier incarnation, or before a rebalance).
+  uint64_t epoch = 0;
+  /// Set when partitions were revoked: the next assignment resumes from the
+  /// last durable checkpoint.
+  bool resume_pending = false;
+  /// Checkpoints below this one were begun before a rebalance: their
+  /// offsets are not committed to Kafka (the group generation changed).
+  uint64_t commit_from = 0;
   bool drained = false;
   /// Set by a graceful stop: reading has ended.
   bool stopping = false;
@@ -96,6 +113,14 @@ struct kafka_source_state {
   /// Drain mode: assigns every partition of the topic directly.
   caf::error assign_all();
 
+  /// After a rebalance: reloads the last durable checkpoint, rolls the
+  /// merger back to it under a new epoch and drops the partitions still
+  /// held; false if the source stopped (the checkpoint cannot be read).
+  bool resume_after_rebalance();
+
+  /// Stops a partition's task and forgets the partition.
+  void drop_partition(std::unordered_map<int32_t, partition_info>::iterator it);
+
   // -- callbacks --------------------------------------------------------------
 
   void on_assign(rd_kafka_topic_partition_list_t* list);
@@ -104,7 +129,7 @@ struct kafka_source_state {
 
   void on_poll();
 
-  void on_ack(int32_t partition);
+  void on_ack(int32_t partition, uint64_t batch_epoch);
 
   void on_tick();
 
@@ -202,7 +227,8 @@ caf::error kafka_source_state::start() {
                            std::string{"cannot create consumer: "} + errstr);
   }
   rd_kafka_poll_set_consumer(rk);
-  next_checkpoint = settings.last_checkpoint + 1;
+  next_checkpoint = settings.resume.checkpoint + 1;
+  last_durable = settings.resume.checkpoint;
   if (settings.drain) {
     // A drain reads every partition to its end: it takes them all at once
     // instead of waiting for a consumer-group rebalance.
@@ -253,6 +279,8 @@ caf::error kafka_source_state::assign_all() {
 }
 
 void kafka_source_state::on_assign(rd_kafka_topic_partition_list_t* list) {
+  if (resume_pending && !resume_after_rebalance())
+    return;
   for (int i = 0; i < list->cnt; ++i) {
     auto& tp = list->elems[i];
     int64_t low = 0;
@@ -263,8 +291,8 @@ void kafka_source_state::on_assign(rd_kafka_topic_partition_list_t* list) {
       std::fprintf(stderr, "kafka_source: cannot read offsets of %s[%d]: %s\n",
                    tp.topic, tp.partition, rd_kafka_err2str(err));
     partition_info info;
-    auto stored = settings.start_offsets.find(tp.partition);
-    if (stored != settings.start_offsets.end()) {
+    auto stored = settings.resume.offsets.find(tp.partition);
+    if (stored != settings.resume.offsets.end()) {
       tp.offset = stored->second;
       info.next_offset = stored->second;
     } else if (settings.start == start_position::earliest) {
@@ -276,7 +304,7 @@ void kafka_source_state::on_assign(rd_kafka_topic_partition_list_t* list) {
     }
     info.end_offset = high;
     info.pending.partition = tp.partition;
-    info.pending.epoch = self->id();
+    info.pending.epoch = epoch;
     info.task = make_task(tp.partition);
     self->link_to(info.task);
     self->send(merger, atom::assign_v, tp.partition);
@@ -291,19 +319,72 @@ void kafka_source_state::on_assign(rd_kafka_topic_partition_list_t* list) {
 }
 
 void kafka_source_state::on_revoke(rd_kafka_topic_partition_list_t* list) {
+  int revoked = 0;
   for (int i = 0; i < list->cnt; ++i) {
     auto p = list->elems[i].partition;
     auto it = partitions.find(p);
     if (it == partitions.end())
       continue;
-    self->unlink_from(it->second.task);
-    self->send_exit(it->second.task, caf::exit_reason::user_shutdown);
-    self->send(merger, atom::revoke_v, p);
-    partitions.erase(it);
-    if (settings.metrics)
-      settings.metrics->release_partition(p);
+    drop_partition(it);
+    ++revoked;
   }
   publish(true);
+  if (revoked == 0)
+    return;
+  // The merger's state mixes every partition's records since the last
+  // durable checkpoint, and the checkpoint in flight can no longer align
+  // over the revoked partitions: both are abandoned, and the next
+  // assignment resumes from the last durable checkpoint.
+  resume_pending = true;
+  checkpoint_in_flight = 0;
+  commit_from = next_checkpoint;
+  std::fprintf(stderr,
+               "kafka_source: %d partitions revoked by a consumer-group "
+               "rebalance; what was read after checkpoint %llu is read again "
+               "once partitions are assigned\n",
+               revoked, static_cast<unsigned long long>(last_durable));
+  if (stopping && !drained) {
+    // A graceful stop ends here: nothing read after the last durable
+    // checkpoint will become durable in this run.
+    drained = true;
+    self->send(listener, atom::drained_v, last_durable);
+  }
+}
+
+void kafka_source_state::drop_partition(
+    std::unordered_map<int32_t, partition_info>::iterator it) {
+  self->unlink_from(it->second.task);
+  self->send_exit(it->second.task, caf::exit_reason::user_shutdown);
+  self->send(merger, atom::revoke_v, it->first);
+  if (settings.metrics)
+    settings.metrics->release_partition(it->first);
+  partitions.erase(it);
+}
+
+bool kafka_source_state::resume_after_rebalance() {
+  source_resume fresh;
+  std::string error = "the source cannot reload checkpoints";
+  if (!settings.reload || !settings.reload(fresh, error)) {
+    self->quit(caf::make_error(
+        caf::sec::runtime_error,
+        "kafka_source: cannot resume after a consumer-group rebalance: "
+            + error));
+    return false;
+  }
+  // Partitions kept through the rebalance go back to the checkpoint too.
+  while (!partitions.empty())
+    drop_partition(partitions.begin());
+  resume_pending = false;
+  settings.resume = std::move(fresh);
+  epoch = next_epoch++;
+  next_checkpoint = std::max(next_checkpoint, settings.resume.checkpoint + 1);
+  self->send(merger, atom::rollback_v, settings.resume.merger_state,
+             settings.resume.checkpoint, epoch);
+  std::fprintf(stderr,
+               "kafka_source: resuming from checkpoint %llu after the "
+               "rebalance\n",
+               static_cast<unsigned long long>(settings.resume.checkpoint));
+  return true;
 }
 
 void kafka_source_state::publish(bool force) {
@@ -355,7 +436,7 @@ void kafka_source_state::send_pending(int32_t partition, partition_info& info) {
   self->send(info.task, std::move(info.pending));
   info.pending = record_batch{};
   info.pending.partition = partition;
-  info.pending.epoch = self->id();
+  info.pending.epoch = epoch;
   if (info.in_flight >= settings.credit && !info.paused) {
     set_paused(partition, info, true);
     if (settings.status)
@@ -384,7 +465,7 @@ void kafka_source_state::check_finished(int32_t partition,
   info.finished = true;
   set_paused(partition, info, true);
   self->send(info.task,
-             partition_end{partition, info.next_offset, true, self->id()});
+             partition_end{partition, info.next_offset, true, epoch});
 }
 
 void kafka_source_state::on_poll() {
@@ -418,7 +499,7 @@ void kafka_source_state::on_poll() {
         check_finished(msg->partition, info);
       else
         self->send(info.task, partition_end{msg->partition, info.next_offset,
-                                            false, self->id()});
+                                            false, epoch});
       continue;
     }
     if (info.finished || msg->offset < info.next_offset)
@@ -445,7 +526,9 @@ void kafka_source_state::on_poll() {
     self->send(self, atom::poll_v);
 }
 
-void kafka_source_state::on_ack(int32_t partition) {
+void kafka_source_state::on_ack(int32_t partition, uint64_t batch_epoch) {
+  if (batch_epoch != epoch)
+    return; // a batch of a partition task dropped at a rebalance
   auto it = partitions.find(partition);
   if (it == partitions.end())
     return;
@@ -474,8 +557,8 @@ void kafka_source_state::begin_checkpoint() {
   std::sort(begin.partitions.begin(), begin.partitions.end());
   self->send(merger, begin);
   for (auto& [p, info] : partitions)
-    self->send(info.task, partition_barrier{begin.checkpoint, p,
-                                            info.next_offset, self->id()});
+    self->send(info.task,
+               partition_barrier{begin.checkpoint, p, info.next_offset, epoch});
   checkpoint_in_flight = begin.checkpoint;
   checkpoint_started = std::chrono::steady_clock::now();
 }
@@ -488,7 +571,7 @@ void kafka_source_state::on_shutdown() {
   stopping = true;
   if (partitions.empty()) {
     drained = true;
-    self->send(listener, atom::drained_v, next_checkpoint - 1);
+    self->send(listener, atom::drained_v, last_durable);
     return;
   }
   if (checkpoint_in_flight == 0)
@@ -498,6 +581,7 @@ void kafka_source_state::on_shutdown() {
 
 void kafka_source_state::on_durable(const checkpoint_durable& msg) {
   next_checkpoint = std::max(next_checkpoint, msg.checkpoint + 1);
+  last_durable = std::max(last_durable, msg.checkpoint);
   if (msg.checkpoint == checkpoint_in_flight) {
     checkpoint_in_flight = 0;
     if (settings.metrics)
@@ -511,7 +595,7 @@ void kafka_source_state::on_durable(const checkpoint_durable& msg) {
         = std::chrono::duration_cast<std::chrono::milliseconds>(
               std::chrono::system_clock::now().time_since_epoch())
               .count();
-  if (!msg.offsets.empty()) {
+  if (!msg.offsets.empty() && msg.checkpoint >= commit_from) {
     auto* list = rd_kafka_topic_partition_list_new(
         static_cast<int>(msg.offsets.size()));
     for (const auto& po : msg.offsets)
@@ -561,11 +645,12 @@ caf::behavior kafka_source(kafka_source_actor* self, source_settings settings,
   st.merger = std::move(merger);
   st.make_task = std::move(make_task);
   st.listener = std::move(listener);
+  st.epoch = next_epoch++;
   // Whatever the merger applied after this checkpoint is replayed from the
   // stored offsets: roll it back first (same sender, so this arrives before
   // the partition assignments and batches).
-  self->send(st.merger, atom::rollback_v, st.settings.merger_state,
-             st.settings.last_checkpoint);
+  self->send(st.merger, atom::rollback_v, st.settings.resume.merger_state,
+             st.settings.resume.checkpoint, st.epoch);
   if (auto err = st.start()) {
     self->quit(err);
     return {};
@@ -574,7 +659,9 @@ caf::behavior kafka_source(kafka_source_actor* self, source_settings settings,
   self->delayed_send(self, st.settings.checkpoint_interval, atom::tick_v);
   return {
       [self](atom::poll) { self->state.on_poll(); },
-      [self](atom::ack, int32_t partition) { self->state.on_ack(partition); },
+      [self](atom::ack, int32_t partition, uint64_t epoch) {
+        self->state.on_ack(partition, epoch);
+      },
       [self](atom::tick) { self->state.on_tick(); },
       [self](atom::shutdown) { self->state.on_shutdown(); },
       [self](const checkpoint_durable& msg) { self->state.on_durable(msg); },

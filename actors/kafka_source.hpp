@@ -49,6 +49,17 @@ struct source_status {
 /// Where a partition without a stored checkpoint starts reading.
 enum class start_position { earliest, latest };
 
+/// A durable checkpoint as the source resumes from it.
+struct source_resume {
+  /// Its id (0: none, read from the start position).
+  uint64_t checkpoint = 0;
+  /// The merger state it stored: the source rolls the merger back to it, so
+  /// that the records replayed from `offsets` are counted exactly once.
+  std::string merger_state;
+  /// Next offset by partition (partitions absent start at `start`).
+  std::map<int32_t, int64_t> offsets;
+};
+
 /// Settings of the Kafka source.
 struct source_settings {
   /// Bootstrap servers, e.g. "127.0.0.1:9092".
@@ -69,14 +80,13 @@ struct source_settings {
   start_position start = start_position::earliest;
   /// Extra librdkafka properties.
   std::map<std::string, std::string> kafka;
-  /// Checkpointed next offsets by partition (from the database).
-  std::map<int32_t, int64_t> start_offsets;
-  /// Last checkpoint id stored in the database.
-  uint64_t last_checkpoint = 0;
-  /// The merger state of that checkpoint: on (re)start the source rolls the
-  /// merger back to it, so that the records it replays from the stored
-  /// offsets are counted exactly once.
-  std::string merger_state;
+  /// The durable checkpoint the source resumes from (from the database).
+  source_resume resume;
+  /// Reads the latest durable checkpoint again, for a consumer-group
+  /// rebalance: the partitions assigned after it resume from there. Returns
+  /// false with `error` set if the database cannot be read; required in run
+  /// mode (a source without it stops at its first rebalance).
+  std::function<bool(source_resume& out, std::string& error)> reload;
   /// Metrics updated per poll round (lag, in-flight batches, paused
   /// partitions) and per checkpoint (duration); may be null.
   std::shared_ptr<metric_factory> metrics;
@@ -94,7 +104,11 @@ using task_factory = std::function<caf::actor(int32_t partition)>;
 /// Kafka once a checkpoint is durable and, in drain mode, tells `listener`
 /// `drained` once the final checkpoint is durable. Runs on its own thread.
 /// Before reading anything it rolls the merger back to the checkpoint it
-/// resumes from (`settings.merger_state`).
+/// resumes from (`settings.resume`). A rebalance of the consumer group
+/// (partitions revoked, then assigned) abandons the checkpoint in flight and
+/// everything read since the last durable one: the source reloads that
+/// checkpoint, rolls the merger back to it and resumes every assigned
+/// partition at its stored offset, under a new epoch.
 caf::actor spawn_kafka_source(caf::actor_system& sys, source_settings settings,
                               caf::actor merger, task_factory make_task,
                               caf::actor listener);

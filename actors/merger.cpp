@@ -51,8 +51,9 @@ struct merger_state {
   // -- callbacks
   // ----------------------------------------------------------------
 
-  /// Incarnation of the source the merger follows; input of earlier ones
-  /// (still in flight when the source restarted) is ignored.
+  /// Epoch of the source the merger follows (a new one per source
+  /// incarnation and per rebalance); input of earlier ones (still in flight
+  /// when the source restarted or rolled back) is ignored.
   uint64_t epoch = 0;
 
   /// Counts and drops input of a source incarnation before the rollback.
@@ -109,6 +110,21 @@ struct merger_state {
       complete_checkpoint();
   }
 
+  /// The source lost `partition` in a rebalance: a checkpoint aligning can
+  /// no longer complete (the source abandons it and rolls back once
+  /// partitions are assigned again).
+  void on_revoke(int32_t partition) {
+    logic->remove_partition(partition);
+    tasks.erase(partition);
+    held.erase(partition);
+    if (aligning == 0)
+      return;
+    aligning = 0;
+    waiting.clear();
+    barrier_offsets.clear();
+    release_held();
+  }
+
   void on_tick() {
     self->delayed_send(self, settings.emit_interval, atom::tick_v);
     emit({});
@@ -127,7 +143,7 @@ struct merger_state {
       next_offsets[batch.partition] = batch.next_offset;
     logic->apply(batch, settings.now());
     if (source)
-      self->send(source, atom::ack_v, batch.partition);
+      self->send(source, atom::ack_v, batch.partition, batch.epoch);
   }
 
   void apply(const partition_end& end) {
@@ -171,13 +187,17 @@ struct merger_state {
     last_checkpoint = std::max(last_checkpoint, aligning);
     aligning = 0;
     emit(std::move(batch));
-    // Replay what arrived behind the barriers, in per-partition order.
+    release_held();
+    maybe_finish();
+  }
+
+  /// Applies what arrived behind the barriers, in per-partition order.
+  void release_held() {
     auto pending = std::move(held);
     held.clear();
     for (auto& [p, inputs] : pending)
       for (auto& input : inputs)
         std::visit([this](auto& x) { apply(x); }, input);
-    maybe_finish();
   }
 
   /// Drain mode: once every partition is finished, flush every window and
@@ -272,17 +292,14 @@ caf::behavior merger(merger_actor* self, merger_actor_settings settings,
         st.logic->add_partition(partition);
       },
       [self](atom::revoke, int32_t partition) {
-        auto& st = self->state;
-        st.logic->remove_partition(partition);
-        st.tasks.erase(partition);
-        st.waiting.erase(partition);
-        st.held.erase(partition);
+        self->state.on_revoke(partition);
       },
       [self](atom::tick) { self->state.on_tick(); },
-      [self](atom::rollback, const std::string& state, uint64_t id) {
+      [self](atom::rollback, const std::string& state, uint64_t id,
+             uint64_t epoch) {
         auto& st = self->state;
         st.source = caf::actor_cast<caf::actor>(self->current_sender());
-        st.epoch = st.source ? st.source.id() : 0;
+        st.epoch = epoch;
         st.rollback(state, id);
       },
       [self](atom::stats) { return self->state.stats(); },

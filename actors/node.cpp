@@ -116,6 +116,16 @@ load_checkpoint(const node_config& cfg, std::string& error,
   return ck.value() ? std::move(ck.value()) : stored_checkpoint{};
 }
 
+/// Where a source resumes from a stored checkpoint.
+source_resume to_resume(stored_checkpoint&& ck) {
+  source_resume out;
+  out.checkpoint = ck.id;
+  out.merger_state = std::move(ck.merger_state);
+  for (const auto& po : ck.offsets)
+    out.offsets[po.partition] = po.next_offset;
+  return out;
+}
+
 /// How often the node polls the merger's counters for the metrics.
 constexpr auto metrics_poll_interval = std::chrono::milliseconds(500);
 
@@ -423,12 +433,14 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
         ss.status = source;
         ss.start = cfg.start == "latest" ? start_position::latest
                                          : start_position::earliest;
-        if (ck) {
-          ss.last_checkpoint = ck->id;
-          ss.merger_state = ck->merger_state;
-          for (const auto& po : ck->offsets)
-            ss.start_offsets[po.partition] = po.next_offset;
-        }
+        if (ck)
+          ss.resume = to_resume(std::move(*ck));
+        ss.reload = [cfg](source_resume& out, std::string& error) {
+          auto latest = load_checkpoint(cfg, error);
+          if (latest)
+            out = to_resume(std::move(*latest));
+          return latest.has_value();
+        };
         auto merger = lookup(sys, "merger");
         auto dlq = lookup(sys, "dlq");
         auto make_task = [&sys, proc, merger, dlq](int32_t partition) {

@@ -47,7 +47,9 @@ struct fixture : test::caf_fixture {
         [ack_log, target](caf::event_based_actor* self, int) -> caf::behavior {
           self->send(target, atom::assign_v, int32_t{0});
           self->send(target, atom::assign_v, int32_t{1});
-          return {[ack_log](atom::ack, int32_t p) { ack_log->push_back(p); }};
+          return {[ack_log](atom::ack, int32_t p, uint64_t) {
+            ack_log->push_back(p);
+          }};
         },
         0);
     run();
@@ -171,7 +173,7 @@ BOOST_AUTO_TEST_CASE(a_rollback_returns_to_the_checkpoint_state) {
   caf::anon_send(merger, events(0, 2'000, 7, 17));
   run();
   BOOST_CHECK_EQUAL(stats().events, 9u);
-  caf::anon_send(merger, atom::rollback_v, state, uint64_t{1});
+  caf::anon_send(merger, atom::rollback_v, state, uint64_t{1}, uint64_t{0});
   run();
   auto s = stats();
   BOOST_CHECK_EQUAL(s.events, 2u);
@@ -179,6 +181,52 @@ BOOST_AUTO_TEST_CASE(a_rollback_returns_to_the_checkpoint_state) {
   caf::anon_send(merger, events(0, 2'000, 7, 17));
   run();
   BOOST_CHECK_EQUAL(stats().events, 9u);
+}
+
+BOOST_AUTO_TEST_CASE(a_revoked_partition_abandons_the_checkpoint_aligning) {
+  caf::anon_send(merger, checkpoint_begin{1, {0, 1}});
+  caf::anon_send(merger, partition_barrier{1, 0, 10});
+  // Behind partition 0's barrier: held while the checkpoint aligns.
+  caf::anon_send(merger, events(0, 2'000, 5, 15));
+  run();
+  BOOST_CHECK_EQUAL(stats().events, 0u);
+  // Partition 1 is revoked before its barrier arrives: the checkpoint can
+  // never align, so it is dropped and the held batch applied.
+  caf::anon_send(merger, atom::revoke_v, int32_t{1});
+  run();
+  BOOST_CHECK(results->empty());
+  BOOST_CHECK_EQUAL(stats().events, 5u);
+  // A late barrier of the abandoned checkpoint completes nothing.
+  caf::anon_send(merger, partition_barrier{1, 1, 0});
+  run();
+  BOOST_CHECK(results->empty());
+  // The next checkpoint aligns over the partitions still assigned.
+  caf::anon_send(merger, checkpoint_begin{2, {0}});
+  caf::anon_send(merger, partition_barrier{2, 0, 15});
+  run();
+  BOOST_REQUIRE_EQUAL(results->size(), 1u);
+  BOOST_CHECK_EQUAL(results->at(0).checkpoint, 2u);
+  BOOST_REQUIRE_EQUAL(results->at(0).offsets.size(), 1u);
+  BOOST_CHECK_EQUAL(results->at(0).offsets[0].next_offset, 15);
+}
+
+BOOST_AUTO_TEST_CASE(a_rollback_under_a_new_epoch_drops_the_old_epochs_input) {
+  caf::anon_send(merger, events(0, 1'000, 2, 10));
+  run();
+  BOOST_CHECK_EQUAL(stats().events, 2u);
+  // A rebalance: the source resumes from "no checkpoint" under epoch 7.
+  caf::anon_send(merger, atom::rollback_v, std::string{}, uint64_t{0},
+                 uint64_t{7});
+  run();
+  BOOST_CHECK_EQUAL(stats().events, 0u);
+  // A batch of a task from before the rebalance, still in flight: dropped.
+  auto old = events(0, 1'000, 2, 10);
+  caf::anon_send(merger, old);
+  auto replayed = events(0, 1'000, 2, 10);
+  replayed.epoch = 7;
+  caf::anon_send(merger, replayed);
+  run();
+  BOOST_CHECK_EQUAL(stats().events, 2u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
