@@ -79,19 +79,15 @@ struct fixture : test::node_fixture {
     return test::run_process(args, 30s);
   }
 
-  /// Waits until every produced valid event is consumed and every
-  /// partition is read to its end and checkpointed there; returns the last
-  /// `partitions` answer.
-  /// Waits until every partition is read to its end and checkpointed there
-  /// and, if `count_events`, the node consumed exactly the valid events (a
-  /// restarted source replays from its checkpoint and counts again).
-  std::string wait_until_caught_up(bool count_events = true) {
+  /// Waits until the node consumed exactly the produced valid events (a
+  /// replay counted twice never matches) and every partition is read to its
+  /// end and checkpointed there; returns the last `partitions` answer.
+  std::string wait_until_caught_up() {
     std::string last;
     auto valid = std::to_string(truth.valid);
     bool done = test::wait_until(60s, [&] {
       auto status = console({"status"});
-      if (count_events
-          && !contains(status.out, "events      " + valid + " consumed"))
+      if (!contains(status.out, "events      " + valid + " consumed"))
         return false;
       last = console({"partitions"}).out;
       auto rows = parse_partitions(last);
@@ -208,10 +204,11 @@ BOOST_FIXTURE_TEST_CASE(a_restarted_actor_shows_in_restarts_and_status,
       std::regex_search(status.out, std::regex{"\nsource +running +1\n"}),
       status.out);
   // The restarted source rejoins the consumer group, gets its partitions
-  // back within the session timeout (10 s) and catches up; a graceful stop
-  // then finishes a checkpoint and exits 0.
+  // back within the session timeout (10 s) and catches up, counting the
+  // records it replays exactly once; a graceful stop then finishes a
+  // checkpoint and exits 0.
   auto rejoin_started = std::chrono::steady_clock::now();
-  wait_until_caught_up(false);
+  wait_until_caught_up();
   auto rejoin = std::chrono::steady_clock::now() - rejoin_started;
   BOOST_TEST_MESSAGE(
       "caught up "
