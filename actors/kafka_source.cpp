@@ -91,9 +91,11 @@ struct kafka_source_state {
   std::chrono::steady_clock::time_point last_publish;
 
   ~kafka_source_state() {
-    if (settings.metrics)
+    if (settings.metrics) {
       for (auto& kv : partitions)
         settings.metrics->release_partition(kv.first);
+      settings.metrics->assigned_partitions().Set(0);
+    }
     if (settings.status) {
       settings.status->assigned = 0;
       std::lock_guard<std::mutex> guard{settings.status->mtx};
@@ -117,6 +119,9 @@ struct kafka_source_state {
   /// merger back to it under a new epoch and drops the partitions still
   /// held; false if the source stopped (the checkpoint cannot be read).
   bool resume_after_rebalance();
+
+  /// Partitions of the topic in the broker's metadata (-1 if unknown).
+  int topic_partition_count();
 
   /// Stops a partition's task and forgets the partition.
   void drop_partition(std::unordered_map<int32_t, partition_info>::iterator it);
@@ -278,6 +283,19 @@ caf::error kafka_source_state::assign_all() {
   return caf::none;
 }
 
+int kafka_source_state::topic_partition_count() {
+  rd_kafka_topic_t* rkt
+      = rd_kafka_topic_new(rk, settings.topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* md = nullptr;
+  auto err = rd_kafka_metadata(rk, 0, rkt, &md, 5000);
+  rd_kafka_topic_destroy(rkt);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return -1;
+  int count = md->topic_cnt == 1 ? md->topics[0].partition_cnt : -1;
+  rd_kafka_metadata_destroy(md);
+  return count;
+}
+
 void kafka_source_state::on_assign(rd_kafka_topic_partition_list_t* list) {
   if (resume_pending && !resume_after_rebalance())
     return;
@@ -313,6 +331,19 @@ void kafka_source_state::on_assign(rd_kafka_topic_partition_list_t* list) {
   rd_kafka_assign(rk, list);
   std::fprintf(stderr, "kafka_source: assigned %d partitions of %s\n",
                list->cnt, settings.topic.c_str());
+  if (!settings.drain) {
+    // Each node's merger sees only its own partitions: a group shared with
+    // another member means each stores partial windows.
+    auto total = topic_partition_count();
+    if (total > list->cnt)
+      std::fprintf(stderr,
+                   "kafka_source: warning: %d of the %d partitions of %s are "
+                   "held by other members of consumer group %s; this node's "
+                   "windows count only its own partitions (give each node "
+                   "its own --group)\n",
+                   total - list->cnt, total, settings.topic.c_str(),
+                   settings.group.c_str());
+  }
   for (auto& [p, info] : partitions)
     check_finished(p, info);
   publish(true);
@@ -337,6 +368,8 @@ void kafka_source_state::on_revoke(rd_kafka_topic_partition_list_t* list) {
   // assignment resumes from the last durable checkpoint.
   resume_pending = true;
   checkpoint_in_flight = 0;
+  if (settings.metrics)
+    settings.metrics->rebalances().Increment();
   commit_from = next_checkpoint;
   std::fprintf(stderr,
                "kafka_source: %d partitions revoked by a consumer-group "
@@ -417,6 +450,7 @@ void kafka_source_state::publish(bool force) {
     auto& m = *settings.metrics;
     m.inflight_batches().Set(static_cast<double>(in_flight));
     m.paused_partitions().Set(static_cast<double>(paused));
+    m.assigned_partitions().Set(static_cast<double>(partitions.size()));
     for (auto& [p, n] : lag)
       m.consumer_lag(p).Set(static_cast<double>(n));
   }

@@ -84,6 +84,19 @@ std::vector<metric_info> make_catalog() {
        "",
        "Partitions paused by backpressure.",
        {}},
+      {id::assigned_partitions,
+       "vigil_assigned_partitions",
+       mk::gauge,
+       "",
+       "Partitions of the topic this node's source holds.",
+       {}},
+      {id::rebalances,
+       "vigil_rebalances_total",
+       mk::counter,
+       "",
+       "Consumer-group rebalances that revoked partitions of this node (each "
+       "resumes from the last checkpoint).",
+       {}},
       {id::generator_messages_sent,
        "vigil_generator_messages_sent_total",
        mk::counter,
@@ -347,6 +360,14 @@ prometheus::Gauge& metric_factory::inflight_batches() noexcept {
 
 prometheus::Gauge& metric_factory::paused_partitions() noexcept {
   return *gauges_[index(id::paused_partitions)];
+}
+
+prometheus::Gauge& metric_factory::assigned_partitions() noexcept {
+  return *gauges_[index(id::assigned_partitions)];
+}
+
+prometheus::Counter& metric_factory::rebalances() noexcept {
+  return *counters_[index(id::rebalances)];
 }
 
 prometheus::Counter& metric_factory::generator_messages_sent() noexcept {

@@ -57,6 +57,8 @@ enum class metric_id : uint8_t {
   consumer_lag,
   inflight_batches,
   paused_partitions,
+  assigned_partitions,
+  rebalances,
   generator_messages_sent,
   generator_delivery_failures,
   windows_emitted,
@@ -75,7 +77,7 @@ enum class metric_id : uint8_t {
 };
 
 /// Number of families in the catalog.
-constexpr size_t metric_count = 24;
+constexpr size_t metric_count = 26;
 
 /// Static description of one family.
 struct metric_info {
@@ -174,6 +176,13 @@ public:
 
   /// vigil_paused_partitions: partitions paused by backpressure.
   prometheus::Gauge& paused_partitions() noexcept;
+
+  /// vigil_assigned_partitions: partitions the source holds.
+  prometheus::Gauge& assigned_partitions() noexcept;
+
+  /// vigil_rebalances_total: consumer-group rebalances that revoked
+  /// partitions of this node.
+  prometheus::Counter& rebalances() noexcept;
 
   /// vigil_generator_messages_sent_total: messages the generator produced.
   prometheus::Counter& generator_messages_sent() noexcept;

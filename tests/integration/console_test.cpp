@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <regex>
 #include <set>
@@ -225,7 +226,8 @@ BOOST_FIXTURE_TEST_CASE(a_restarted_actor_shows_in_restarts_and_status,
 /// again) when it joins and again when it leaves, and the node gets all of
 /// its partitions back each time.
 void join_and_leave_group(const std::string& brokers,
-                          const std::string& other_topic) {
+                          const std::string& other_topic,
+                          const std::function<void()>& while_member = {}) {
   auto client = kafka::make_client(RD_KAFKA_CONSUMER, brokers,
                                    {{"group.id", "vigil"},
                                     {"session.timeout.ms", "6000"},
@@ -251,6 +253,8 @@ void join_and_leave_group(const std::string& brokers,
     return n > 0;
   });
   BOOST_REQUIRE_MESSAGE(joined, "the other member never got its partition");
+  if (while_member)
+    while_member();
   BOOST_REQUIRE(rd_kafka_consumer_close(rk) == RD_KAFKA_RESP_ERR_NO_ERROR);
 }
 
@@ -284,6 +288,12 @@ BOOST_FIXTURE_TEST_CASE(a_group_rebalance_mid_stream_counts_every_event_once,
   wait_until_caught_up();
   auto restarts = console({"restarts"});
   BOOST_TEST(contains(restarts.out, "no actor has failed"), restarts.out);
+  auto metrics = get("/metrics").body;
+  BOOST_TEST(test::metric_value(metrics, "vigil_rebalances_total").value_or(0)
+             >= 2.0);
+  BOOST_TEST(
+      test::metric_value(metrics, "vigil_assigned_partitions").value_or(0)
+      == 4.0);
   // Each stored window holds exactly its events.
   auto stored = test::read_windows(dir.file("vigil.db"));
   BOOST_TEST(!stored.empty());
@@ -300,6 +310,27 @@ BOOST_FIXTURE_TEST_CASE(a_group_rebalance_mid_stream_counts_every_event_once,
                               << test::read_file(dir.file("node.err")));
   BOOST_TEST(
       contains(test::read_file(dir.file("node.err")), "partitions revoked"));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_member_sharing_the_group_is_reported, fixture) {
+  start(4, 1000);
+  wait_until_caught_up();
+  // Another member of the group for the same topic takes half of it.
+  join_and_leave_group(spec.brokers, "events", [&] {
+    std::string err;
+    bool warned = test::wait_until(30s, [&] {
+      err = test::read_file(dir.file("node.err"));
+      return contains(err, "kafka_source: warning: 2 of the 4 partitions of "
+                           "events are held by other members of consumer "
+                           "group vigil");
+    });
+    BOOST_TEST(warned, err);
+    BOOST_TEST(wait_for_metric("vigil_assigned_partitions", 2, 10s).value_or(0)
+               == 2.0);
+  });
+  // Once it left, the node holds all four again and has consumed each
+  // event exactly once.
+  wait_until_caught_up();
 }
 
 BOOST_FIXTURE_TEST_CASE(a_piped_session_answers_each_command_until_quit,
