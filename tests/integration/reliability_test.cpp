@@ -323,6 +323,37 @@ BOOST_AUTO_TEST_CASE(a_broker_down_for_ten_seconds_mid_drain_loses_nothing) {
   BOOST_CHECK_GT(std::stoull(m[2].str()), 0u);
 }
 
+BOOST_AUTO_TEST_CASE(
+    a_broker_down_for_a_minute_is_waited_out_without_restarts) {
+  // Longer than every timeout a checkpoint involves (30 s to flush dead
+  // letters, 45 s to read the dead-letter topic's end offsets, librdkafka's
+  // 60 s request timeouts): the node keeps its actors and waits.
+  produce(8, 50'000, 8);
+  test::background_process run{
+      drain_args({"--checkpoint-interval", "100ms", "--fault-task-delay-ms",
+                  "20", "--batch-size", "200"}),
+      dir.file("out"), dir.file("err")};
+  BOOST_REQUIRE(test::wait_until(60s, [&] { return newest_checkpoint() > 0; }));
+  BOOST_REQUIRE(broker->set_down(true));
+  test::hold_for(65s);
+  BOOST_REQUIRE(broker->set_down(false));
+  auto status = run.wait(5min);
+  auto err = test::read_file(dir.file("err"));
+  BOOST_TEST_MESSAGE("node stderr:\n" << err);
+  BOOST_REQUIRE_EQUAL(status, 0);
+  test::process_result last{0, test::read_file(dir.file("out")), err};
+  check_exact(last);
+  BOOST_TEST(!std::regex_search(err, std::regex{"supervisor [a-z_]+: [a-z_]+ "
+                                                "failed"}),
+             "an actor failed during the outage");
+  auto lines = kafka_lines(err);
+  BOOST_REQUIRE_EQUAL(lines.size(), 2u);
+  std::smatch m;
+  BOOST_REQUIRE(std::regex_match(
+      lines[1], m, std::regex{"kafka: recovered after ([0-9.]+) s; .*"}));
+  BOOST_CHECK_GE(std::stod(m[1].str()), 64.5);
+}
+
 BOOST_AUTO_TEST_CASE(a_database_locked_by_another_process_is_waited_out) {
   produce(32, 500'000, 4);
   test::background_process run{drain_args({"--checkpoint-interval", "100ms"}),
