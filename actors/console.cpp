@@ -100,6 +100,8 @@ struct console_state {
       }
       if (auto& src = ctx.node->source) {
         st.assigned = src->assigned.load();
+        st.held = src->hold.load();
+        st.held_since_ms = src->hold_since_ms.load();
         if (auto durable = src->last_durable_ms.load(); durable != 0)
           st.last_checkpoint_ms = durable;
         std::lock_guard<std::mutex> guard{src->mtx};
@@ -122,7 +124,7 @@ struct console_state {
       std::lock_guard<std::mutex> guard{ctx.node->source->mtx};
       for (const auto& [p, pos] : ctx.node->source->positions)
         xs.push_back({p, pos.next_offset, pos.end_offset, pos.paused,
-                      pos.in_flight, -1});
+                      pos.in_flight, -1, pos.held});
     }
     bool readable = true;
     for (const auto& po : checkpointed_offsets(ctx, readable))
@@ -133,6 +135,30 @@ struct console_state {
     if (!readable)
       text += "checkpointed offsets unknown: cannot read " + ctx.db + "\n";
     return ok(std::move(text));
+  }
+
+  /// `pause` (hold) and `resume` (release).
+  console_reply hold(bool on) const {
+    if (!ctx.node || !ctx.node->source)
+      return failed("cannot " + std::string{on ? "pause" : "resume"},
+                    "this node has no Kafka source");
+    auto& src = *ctx.node->source;
+    if (on) {
+      if (src.hold.load())
+        return ok("consumption is already paused (since "
+                  + format_time(src.hold_since_ms.load()) + ")\n");
+      src.hold_since_ms = wall_ms();
+      src.hold = true;
+      return ok("consumption paused: the source stops fetching and keeps its "
+                + std::to_string(src.assigned.load())
+                + " partitions (no rebalance); batches in flight finish and "
+                  "checkpoints go on, so everything read becomes durable. "
+                  "'resume' fetches again.\n");
+    }
+    if (!src.hold.exchange(false))
+      return ok("consumption is not paused\n");
+    return ok("consumption resumed after "
+              + format_duration(wall_ms() - src.hold_since_ms.load()) + "\n");
   }
 
   console_reply answer(const console_command& cmd) const {
@@ -171,6 +197,9 @@ struct console_state {
       auto offsets = checkpointed_offsets(ctx, readable);
       return ok(format_checkpoints(*list, offsets, wall_ms()));
     }
+    case console_command::pause:
+    case console_command::resume:
+      return hold(cmd.kind == console_command::pause);
     case console_command::status:
       break; // Answered asynchronously by the behavior.
     }

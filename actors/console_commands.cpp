@@ -131,6 +131,10 @@ std::string console_help() {
          "  checkpoint               stored checkpoints and the offset "
          "stored per\n"
          "                           partition\n"
+         "  pause                    stop fetching (partitions stay "
+         "assigned,\n"
+         "                           checkpoints go on) until 'resume'\n"
+         "  resume                   fetch again after 'pause'\n"
          "  help                     this list\n"
          "  quit                     leave the interactive console\n";
 }
@@ -159,6 +163,10 @@ expected<console_command> parse_console_command(const std::string& line) {
     return no_args(console_command::services);
   if (name == "checkpoint" || name == "checkpoints")
     return no_args(console_command::checkpoint);
+  if (name == "pause")
+    return no_args(console_command::pause);
+  if (name == "resume")
+    return no_args(console_command::resume);
   if (name == "restarts" || name == "incidents") {
     cmd.kind = name == "restarts" ? console_command::restarts
                                   : console_command::incidents;
@@ -311,6 +319,10 @@ std::string format_status(const console_status& st) {
   if (st.stopping)
     mode = "stopping: finishing a last checkpoint";
   kv.add("mode", mode);
+  if (st.held)
+    kv.add("paused", "by the operator " + ago(st.held_since_ms, st.now_ms)
+                         + " (" + format_time(st.held_since_ms)
+                         + "): nothing is fetched until 'resume'");
   if (st.last_checkpoint == 0)
     kv.add("checkpoint", "none yet");
   else if (st.last_checkpoint_ms == 0)
@@ -380,19 +392,25 @@ std::string format_partitions(const std::vector<console_partition>& xs) {
                 ">CHECKPOINTED"}};
   int64_t total = 0;
   size_t paused = 0;
+  size_t held = 0;
   for (const auto& p : xs) {
     auto known = p.end_offset >= 0;
     auto lag = known ? std::max<int64_t>(0, p.end_offset - p.next_offset) : 0;
     total += lag;
     paused += p.paused ? 1 : 0;
+    held += p.held ? 1 : 0;
     t.add({std::to_string(p.partition), num(p.next_offset),
            known ? num(p.end_offset) : "?", known ? num(lag) : "?",
-           p.paused ? "paused" : "reading", num(uint64_t{p.in_flight}),
+           p.held     ? "held"
+           : p.paused ? "paused"
+                      : "reading",
+           num(uint64_t{p.in_flight}),
            p.checkpointed >= 0 ? num(p.checkpointed) : "-"});
   }
   return t.render() + "\n" + std::to_string(xs.size()) + " partitions, "
-         + std::to_string(paused) + " paused (backpressure), total lag "
-         + num(total) + "\n";
+         + std::to_string(paused) + " paused (backpressure), "
+         + (held > 0 ? std::to_string(held) + " held by the operator, " : "")
+         + "total lag " + num(total) + "\n";
 }
 
 std::string format_services(const std::vector<window_row>& rows,

@@ -38,6 +38,10 @@ struct console_command {
     restarts,
     /// Stored checkpoints and their offsets.
     checkpoint,
+    /// Hold consumption: the source stops fetching, keeps its partitions.
+    pause,
+    /// End the hold.
+    resume,
   };
   /// The command.
   kind_t kind = help;
@@ -97,6 +101,10 @@ struct console_status {
   int32_t assigned = 0;
   /// Sum of the known per-partition lags.
   int64_t total_lag = 0;
+  /// The operator holds consumption (`pause`), since `held_since_ms`.
+  bool held = false;
+  /// When the hold began, epoch ms.
+  int64_t held_since_ms = 0;
   /// Children of the node's supervisor, in start order.
   std::vector<console_child> children;
   /// Why `children` or `services` could not be read ("" = fine).
@@ -117,6 +125,8 @@ struct console_partition {
   uint32_t in_flight = 0;
   /// Offset stored with the last checkpoint (-1 = none yet).
   int64_t checkpointed = -1;
+  /// True while the operator holds consumption (`pause`).
+  bool held = false;
 };
 
 /// One stored checkpoint, as shown by `checkpoint`.

@@ -75,6 +75,8 @@ struct kafka_source_state {
   /// Set when partitions were revoked: the next assignment resumes from the
   /// last durable checkpoint.
   bool resume_pending = false;
+  /// The operator's hold (console `pause`) is applied to every partition.
+  bool held = false;
   /// Checkpoints below this one were begun before a rebalance: their
   /// offsets are not committed to Kafka (the group generation changed).
   uint64_t commit_from = 0;
@@ -122,6 +124,10 @@ struct kafka_source_state {
 
   /// Partitions of the topic in the broker's metadata (-1 if unknown).
   int topic_partition_count();
+
+  /// Follows the operator's hold (`settings.status->hold`): pauses every
+  /// partition when it is set, resumes those with credit when it is cleared.
+  void apply_hold();
 
   /// Stops a partition's task and forgets the partition.
   void drop_partition(std::unordered_map<int32_t, partition_info>::iterator it);
@@ -283,6 +289,28 @@ caf::error kafka_source_state::assign_all() {
   return caf::none;
 }
 
+void kafka_source_state::apply_hold() {
+  bool wanted = settings.status && settings.status->hold.load();
+  if (wanted == held)
+    return;
+  held = wanted;
+  for (auto& [p, info] : partitions) {
+    if (info.finished)
+      continue;
+    if (held)
+      set_paused(p, info, true);
+    else if (info.in_flight < settings.credit)
+      set_paused(p, info, false);
+  }
+  std::fprintf(stderr,
+               held ? "kafka_source: consumption paused by the operator "
+                      "(%zu partitions kept)\n"
+                    : "kafka_source: consumption resumed by the operator "
+                      "(%zu partitions)\n",
+               partitions.size());
+  publish(true);
+}
+
 int kafka_source_state::topic_partition_count() {
   rd_kafka_topic_t* rkt
       = rd_kafka_topic_new(rk, settings.topic.c_str(), nullptr);
@@ -329,6 +357,9 @@ void kafka_source_state::on_assign(rd_kafka_topic_partition_list_t* list) {
     partitions[tp.partition] = std::move(info);
   }
   rd_kafka_assign(rk, list);
+  if (held) // the operator's hold covers partitions assigned during it
+    for (auto& [p, info] : partitions)
+      set_paused(p, info, true);
   std::fprintf(stderr, "kafka_source: assigned %d partitions of %s\n",
                list->cnt, settings.topic.c_str());
   if (!settings.drain) {
@@ -433,7 +464,7 @@ void kafka_source_state::publish(bool force) {
   int64_t paused = 0;
   for (auto& [p, info] : partitions) {
     in_flight += info.in_flight;
-    paused += info.paused && !info.finished ? 1 : 0;
+    paused += info.paused && !info.finished && !held ? 1 : 0;
     // Cached by librdkafka from fetch responses: no broker round trip.
     int64_t low = 0;
     int64_t high = -1;
@@ -442,14 +473,15 @@ void kafka_source_state::publish(bool force) {
             == RD_KAFKA_RESP_ERR_NO_ERROR
         && high >= 0)
       lag[p] = std::max<int64_t>(0, high - info.next_offset);
-    positions[p]
-        = partition_position{info.next_offset, lag.count(p) ? high : -1,
-                             info.paused && !info.finished, info.in_flight};
+    positions[p] = partition_position{
+        info.next_offset, lag.count(p) ? high : -1,
+        info.paused && !info.finished && !held, info.in_flight, held};
   }
   if (settings.metrics) {
     auto& m = *settings.metrics;
     m.inflight_batches().Set(static_cast<double>(in_flight));
     m.paused_partitions().Set(static_cast<double>(paused));
+    m.held_partitions().Set(held ? static_cast<double>(partitions.size()) : 0);
     m.assigned_partitions().Set(static_cast<double>(partitions.size()));
     for (auto& [p, n] : lag)
       m.consumer_lag(p).Set(static_cast<double>(n));
@@ -505,6 +537,7 @@ void kafka_source_state::check_finished(int32_t partition,
 void kafka_source_state::on_poll() {
   if (drained || stopping)
     return;
+  apply_hold();
   size_t taken = 0;
   int timeout = idle_poll_ms;
   while (taken < max_records_per_round) {
@@ -569,7 +602,8 @@ void kafka_source_state::on_ack(int32_t partition, uint64_t batch_epoch) {
   auto& info = it->second;
   if (info.in_flight > 0)
     --info.in_flight;
-  if (info.paused && !info.finished && info.in_flight <= settings.credit / 2)
+  if (info.paused && !info.finished && !held
+      && info.in_flight <= settings.credit / 2)
     set_paused(partition, info, false);
 }
 

@@ -25,6 +25,8 @@ struct partition_position {
   bool paused = false;
   /// Batches sent to the task and not yet acknowledged.
   uint32_t in_flight = 0;
+  /// True while the operator holds consumption (console `pause`).
+  bool held = false;
 };
 
 /// What the Kafka source publishes for other threads (the node's HTTP
@@ -37,6 +39,12 @@ struct source_status {
   /// Backpressure episodes: times a partition was paused because its
   /// unacknowledged batches reached the credit (never reset).
   std::atomic<uint64_t> credit_pauses{0};
+  /// Set by the console's `pause`, cleared by `resume`: the source stops
+  /// fetching (keeping its partitions) until cleared. Outlives source
+  /// restarts.
+  std::atomic<bool> hold{false};
+  /// When `hold` was last set, epoch ms.
+  std::atomic<int64_t> hold_since_ms{0};
   /// Guards `lag`.
   mutable std::mutex mtx;
   /// Consumer lag by assigned partition: high watermark minus next offset

@@ -277,8 +277,11 @@ http_reply api_status(node_http_context& ctx) {
   int64_t total_lag = 0;
   int32_t assigned = 0;
   int64_t last_durable = 0;
+  json held_since = nullptr;
   if (ctx.source) {
     assigned = ctx.source->assigned.load();
+    if (ctx.source->hold.load())
+      held_since = ctx.source->hold_since_ms.load();
     last_durable = ctx.source->last_durable_ms.load();
     std::lock_guard<std::mutex> guard{ctx.source->mtx};
     for (const auto& [p, lag] : ctx.source->lag) {
@@ -303,6 +306,8 @@ http_reply api_status(node_http_context& ctx) {
        last_durable == 0 ? json(nullptr) : json(last_durable)},
       {"restarts", restarts},
       {"assigned_partitions", assigned},
+      {"paused_by_operator", !held_since.is_null()},
+      {"paused_since", held_since},
       {"partitions", partitions},
       {"total_lag", total_lag},
   };

@@ -90,6 +90,13 @@ std::vector<metric_info> make_catalog() {
        "",
        "Partitions of the topic this node's source holds.",
        {}},
+      {id::held_partitions,
+       "vigil_held_partitions",
+       mk::gauge,
+       "",
+       "Partitions the operator holds with the console's pause (not "
+       "fetched until resume).",
+       {}},
       {id::rebalances,
        "vigil_rebalances_total",
        mk::counter,
@@ -364,6 +371,10 @@ prometheus::Gauge& metric_factory::paused_partitions() noexcept {
 
 prometheus::Gauge& metric_factory::assigned_partitions() noexcept {
   return *gauges_[index(id::assigned_partitions)];
+}
+
+prometheus::Gauge& metric_factory::held_partitions() noexcept {
+  return *gauges_[index(id::held_partitions)];
 }
 
 prometheus::Counter& metric_factory::rebalances() noexcept {

@@ -58,6 +58,7 @@ enum class metric_id : uint8_t {
   inflight_batches,
   paused_partitions,
   assigned_partitions,
+  held_partitions,
   rebalances,
   generator_messages_sent,
   generator_delivery_failures,
@@ -77,7 +78,7 @@ enum class metric_id : uint8_t {
 };
 
 /// Number of families in the catalog.
-constexpr size_t metric_count = 26;
+constexpr size_t metric_count = 27;
 
 /// Static description of one family.
 struct metric_info {
@@ -179,6 +180,10 @@ public:
 
   /// vigil_assigned_partitions: partitions the source holds.
   prometheus::Gauge& assigned_partitions() noexcept;
+
+  /// vigil_held_partitions: partitions held by the operator (console
+  /// `pause`).
+  prometheus::Gauge& held_partitions() noexcept;
 
   /// vigil_rebalances_total: consumer-group rebalances that revoked
   /// partitions of this node.

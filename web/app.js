@@ -445,8 +445,14 @@
         : fmtAge(now - wm), wm == null ? 'warn' : 'neutral',
         wm == null ? 'no event yet' : 'event time ' + fmtClock(wm)));
       const assigned = Number(status.assigned_partitions) || 0;
-      tiles.push(tile('partitions assigned', String(assigned),
-        assigned > 0 ? 'ok' : 'bad'));
+      if (status.paused_by_operator) {
+        tiles.push(tile('consumption', 'paused', 'warn',
+          'by the operator since ' + fmtClock(status.paused_since)
+          + ' (vigil console resume)'));
+      } else {
+        tiles.push(tile('partitions assigned', String(assigned),
+          assigned > 0 ? 'ok' : 'bad'));
+      }
       const cp = status.last_checkpoint_at;
       const cpAge = cp == null ? null : now - cp;
       tiles.push(tile('last checkpoint', cp == null ? 'none'

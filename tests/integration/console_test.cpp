@@ -31,6 +31,7 @@ struct partition_line {
   int64_t end = -1;
   std::string lag;
   std::string state;
+  int64_t in_flight = 0;
   std::string checkpointed;
 };
 
@@ -40,7 +41,7 @@ std::map<int32_t, partition_line> parse_partitions(const std::string& text) {
   std::istringstream in{text};
   std::string line;
   std::regex row{R"(^ *([0-9]+) +([0-9]+) +([0-9?]+) +([0-9?]+) +)"
-                 R"((reading|paused) +[0-9]+ +([0-9-]+)$)"};
+                 R"((reading|paused|held) +([0-9]+) +([0-9-]+)$)"};
   while (std::getline(in, line)) {
     std::smatch m;
     if (!std::regex_match(line, m, row))
@@ -50,7 +51,8 @@ std::map<int32_t, partition_line> parse_partitions(const std::string& text) {
     p.end = m[3].str() == "?" ? -1 : std::stoll(m[3].str());
     p.lag = m[4].str();
     p.state = m[5].str();
-    p.checkpointed = m[6].str();
+    p.in_flight = std::stoll(m[6].str());
+    p.checkpointed = m[7].str();
     out[std::stoi(m[1].str())] = p;
   }
   return out;
@@ -65,6 +67,14 @@ int closed_port() {
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
+}
+
+/// The events the node's `status` reports consumed (-1 if not shown).
+int64_t consumed(const std::string& status) {
+  std::smatch m;
+  if (!std::regex_search(status, m, std::regex{"events +([0-9]+) consumed"}))
+    return -1;
+  return std::stoll(m[1].str());
 }
 
 struct fixture : test::node_fixture {
@@ -268,21 +278,13 @@ BOOST_FIXTURE_TEST_CASE(a_group_rebalance_mid_stream_counts_every_event_once,
   start(
       2, 20000,
       {"--fault-task-delay-ms", "100", "--batch-size", "100", "--credit", "4"});
-  std::regex reading{"events      ([0-9]+) consumed"};
-  test::process_result status;
-  BOOST_REQUIRE(test::wait_until(60s, [&] {
-    status = console({"status"});
-    std::smatch m;
-    return std::regex_search(status.out, m, reading)
-           && std::stoll(m[1].str()) > 1000;
-  }));
+  BOOST_REQUIRE(test::wait_until(
+      60s, [&] { return consumed(console({"status"}).out) > 1000; }));
   join_and_leave_group(spec.brokers, "events.dlq");
-  auto during = console({"status"});
-  std::smatch m;
-  BOOST_REQUIRE(std::regex_search(during.out, m, reading));
-  BOOST_TEST_MESSAGE("rebalanced with " << m[1].str() << " of " << truth.valid
+  auto during = consumed(console({"status"}).out);
+  BOOST_TEST_MESSAGE("rebalanced with " << during << " of " << truth.valid
                                         << " events consumed");
-  BOOST_TEST(std::stoull(m[1].str()) < truth.valid,
+  BOOST_TEST(during < static_cast<int64_t>(truth.valid),
              "the rebalance came after the stream was read");
   // Every event counted exactly once (a replay from stale offsets counts
   // some twice) and checkpoints still complete (one aligning over a revoked
@@ -333,6 +335,54 @@ BOOST_FIXTURE_TEST_CASE(a_member_sharing_the_group_is_reported, fixture) {
   // Once it left, the node holds all four again and has consumed each
   // event exactly once.
   wait_until_caught_up();
+}
+
+BOOST_FIXTURE_TEST_CASE(pause_holds_consumption_until_resume, fixture) {
+  start(
+      2, 20000,
+      {"--fault-task-delay-ms", "50", "--batch-size", "100", "--credit", "4"});
+  BOOST_REQUIRE(test::wait_until(
+      60s, [&] { return consumed(console({"status"}).out) > 1000; }));
+  auto pause = console({"pause"});
+  BOOST_TEST(pause.status == 0, pause.err);
+  BOOST_TEST(contains(pause.out, "consumption paused: the source stops "
+                                 "fetching and keeps its 2 partitions"),
+             pause.out);
+  // The batches in flight finish; then every partition is held.
+  std::string partitions;
+  BOOST_TEST(test::wait_until(30s,
+                              [&] {
+                                partitions = console({"partitions"}).out;
+                                auto rows = parse_partitions(partitions);
+                                if (rows.size() != 2u)
+                                  return false;
+                                for (const auto& [p, row] : rows)
+                                  if (row.state != "held" || row.in_flight != 0)
+                                    return false;
+                                return true;
+                              }),
+             partitions);
+  BOOST_TEST(contains(partitions, "2 held by the operator"), partitions);
+  auto before = consumed(console({"status"}).out);
+  // Nothing is consumed while held (the node keeps polling the group).
+  test::hold_for(2s);
+  auto status = console({"status"});
+  BOOST_TEST(consumed(status.out) == before, status.out);
+  BOOST_TEST(before < static_cast<int64_t>(truth.valid));
+  BOOST_TEST(contains(status.out, "paused      by the operator"), status.out);
+  BOOST_TEST(wait_for_metric("vigil_held_partitions", 2, 10s).value_or(0)
+             == 2.0);
+  BOOST_TEST(contains(get("/api/status").body, "\"paused_by_operator\":true"));
+  auto again = console({"pause"});
+  BOOST_TEST(contains(again.out, "consumption is already paused"), again.out);
+  auto resume = console({"resume"});
+  BOOST_TEST(resume.status == 0, resume.err);
+  BOOST_TEST(contains(resume.out, "consumption resumed after"), resume.out);
+  // Every event counted once, held or not.
+  wait_until_caught_up();
+  BOOST_TEST(contains(console({"resume"}).out, "consumption is not paused"));
+  BOOST_TEST(wait_for_metric("vigil_held_partitions", 0, 10s).value_or(-1)
+             == 0.0);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_piped_session_answers_each_command_until_quit,

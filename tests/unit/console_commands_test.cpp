@@ -53,6 +53,8 @@ BOOST_AUTO_TEST_CASE(every_command_of_the_reference_parses) {
       {"incidents", console_command::incidents},
       {"restarts", console_command::restarts},
       {"checkpoint", console_command::checkpoint},
+      {"pause", console_command::pause},
+      {"resume", console_command::resume},
   };
   for (const auto& [line, kind] : cases) {
     auto cmd = parse_console_command(line);
@@ -98,6 +100,7 @@ BOOST_AUTO_TEST_CASE(bad_arguments_say_what_is_wrong) {
   const std::pair<const char*, const char*> cases[] = {
       {"", "empty command"},
       {"status now", "status takes no arguments (got 'now')"},
+      {"pause 5m", "pause takes no arguments (got '5m')"},
       {"restarts 0", "restarts: N must be an integer in 1..1000 (got '0')"},
       {"restarts 1001", "(got '1001')"},
       {"restarts 1 2", "restarts takes at most one argument"},
@@ -213,6 +216,33 @@ BOOST_AUTO_TEST_CASE(partitions_show_lag_pause_and_checkpointed_offset) {
   BOOST_TEST(out[4]
              == "        2     7    ?    ?  reading          0             5");
   BOOST_TEST(out[6] == "3 partitions, 1 paused (backpressure), total lag 50");
+}
+
+BOOST_AUTO_TEST_CASE(partitions_held_by_the_operator_say_so) {
+  // The source reports a held partition as held, not as paused.
+  std::vector<console_partition> xs{{0, 100, 150, false, 0, 90, true},
+                                    {1, 40, 40, false, 0, 40, true}};
+  auto out = lines(format_partitions(xs));
+  BOOST_REQUIRE(out.size() == 6u);
+  BOOST_TEST(out[2]
+             == "        0   100  150   50  held           0            90");
+  BOOST_TEST(out[5]
+             == "2 partitions, 0 paused (backpressure), 2 held by the "
+                "operator, total lag 50");
+}
+
+BOOST_AUTO_TEST_CASE(status_shows_the_operators_hold) {
+  console_status st;
+  st.now_ms = t0 + 90'000;
+  st.started_ms = t0;
+  BOOST_TEST(!contains(format_status(st), "paused"));
+  st.held = true;
+  st.held_since_ms = t0 + 30'000;
+  auto out = format_status(st);
+  BOOST_TEST(contains(out, "paused      by the operator 1m00s ago "
+                           "(2024-05-01 12:00:30Z): nothing is fetched until "
+                           "'resume'"),
+             out);
 }
 
 BOOST_AUTO_TEST_CASE(no_partitions_explains_why_the_table_is_empty) {
