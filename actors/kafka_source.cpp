@@ -312,16 +312,9 @@ void kafka_source_state::apply_hold() {
 }
 
 int kafka_source_state::topic_partition_count() {
-  rd_kafka_topic_t* rkt
-      = rd_kafka_topic_new(rk, settings.topic.c_str(), nullptr);
-  const rd_kafka_metadata_t* md = nullptr;
-  auto err = rd_kafka_metadata(rk, 0, rkt, &md, 5000);
-  rd_kafka_topic_destroy(rkt);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-    return -1;
-  int count = md->topic_cnt == 1 ? md->topics[0].partition_cnt : -1;
-  rd_kafka_metadata_destroy(md);
-  return count;
+  auto count = kafka::partition_count(rk, settings.brokers, settings.topic,
+                                      std::chrono::seconds(5));
+  return count ? *count : -1;
 }
 
 void kafka_source_state::on_assign(rd_kafka_topic_partition_list_t* list) {
