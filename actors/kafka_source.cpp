@@ -75,6 +75,8 @@ struct kafka_source_state {
   /// Set when partitions were revoked: the next assignment resumes from the
   /// last durable checkpoint.
   bool resume_pending = false;
+  /// Set while the consumer leaves the group as the actor terminates.
+  bool closing = false;
   /// The operator's hold (console `pause`) is applied to every partition.
   bool held = false;
   /// Checkpoints below this one were begun before a rebalance: their
@@ -105,6 +107,9 @@ struct kafka_source_state {
       settings.status->positions.clear();
     }
     if (rk != nullptr) {
+      // Leaving the group revokes the partitions through the rebalance
+      // callback: nothing to resume, and the actor is gone.
+      closing = true;
       rd_kafka_consumer_close(rk);
       rd_kafka_destroy(rk);
     }
@@ -374,6 +379,8 @@ void kafka_source_state::on_assign(rd_kafka_topic_partition_list_t* list) {
 }
 
 void kafka_source_state::on_revoke(rd_kafka_topic_partition_list_t* list) {
+  if (closing)
+    return;
   int revoked = 0;
   for (int i = 0; i < list->cnt; ++i) {
     auto p = list->elems[i].partition;
