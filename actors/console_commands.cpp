@@ -278,6 +278,7 @@ std::string text_table::render() const {
     return out + '\n';
   };
   std::vector<std::string> rule;
+  rule.reserve(width.size());
   for (auto w : width)
     rule.emplace_back(w, '-');
   auto out = line(headers_) + line(rule);

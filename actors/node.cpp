@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -71,9 +72,13 @@ std::string executable_dir() {
   return slash == std::string::npos ? std::string{} : path.substr(0, slash);
 }
 
+/// The registry key of `name` (at most 10 characters).
+caf::atom_value registry_key(const char* name) {
+  return caf::atom_from_string(caf::string_view{name, std::strlen(name)});
+}
+
 caf::actor lookup(caf::actor_system& sys, const char* name) {
-  return caf::actor_cast<caf::actor>(
-      sys.registry().get(caf::atom_from_string(name)));
+  return caf::actor_cast<caf::actor>(sys.registry().get(registry_key(name)));
 }
 
 /// Wraps a start function so that each new instance is registered under the
@@ -89,7 +94,7 @@ child_spec registered(const char* name,
       // entry of an actor that terminated: without the erase, a restarted
       // child's siblings (and the node's own stop request) would keep
       // reaching its dead predecessor.
-      auto key = caf::atom_from_string(name);
+      auto key = registry_key(name);
       sys.registry().erase(key);
       sys.registry().put(key, caf::actor_cast<caf::strong_actor_ptr>(a));
     }
@@ -480,7 +485,7 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
 
   auto started = std::chrono::steady_clock::now();
   auto tree = spawn_supervisor(sys, std::move(root));
-  sys.registry().put(caf::atom_from_string(console_tree_name),
+  sys.registry().put(registry_key(console_tree_name),
                      caf::actor_cast<caf::strong_actor_ptr>(tree));
   self->monitor(tree);
   int rc = 0;
@@ -616,8 +621,8 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   // release their thread once nothing refers to them.
   for (const auto* name :
        {"dlq", "db_writer", "narrator", "detector", "merger", "source"})
-    sys.registry().erase(caf::atom_from_string(name));
-  sys.registry().erase(caf::atom_from_string(console_tree_name));
+    sys.registry().erase(registry_key(name));
+  sys.registry().erase(registry_key(console_tree_name));
   self->send_exit(console, caf::exit_reason::user_shutdown);
   return rc;
 }

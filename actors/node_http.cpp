@@ -33,7 +33,7 @@ constexpr auto broker_probe_timeout = std::chrono::milliseconds(1000);
 constexpr int busy_timeout_ms = 200;
 
 /// Longest look-back of the API, one week.
-constexpr int64_t max_minutes = 7 * 24 * 60;
+constexpr int64_t max_minutes = int64_t{7} * 24 * 60;
 
 int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -414,7 +414,7 @@ void pipeline_metrics::update(const pipeline_stats& st, int64_t wall_ms) {
 // -- routes ------------------------------------------------------------------
 
 void install_node_routes(http_server& server,
-                         std::shared_ptr<node_http_context> ctx) {
+                         const std::shared_ptr<node_http_context>& ctx) {
   server.add_readiness_check([ctx] { return check_broker(ctx->brokers); });
   server.add_readiness_check([ctx] { return check_database(ctx->db); });
   server.add_readiness_check(

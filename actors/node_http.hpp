@@ -88,6 +88,6 @@ read_incidents(const std::string& db, int64_t since_ms, int64_t limit);
 /// the routes /api/services, /api/windows, /api/anomalies, /api/incidents
 /// and /api/status.
 void install_node_routes(http_server& server,
-                         std::shared_ptr<node_http_context> ctx);
+                         const std::shared_ptr<node_http_context>& ctx);
 
 } // namespace vigil

@@ -61,7 +61,7 @@ const char* to_string(invalid_reason reason) noexcept;
 /// Limits applied while parsing.
 struct parse_limits {
   /// Largest accepted message in bytes.
-  size_t max_bytes = 64 * 1024;
+  size_t max_bytes = size_t{64} * 1024;
   /// Longest accepted service name in bytes.
   size_t max_service_length = 128;
   /// Deepest accepted nesting of arrays and objects (in ignored fields).
