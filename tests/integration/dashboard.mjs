@@ -184,6 +184,26 @@ try {
 
   await page.screenshot({ path: screenshot, fullPage: true });
   summary.screenshot = screenshot;
+
+  if (syncDir) {
+    // The operator holds consumption with `vigil console pause`: the
+    // health tiles say so on the next refresh.
+    writeFileSync(join(syncDir, 'ready-to-pause'), '1');
+    await until('the test to pause the node', 60000,
+      () => existsSync(join(syncDir, 'paused')));
+    summary.pausedTile = await until('a paused tile', 30000, () =>
+      page.evaluate(() => {
+        for (const t of document.querySelectorAll('#health .tile')) {
+          if (t.querySelector('.tile-label').textContent === 'consumption')
+            return t.querySelector('.tile-value').textContent + ' '
+              + (t.title || t.textContent);
+        }
+        return null;
+      }));
+    check(/^paused .*by the operator since/.test(summary.pausedTile || ''),
+      'the consumption tile says paused by the operator: '
+      + summary.pausedTile);
+  }
 } catch (e) {
   failures.push('exception: ' + (e && e.stack ? e.stack : e));
 } finally {

@@ -225,6 +225,22 @@ BOOST_AUTO_TEST_CASE(
       test::wait_until(90s, [&] { return latest_window() > before; }),
       "the node stores windows of the second batch");
   std::ofstream{sync + "/more"} << latest_window();
+  // Then the operator pauses consumption from the console.
+  test::wait_until(240s, [&] {
+    return !test::read_file(sync + "/ready-to-pause").empty()
+           || browser.wait(0ms) != -1000;
+  });
+  if (!test::read_file(sync + "/ready-to-pause").empty()) {
+    std::smatch m;
+    auto node_err = test::read_file(dir.file("node.err"));
+    BOOST_REQUIRE(std::regex_search(
+        node_err, m, std::regex{"vigil: console on (127\\.0\\.0\\.1:[0-9]+)"}));
+    auto pause = test::run_process(
+        {test::vigil_binary(), "console", "--connect", m[1].str(), "pause"},
+        30s);
+    BOOST_CHECK_MESSAGE(pause.status == 0, pause.err);
+    std::ofstream{sync + "/paused"} << "1";
+  }
   auto status = browser.wait(240s);
   auto out = test::read_file(dir.file("browser.out"));
   BOOST_TEST_MESSAGE("dashboard.mjs: " << out);
@@ -233,6 +249,7 @@ BOOST_AUTO_TEST_CASE(
                           << status << "): " << out
                           << test::read_file(dir.file("browser.err")));
   BOOST_CHECK(out.find("\"newerWindow\"") != std::string::npos);
+  BOOST_CHECK(out.find("\"pausedTile\": \"paused") != std::string::npos);
   BOOST_CHECK(out.find("\"summary\": \"payments: error rate")
               != std::string::npos);
   BOOST_CHECK(!test::read_file(shot).empty());
