@@ -19,8 +19,9 @@ void usage(std::FILE* out) {
       "  generate   produce synthetic request events to a topic\n"
       "  broker     the embedded Kafka-protocol broker alone\n"
       "  doctor     diagnose config, broker, topic, events, database, ports\n"
-      "  console    ask a running node: status, partitions, services,\n"
-      "             anomalies, restarts, checkpoint\n\n"
+      "  console    ask or steer a running node: status, partitions,\n"
+      "             services, anomalies, incidents, restarts, checkpoint,\n"
+      "             pause, resume\n\n"
       "'vigil COMMAND --help' lists the flags of a command.\n",
       out);
 }
