@@ -31,6 +31,7 @@
 #include "actors/request_event.hpp"
 #include "actors/store.hpp"
 #include "runtime/error.hpp"
+#include "runtime/exit_watchdog.hpp"
 #include "runtime/http_server.hpp"
 #include "runtime/messages.hpp"
 #include "runtime/metrics.hpp"
@@ -130,6 +131,9 @@ source_resume to_resume(stored_checkpoint&& ck) {
     out.offsets[po.partition] = po.next_offset;
   return out;
 }
+
+/// How long tearing the runtime down may take once the node stopped.
+constexpr auto shutdown_grace = std::chrono::seconds(10);
 
 /// How often the node polls the merger's counters for the metrics.
 constexpr auto metrics_poll_interval = std::chrono::milliseconds(500);
@@ -276,6 +280,8 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
                  cfg.db.c_str(), error.c_str());
     return 1;
   }
+  // Declared before everything it guards: destroyed after them.
+  exit_watchdog watchdog;
   auto metrics = cfg.metrics
                      ? cfg.metrics
                      : std::make_shared<metric_factory>(node_label_sets());
@@ -624,6 +630,11 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
     sys.registry().erase(registry_key(name));
   sys.registry().erase(registry_key(console_tree_name));
   self->send_exit(console, caf::exit_reason::user_shutdown);
+  // Everything the node read is durable or replayed by the next start: the
+  // teardown below (actor system, network, HTTP server, Kafka clients) must
+  // not keep the process alive past a supervisor's stop timeout.
+  watchdog.arm(shutdown_grace, rc,
+               "the runtime's shutdown after the node stopped");
   return rc;
 }
 

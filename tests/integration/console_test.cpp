@@ -235,6 +235,9 @@ BOOST_FIXTURE_TEST_CASE(a_restarted_actor_shows_in_restarts_and_status,
   auto err = test::read_file(dir.file("node.err"));
   BOOST_TEST(rc == 0, "exit " << rc << "; node stderr:\n" << err);
   BOOST_TEST(!contains(err, "revoked by a consumer-group rebalance"), err);
+  // A teardown that hung was cut short by the exit watchdog (seen in CI
+  // after a source restart, not reproduced locally): reported, not failed.
+  BOOST_WARN_MESSAGE(!contains(err, "did not finish within"), err);
 }
 
 /// Joins the node's consumer group with a subscription to another topic:
