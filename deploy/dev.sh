@@ -6,6 +6,7 @@
 #   deploy/dev.sh sanitize   the test suite under AddressSanitizer + UBSan
 #   deploy/dev.sh bench      build and run the benchmarks (tests/bench/)
 #   deploy/dev.sh tidy       clang-tidy over every source (slow: CAF headers)
+#   deploy/dev.sh image      the container image `vigil` (docker, or podman)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -47,6 +48,13 @@ case "$cmd" in
     build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
     for b in build/tests/*_bench; do "$b"; done
     ;;
+  image)
+    # deploy/Dockerfile; docs/deploy.md. Extra arguments go to the builder.
+    shift
+    builder=docker
+    command -v docker >/dev/null && docker info >/dev/null 2>&1 || builder=podman
+    exec "$builder" build -f deploy/Dockerfile -t vigil "$@" .
+    ;;
   tidy)
     bash deploy/install-deps.sh
     build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -54,7 +62,7 @@ case "$cmd" in
       | xargs -P "$jobs" -n 4 clang-tidy-14 -p build --quiet
     ;;
   *)
-    echo "usage: deploy/dev.sh demo|test|sanitize|bench|tidy" >&2
+    echo "usage: deploy/dev.sh demo|test|sanitize|bench|tidy|image" >&2
     exit 2
     ;;
 esac
