@@ -7,14 +7,19 @@ namespace vigil {
 
 namespace {
 
+/// Lowers `lowest` to `position` in its partition.
+void lower_to(std::map<int32_t, int64_t>& lowest,
+              const partition_offset& position) {
+  auto [it, added] = lowest.emplace(position.partition, position.next_offset);
+  if (!added)
+    it->second = std::min(it->second, position.next_offset);
+}
+
 /// Lowers `lowest` to `positions`, partition by partition.
 void lower_to(std::map<int32_t, int64_t>& lowest,
               const std::vector<partition_offset>& positions) {
-  for (const auto& po : positions) {
-    auto [it, added] = lowest.emplace(po.partition, po.next_offset);
-    if (!added)
-      it->second = std::min(it->second, po.next_offset);
-  }
+  for (const auto& po : positions)
+    lower_to(lowest, po);
 }
 
 } // namespace
@@ -87,7 +92,7 @@ dead_letter_ledger::checkpoint(std::vector<partition_offset> end) {
   // Letters found at start may be of records after this checkpoint.
   for (const auto& [partition, letters] : found_)
     for (const auto& [offset, at] : letters)
-      lower_to(lowest, {at});
+      lower_to(lowest, at);
   std::vector<partition_offset> stored;
   for (const auto& [partition, offset] : lowest)
     stored.push_back(partition_offset{partition, offset});

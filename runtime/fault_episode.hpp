@@ -15,6 +15,9 @@
 
 namespace vigil {
 
+/// How old an episode must be before a queued success can end it.
+constexpr std::chrono::milliseconds success_settle{1000};
+
 /// Logs failure episodes of one dependency. An episode starts with the first
 /// fault reported while none is open ("<prefix>: <what>, retrying with
 /// backoff") and ends with a success ("<prefix>: recovered after 10.2 s; 37
@@ -27,9 +30,6 @@ namespace vigil {
 /// that episode (`queued_fault`), i.e. the success was queued after the fault.
 ///
 /// Thread-safe: reports may come from any thread.
-/// How old an episode must be before a queued success can end it.
-constexpr std::chrono::milliseconds success_settle{1000};
-
 class fault_episode_log {
 public:
   using clock = std::chrono::steady_clock;
