@@ -58,13 +58,6 @@ std::map<int32_t, partition_line> parse_partitions(const std::string& text) {
   return out;
 }
 
-/// A loopback port nothing listens on (bound, then released).
-int closed_port() {
-  int port = 0;
-  ::close(test::bind_loopback(false, port));
-  return port;
-}
-
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
@@ -431,7 +424,7 @@ BOOST_FIXTURE_TEST_CASE(an_unknown_command_fails_with_the_reference, fixture) {
 }
 
 BOOST_AUTO_TEST_CASE(an_unreachable_console_exits_1_naming_the_address) {
-  auto port = std::to_string(closed_port());
+  auto port = std::to_string(test::free_loopback_port());
   auto run = test::run_process({test::vigil_binary(), "console", "--connect",
                                 "127.0.0.1:" + port, "status"},
                                30s);

@@ -59,13 +59,6 @@ std::string event(const std::string& timestamp, const std::string& pad = "") {
          + (pad.empty() ? "" : R"(,"pad":")" + pad + "\"") + "}";
 }
 
-/// A loopback port that was free a moment ago.
-uint16_t free_port() {
-  int port = 0;
-  ::close(test::bind_loopback(false, port));
-  return static_cast<uint16_t>(port);
-}
-
 /// One broker, one topic, a database path and free ports per test.
 struct fixture {
   test::temp_dir dir;
@@ -120,9 +113,9 @@ struct fixture {
                                  "--db",
                                  db,
                                  "--http-port",
-                                 std::to_string(free_port()),
+                                 std::to_string(test::free_loopback_port()),
                                  "--console-port",
-                                 std::to_string(free_port()),
+                                 std::to_string(test::free_loopback_port()),
                                  "--timeout",
                                  "5s",
                                  "--json"};

@@ -5,9 +5,7 @@
 #include <string>
 #include <unistd.h>
 
-#include <netinet/in.h>
 #include <nlohmann/json.hpp>
-#include <sys/socket.h>
 
 #include "integration/node_fixture.hpp"
 
@@ -17,22 +15,6 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr const char* prometheus_binary = "/usr/bin/prometheus";
-
-/// A TCP port that was free a moment ago on 127.0.0.1.
-int free_port() {
-  auto fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  BOOST_REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  BOOST_REQUIRE_EQUAL(
-      ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 /// The value of the first sample of an instant query, or nullopt.
 std::optional<double> query_value(int port, const std::string& query) {
@@ -72,7 +54,7 @@ BOOST_AUTO_TEST_CASE(prometheus_scrapes_the_exact_count_of_consumed_events) {
                            "    static_configs:\n"
                            "      - targets: ['127.0.0.1:"
                         << port << "']\n";
-  auto prom_port = free_port();
+  auto prom_port = test::free_loopback_port();
   test::background_process prom{
       {prometheus_binary, "--config.file=" + config,
        "--storage.tsdb.path=" + dir.file("tsdb"),

@@ -172,6 +172,12 @@ int bind_loopback(bool listen, int& port) {
   return fd;
 }
 
+int free_loopback_port() {
+  int port = 0;
+  ::close(bind_loopback(false, port));
+  return port;
+}
+
 void hold_for(std::chrono::milliseconds d) {
   auto until = std::chrono::steady_clock::now() + d;
   while (std::chrono::steady_clock::now() < until)

@@ -71,6 +71,10 @@ bool wait_until(std::chrono::milliseconds timeout,
 /// std::runtime_error if no socket can be bound.
 int bind_loopback(bool listen, int& port);
 
+/// A loopback TCP port that was free a moment ago (bound, then released):
+/// nothing listens on it.
+int free_loopback_port();
+
 /// Keeps a real-time fault in place for `d` (a broker down, a database
 /// lock) in an integration test; never used to wait for a result.
 void hold_for(std::chrono::milliseconds d);
