@@ -100,6 +100,7 @@ struct console_state {
       }
       if (auto& src = ctx.node->source) {
         st.assigned = src->assigned.load();
+        st.stalled = src->stalled.load();
         st.held = src->hold.load();
         st.held_since_ms = src->hold_since_ms.load();
         if (auto durable = src->last_durable_ms.load(); durable != 0)
@@ -124,7 +125,9 @@ struct console_state {
       std::lock_guard<std::mutex> guard{ctx.node->source->mtx};
       for (const auto& [p, pos] : ctx.node->source->positions)
         xs.push_back({p, pos.next_offset, pos.end_offset, pos.paused,
-                      pos.in_flight, -1, pos.held});
+                      pos.in_flight, -1, pos.held, pos.finished, pos.stalled,
+                      pos.waiting_ms, pos.consumer_paused, pos.epoch,
+                      pos.fetched});
     }
     bool readable = true;
     for (const auto& po : checkpointed_offsets(ctx, readable))

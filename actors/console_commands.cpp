@@ -372,6 +372,11 @@ std::string format_status(const console_status& st) {
                          + num(st.max_services) + ")");
   kv.add("partitions", std::to_string(st.assigned) + " assigned, total lag "
                            + num(st.total_lag));
+  if (st.stalled > 0)
+    kv.add("STALLED", std::to_string(st.stalled)
+                          + " partitions have lag and made no progress for "
+                            "the stall bound: 'partitions' shows which "
+                            "(docs/operations.md, \"Stalled partitions\")");
   auto out = kv.render();
   if (!st.problems.empty())
     out += "\nnot available: " + st.problems + "\n";
@@ -390,27 +395,40 @@ std::string format_partitions(const std::vector<console_partition>& xs) {
     return "no partition assigned yet: the consumer group has not given "
            "this node any (see 'status' and 'vigil doctor')\n";
   text_table t{{">PARTITION", ">NEXT", ">END", ">LAG", "STATE", ">IN FLIGHT",
-                ">CHECKPOINTED"}};
+                ">CHECKPOINTED", "CONSUMER", ">EPOCH", ">NO PROGRESS"}};
   int64_t total = 0;
   size_t paused = 0;
   size_t held = 0;
+  size_t stalled = 0;
   for (const auto& p : xs) {
     auto known = p.end_offset >= 0;
     auto lag = known ? std::max<int64_t>(0, p.end_offset - p.next_offset) : 0;
     total += lag;
     paused += p.paused ? 1 : 0;
     held += p.held ? 1 : 0;
+    stalled += p.stalled ? 1 : 0;
     t.add({std::to_string(p.partition), num(p.next_offset),
            known ? num(p.end_offset) : "?", known ? num(lag) : "?",
-           p.held     ? "held"
-           : p.paused ? "paused"
-                      : "reading",
+           p.stalled    ? "stalled"
+           : p.finished ? "finished"
+           : p.held     ? "held"
+           : p.paused   ? "paused"
+                        : "reading",
            num(uint64_t{p.in_flight}),
-           p.checkpointed >= 0 ? num(p.checkpointed) : "-"});
+           p.checkpointed >= 0 ? num(p.checkpointed) : "-",
+           !p.fetched          ? "seeking"
+           : p.consumer_paused ? "paused"
+                               : "fetching",
+           num(p.epoch),
+           p.waiting_ms > 0 ? format_duration(p.waiting_ms) : "-"});
   }
   return t.render() + "\n" + std::to_string(xs.size()) + " partitions, "
          + std::to_string(paused) + " paused (backpressure), "
          + (held > 0 ? std::to_string(held) + " held by the operator, " : "")
+         + (stalled > 0 ? std::to_string(stalled)
+                              + " STALLED (lag without progress; see "
+                                "docs/operations.md, \"Stalled partitions\"), "
+                        : "")
          + "total lag " + num(total) + "\n";
 }
 

@@ -99,6 +99,8 @@ struct console_status {
   uint64_t max_services = 0;
   /// Partitions assigned to this node.
   int32_t assigned = 0;
+  /// Partitions with lag and no progress for the stall bound.
+  int32_t stalled = 0;
   /// Sum of the known per-partition lags.
   int64_t total_lag = 0;
   /// The operator holds consumption (`pause`), since `held_since_ms`.
@@ -127,6 +129,18 @@ struct console_partition {
   int64_t checkpointed = -1;
   /// True while the operator holds consumption (`pause`).
   bool held = false;
+  /// Drain mode: read to its end.
+  bool finished = false;
+  /// Lag without progress for the stall bound.
+  bool stalled = false;
+  /// How long it has had lag without progress, ms (0: not waiting).
+  int64_t waiting_ms = 0;
+  /// Whether the consumer was told to pause it (not fetching).
+  bool consumer_paused = false;
+  /// Epoch of its batches (changes at every rebalance).
+  uint64_t epoch = 0;
+  /// False while the first fetch after its assignment is pending.
+  bool fetched = true;
 };
 
 /// One stored checkpoint, as shown by `checkpoint`.

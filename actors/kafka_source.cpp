@@ -22,6 +22,8 @@
 #include "runtime/kafka.hpp"
 #include "runtime/messages.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/partition_flow.hpp"
+#include "runtime/stall_detector.hpp"
 
 namespace vigil {
 
@@ -41,16 +43,20 @@ constexpr auto publish_interval = std::chrono::milliseconds(250);
 /// apart.
 std::atomic<uint64_t> next_epoch{1};
 
+/// An assigned partition. Whether it is paused is `partition_flow`'s
+/// business alone.
 struct partition_info {
   caf::actor task;
   /// Next offset to deliver (after the last record sent to the task).
   int64_t next_offset = 0;
   /// Drain mode: the end offset seen at assignment.
   int64_t end_offset = 0;
-  /// Batches sent to the task and not yet acknowledged by the merger.
-  uint32_t in_flight = 0;
-  bool paused = false;
-  bool finished = false;
+  /// Batches acknowledged since the assignment (progress for stall
+  /// detection, together with `next_offset`).
+  uint64_t acked = 0;
+  /// Set once the consumer returned anything (a record or the end of the
+  /// log) for the partition since its assignment.
+  bool fetched = false;
   /// Pending records for the task.
   record_batch pending;
 };
@@ -65,6 +71,11 @@ struct kafka_source_state {
   caf::actor listener;
   rd_kafka_t* rk = nullptr;
   std::unordered_map<int32_t, partition_info> partitions;
+  /// Who wants which partition paused (backpressure, the operator's hold,
+  /// the end of a drain), and what the consumer was told.
+  partition_flow flow{1};
+  /// Partitions with lag that make no progress.
+  std::unique_ptr<stall_detector> stalls;
   uint64_t next_checkpoint = 1;
   uint64_t checkpoint_in_flight = 0;
   /// The last checkpoint known durable (stored in the database).
@@ -77,8 +88,6 @@ struct kafka_source_state {
   bool resume_pending = false;
   /// Set while the consumer leaves the group as the actor terminates.
   bool closing = false;
-  /// The operator's hold (console `pause`) is applied to every partition.
-  bool held = false;
   /// Checkpoints below this one were begun before a rebalance: their
   /// offsets are not committed to Kafka (the group generation changed).
   uint64_t commit_from = 0;
@@ -164,7 +173,16 @@ struct kafka_source_state {
 
   void check_finished(int32_t partition, partition_info& info);
 
-  void set_paused(int32_t partition, partition_info& info, bool paused);
+  /// Makes the consumer's pause flags match `flow`.
+  void apply_flow();
+
+  /// Whether the partition reached its drain end.
+  bool finished(int32_t partition) const {
+    return flow.state(partition) == flow_state::finished;
+  }
+
+  /// Reports partitions that began or ended a stall (log, metrics).
+  void detect_stalls(const std::map<int32_t, int64_t>& lag);
 
   /// Publishes lag, in-flight batches and paused partitions (metrics and
   /// status); at most once per `publish_interval` unless `force`.
@@ -172,8 +190,9 @@ struct kafka_source_state {
 
   bool all_finished() const {
     return !partitions.empty()
-           && std::all_of(partitions.begin(), partitions.end(),
-                          [](const auto& kv) { return kv.second.finished; });
+           && std::all_of(
+               partitions.begin(), partitions.end(),
+               [this](const auto& kv) { return finished(kv.first); });
   }
 };
 
@@ -245,6 +264,9 @@ caf::error kafka_source_state::start() {
   rd_kafka_poll_set_consumer(rk);
   next_checkpoint = settings.resume.checkpoint + 1;
   last_durable = settings.resume.checkpoint;
+  flow = partition_flow{settings.credit};
+  if (settings.stall_timeout.count() > 0)
+    stalls = std::make_unique<stall_detector>(settings.stall_timeout);
   if (settings.drain) {
     // A drain reads every partition to its end: it takes them all at once
     // instead of waiting for a consumer-group rebalance.
@@ -296,22 +318,15 @@ caf::error kafka_source_state::assign_all() {
 
 void kafka_source_state::apply_hold() {
   bool wanted = settings.status && settings.status->hold.load();
-  if (wanted == held)
+  if (wanted == flow.held())
     return;
-  held = wanted;
-  for (auto& [p, info] : partitions) {
-    if (info.finished)
-      continue;
-    if (held)
-      set_paused(p, info, true);
-    else if (info.in_flight < settings.credit)
-      set_paused(p, info, false);
-  }
+  flow.hold(wanted);
+  apply_flow();
   std::fprintf(stderr,
-               held ? "kafka_source: consumption paused by the operator "
-                      "(%zu partitions kept)\n"
-                    : "kafka_source: consumption resumed by the operator "
-                      "(%zu partitions)\n",
+               wanted ? "kafka_source: consumption paused by the operator "
+                        "(%zu partitions kept)\n"
+                      : "kafka_source: consumption resumed by the operator "
+                        "(%zu partitions)\n",
                partitions.size());
   publish(true);
 }
@@ -353,11 +368,15 @@ void kafka_source_state::on_assign(rd_kafka_topic_partition_list_t* list) {
     self->link_to(info.task);
     self->send(merger, atom::assign_v, tp.partition);
     partitions[tp.partition] = std::move(info);
+    flow.assign(tp.partition);
+    if (stalls)
+      stalls->forget(tp.partition);
   }
   rd_kafka_assign(rk, list);
-  if (held) // the operator's hold covers partitions assigned during it
-    for (auto& [p, info] : partitions)
-      set_paused(p, info, true);
+  // The consumer keeps a partition's pause flag across revocation and
+  // assignment: every assigned partition is paused or resumed explicitly
+  // (the operator's hold covers partitions assigned during it).
+  apply_flow();
   std::fprintf(stderr, "kafka_source: assigned %d partitions of %s\n",
                list->cnt, settings.topic.c_str());
   if (!settings.drain) {
@@ -398,15 +417,21 @@ void kafka_source_state::on_revoke(rd_kafka_topic_partition_list_t* list) {
   // over the revoked partitions: both are abandoned, and the next
   // assignment resumes from the last durable checkpoint.
   resume_pending = true;
+  auto abandoned = checkpoint_in_flight;
   checkpoint_in_flight = 0;
   if (settings.metrics)
     settings.metrics->rebalances().Increment();
   commit_from = next_checkpoint;
+  std::string in_flight = abandoned == 0
+                              ? std::string{}
+                              : " (checkpoint " + std::to_string(abandoned)
+                                    + ", in flight, is abandoned)";
   std::fprintf(stderr,
                "kafka_source: %d partitions revoked by a consumer-group "
                "rebalance; what was read after checkpoint %llu is read again "
-               "once partitions are assigned\n",
-               revoked, static_cast<unsigned long long>(last_durable));
+               "once partitions are assigned%s\n",
+               revoked, static_cast<unsigned long long>(last_durable),
+               in_flight.c_str());
   if (stopping && !drained) {
     // A graceful stop ends here: nothing read after the last durable
     // checkpoint will become durable in this run.
@@ -422,6 +447,9 @@ void kafka_source_state::drop_partition(
   self->send(merger, atom::revoke_v, it->first);
   if (settings.metrics)
     settings.metrics->release_partition(it->first);
+  flow.revoke(it->first);
+  if (stalls)
+    stalls->forget(it->first);
   partitions.erase(it);
 }
 
@@ -459,12 +487,9 @@ void kafka_source_state::publish(bool force) {
     return;
   last_publish = now;
   std::map<int32_t, int64_t> lag;
-  std::map<int32_t, partition_position> positions;
   int64_t in_flight = 0;
-  int64_t paused = 0;
   for (auto& [p, info] : partitions) {
-    in_flight += info.in_flight;
-    paused += info.paused && !info.finished && !held ? 1 : 0;
+    in_flight += flow.in_flight(p);
     // Cached by librdkafka from fetch responses: no broker round trip.
     int64_t low = 0;
     int64_t high = -1;
@@ -473,21 +498,46 @@ void kafka_source_state::publish(bool force) {
             == RD_KAFKA_RESP_ERR_NO_ERROR
         && high >= 0)
       lag[p] = std::max<int64_t>(0, high - info.next_offset);
-    positions[p] = partition_position{
-        info.next_offset, lag.count(p) ? high : -1,
-        info.paused && !info.finished && !held, info.in_flight, held};
+  }
+  detect_stalls(lag);
+  std::map<int32_t, partition_position> positions;
+  for (auto& [p, info] : partitions) {
+    auto& pos = positions[p];
+    pos.next_offset = info.next_offset;
+    if (auto it = lag.find(p); it != lag.end())
+      pos.end_offset = info.next_offset + it->second;
+    auto state = flow.state(p);
+    pos.paused = state == flow_state::backpressure;
+    pos.held = state == flow_state::held;
+    pos.finished = state == flow_state::finished;
+    pos.consumer_paused = flow.consumer_paused(p);
+    pos.in_flight = flow.in_flight(p);
+    pos.credit = settings.credit;
+    pos.epoch = epoch;
+    pos.fetched = info.fetched;
+    pos.stalled = stalls && stalls->is_stalled(p);
+    pos.waiting_ms
+        = stalls ? std::chrono::duration_cast<std::chrono::milliseconds>(
+                       stalls->waiting_for(p, now))
+                       .count()
+                 : 0;
   }
   if (settings.metrics) {
     auto& m = *settings.metrics;
     m.inflight_batches().Set(static_cast<double>(in_flight));
-    m.paused_partitions().Set(static_cast<double>(paused));
-    m.held_partitions().Set(held ? static_cast<double>(partitions.size()) : 0);
+    m.paused_partitions().Set(
+        static_cast<double>(flow.count(flow_state::backpressure)));
+    m.held_partitions().Set(static_cast<double>(flow.count(flow_state::held)));
     m.assigned_partitions().Set(static_cast<double>(partitions.size()));
+    m.stalled_partitions().Set(
+        static_cast<double>(stalls ? stalls->stalled() : 0));
     for (auto& [p, n] : lag)
       m.consumer_lag(p).Set(static_cast<double>(n));
   }
   if (settings.status) {
     settings.status->assigned = static_cast<int32_t>(partitions.size());
+    settings.status->stalled
+        = static_cast<int32_t>(stalls ? stalls->stalled() : 0);
     std::lock_guard<std::mutex> guard{settings.status->mtx};
     settings.status->lag = std::move(lag);
     settings.status->positions = std::move(positions);
@@ -498,38 +548,86 @@ void kafka_source_state::send_pending(int32_t partition, partition_info& info) {
   if (info.pending.offsets.empty())
     return;
   info.next_offset = info.pending.offsets.back() + 1;
-  ++info.in_flight;
   self->send(info.task, std::move(info.pending));
   info.pending = record_batch{};
   info.pending.partition = partition;
   info.pending.epoch = epoch;
-  if (info.in_flight >= settings.credit && !info.paused) {
-    set_paused(partition, info, true);
+  if (flow.sent(partition)) {
+    apply_flow();
     if (settings.status)
       ++settings.status->credit_pauses;
   }
 }
 
-void kafka_source_state::set_paused(int32_t partition, partition_info& info,
-                                    bool paused) {
-  if (info.paused == paused)
+void kafka_source_state::apply_flow() {
+  auto changes = flow.reconcile();
+  if (changes.empty())
     return;
-  auto* list = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(list, settings.topic.c_str(), partition);
-  if (paused)
-    rd_kafka_pause_partitions(rk, list);
-  else
-    rd_kafka_resume_partitions(rk, list);
-  rd_kafka_topic_partition_list_destroy(list);
-  info.paused = paused;
+  auto* pause
+      = rd_kafka_topic_partition_list_new(static_cast<int>(changes.size()));
+  auto* resume
+      = rd_kafka_topic_partition_list_new(static_cast<int>(changes.size()));
+  for (const auto& c : changes)
+    rd_kafka_topic_partition_list_add(c.pause ? pause : resume,
+                                      settings.topic.c_str(), c.partition);
+  if (pause->cnt > 0)
+    rd_kafka_pause_partitions(rk, pause);
+  if (resume->cnt > 0)
+    rd_kafka_resume_partitions(rk, resume);
+  rd_kafka_topic_partition_list_destroy(pause);
+  rd_kafka_topic_partition_list_destroy(resume);
+}
+
+void kafka_source_state::detect_stalls(const std::map<int32_t, int64_t>& lag) {
+  if (!stalls)
+    return;
+  std::vector<stall_detector::observation> readings;
+  readings.reserve(partitions.size());
+  for (auto& [p, info] : partitions) {
+    auto it = lag.find(p);
+    auto state = flow.state(p);
+    readings.push_back(stall_detector::observation{
+        p, static_cast<uint64_t>(info.next_offset) + info.acked,
+        it == lag.end() ? -1 : it->second,
+        state == flow_state::held || state == flow_state::finished});
+  }
+  auto now = std::chrono::steady_clock::now();
+  for (const auto& ep : stalls->observe(now, readings)) {
+    auto secs = std::chrono::duration<double>(ep.duration).count();
+    auto it = partitions.find(ep.partition);
+    if (ep.stalled) {
+      if (settings.metrics)
+        settings.metrics->partition_stalls().Increment();
+      std::fprintf(
+          stderr,
+          "kafka_source: partition %d of %s stalled: lag %lld, no progress "
+          "for %.0f s (state %s, consumer %s, %u of %u batches "
+          "unacknowledged, epoch %llu, %s); see docs/operations.md, "
+          "\"Stalled partitions\"\n",
+          ep.partition, settings.topic.c_str(), static_cast<long long>(ep.lag),
+          secs, to_string(flow.state(ep.partition)),
+          flow.consumer_paused(ep.partition) ? "paused" : "fetching",
+          flow.in_flight(ep.partition), settings.credit,
+          static_cast<unsigned long long>(epoch),
+          it != partitions.end() && it->second.fetched
+              ? "fetched since its assignment"
+              : "nothing fetched since its assignment");
+    } else {
+      std::fprintf(stderr,
+                   "kafka_source: partition %d of %s moves again after %.0f s "
+                   "stalled\n",
+                   ep.partition, settings.topic.c_str(), secs);
+    }
+  }
 }
 
 void kafka_source_state::check_finished(int32_t partition,
                                         partition_info& info) {
-  if (!settings.drain || info.finished || info.next_offset < info.end_offset)
+  if (!settings.drain || finished(partition)
+      || info.next_offset < info.end_offset)
     return;
-  info.finished = true;
-  set_paused(partition, info, true);
+  flow.finish(partition);
+  apply_flow();
   self->send(info.task,
              partition_end{partition, info.next_offset, true, epoch});
 }
@@ -556,6 +654,7 @@ void kafka_source_state::on_poll() {
     if (it == partitions.end())
       continue;
     auto& info = it->second;
+    info.fetched = true;
     // In queue order after any error event: ends an episode only if this
     // client's error event came first (cheap while there is none).
     episodes->success(rk);
@@ -569,7 +668,7 @@ void kafka_source_state::on_poll() {
                                             false, epoch});
       continue;
     }
-    if (info.finished || msg->offset < info.next_offset)
+    if (finished(msg->partition) || msg->offset < info.next_offset)
       continue; // beyond the drain end, or a duplicate after a seek
     ++taken;
     auto& batch = info.pending;
@@ -599,12 +698,9 @@ void kafka_source_state::on_ack(int32_t partition, uint64_t batch_epoch) {
   auto it = partitions.find(partition);
   if (it == partitions.end())
     return;
-  auto& info = it->second;
-  if (info.in_flight > 0)
-    --info.in_flight;
-  if (info.paused && !info.finished && !held
-      && info.in_flight <= settings.credit / 2)
-    set_paused(partition, info, false);
+  ++it->second.acked;
+  flow.acked(partition);
+  apply_flow();
 }
 
 void kafka_source_state::on_tick() {

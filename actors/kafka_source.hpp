@@ -27,6 +27,21 @@ struct partition_position {
   uint32_t in_flight = 0;
   /// True while the operator holds consumption (console `pause`).
   bool held = false;
+  /// Drain mode: read to its end.
+  bool finished = false;
+  /// What the consumer was last told: paused (not fetching) or not.
+  bool consumer_paused = false;
+  /// The credit: unacknowledged batches before backpressure pauses it.
+  uint32_t credit = 0;
+  /// The epoch its batches carry (changes at every rebalance).
+  uint64_t epoch = 0;
+  /// False until the consumer returned anything for it since its
+  /// assignment (the first fetch after the seek is pending).
+  bool fetched = false;
+  /// True while it has lag and has made no progress for the stall bound.
+  bool stalled = false;
+  /// How long it has had lag without progress, ms (0: none waiting).
+  int64_t waiting_ms = 0;
 };
 
 /// What the Kafka source publishes for other threads (the node's HTTP
@@ -34,6 +49,8 @@ struct partition_position {
 struct source_status {
   /// Partitions currently assigned to the source.
   std::atomic<int32_t> assigned{0};
+  /// Partitions with lag and no progress for the stall bound.
+  std::atomic<int32_t> stalled{0};
   /// Wall clock (epoch ms) of the last durable checkpoint; 0 while none.
   std::atomic<int64_t> last_durable_ms{0};
   /// Backpressure episodes: times a partition was paused because its
@@ -84,6 +101,9 @@ struct source_settings {
   uint32_t credit = 16;
   /// Interval between checkpoints.
   std::chrono::milliseconds checkpoint_interval{1000};
+  /// A partition with lag and no progress (no record delivered, no batch
+  /// acknowledged) for this long is reported stalled; 0 turns it off.
+  std::chrono::milliseconds stall_timeout{30000};
   /// Start position of partitions without a checkpoint.
   start_position start = start_position::earliest;
   /// Extra librdkafka properties.

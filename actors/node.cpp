@@ -186,6 +186,10 @@ void add_node_options(option_set& opts, node_config& cfg) {
            &cfg.idle_timeout);
   opts.add("checkpoint-interval", "interval between checkpoints",
            &cfg.checkpoint_interval);
+  opts.add("stall-timeout",
+           "a partition with lag and no progress this long is reported "
+           "stalled (0 = never)",
+           &cfg.stall_timeout);
   opts.add("session-timeout",
            "how long the consumer group waits for a silent member before "
            "moving its partitions (6s..30m)",
@@ -232,6 +236,8 @@ std::string validate(const node_config& cfg) {
     return "--window must be positive, e.g. --window 10s";
   if (cfg.checkpoint_interval.count() <= 0)
     return "--checkpoint-interval must be positive, e.g. 1s";
+  if (cfg.stall_timeout.count() < 0)
+    return "--stall-timeout must be 0 (off) or positive, e.g. 30s";
   if (cfg.session_timeout < std::chrono::seconds(6)
       || cfg.session_timeout > std::chrono::minutes(30))
     return "--session-timeout must be between 6s and 30m (Kafka brokers "
@@ -433,6 +439,7 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
         ss.max_batch = cfg.batch_size;
         ss.credit = static_cast<uint32_t>(cfg.credit);
         ss.checkpoint_interval = cfg.checkpoint_interval;
+        ss.stall_timeout = cfg.stall_timeout;
         // A restarted source rejoins the group as a new member; the group
         // hands out partitions once the old member is gone, at the latest
         // after the session timeout (librdkafka's default is 45 s).

@@ -45,6 +45,9 @@ struct node_config {
   std::chrono::milliseconds idle_timeout{10000};
   /// Interval between checkpoints.
   std::chrono::milliseconds checkpoint_interval{1000};
+  /// A partition with lag and no progress for this long is reported
+  /// stalled (log, vigil_stalled_partitions, /ready, console); 0: off.
+  std::chrono::milliseconds stall_timeout{30000};
   /// Consumer-group session timeout: how long the group waits for a member
   /// that stopped answering (a crashed node, a restarted source) before its
   /// partitions go to the others.

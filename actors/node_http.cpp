@@ -91,6 +91,27 @@ readiness_result check_assignment(const source_status* source) {
   return {"assignment", true, std::to_string(n) + " partitions assigned"};
 }
 
+readiness_result check_stalls(const source_status* source) {
+  if (source == nullptr || source->stalled.load() == 0)
+    return {"partitions", true, "no partition stalled"};
+  std::string detail;
+  std::lock_guard<std::mutex> guard{source->mtx};
+  for (const auto& [p, pos] : source->positions) {
+    if (!pos.stalled)
+      continue;
+    detail += (detail.empty() ? "stalled: partition " : ", partition ")
+              + std::to_string(p) + " (lag "
+              + std::to_string(
+                  std::max<int64_t>(0, pos.end_offset - pos.next_offset))
+              + ", no progress for " + std::to_string(pos.waiting_ms / 1000)
+              + " s)";
+  }
+  if (detail.empty())
+    detail = "stalled partitions";
+  return {"partitions", false,
+          detail + "; 'vigil console partitions' shows their state"};
+}
+
 // -- API helpers -------------------------------------------------------------
 
 /// Parses the `minutes` parameter (default 60, 1 .. one week) into the
@@ -277,15 +298,30 @@ http_reply api_status(node_http_context& ctx) {
   int64_t total_lag = 0;
   int32_t assigned = 0;
   int64_t last_durable = 0;
+  int32_t stalled = 0;
   json held_since = nullptr;
   if (ctx.source) {
     assigned = ctx.source->assigned.load();
+    stalled = ctx.source->stalled.load();
     if (ctx.source->hold.load())
       held_since = ctx.source->hold_since_ms.load();
     last_durable = ctx.source->last_durable_ms.load();
     std::lock_guard<std::mutex> guard{ctx.source->mtx};
     for (const auto& [p, lag] : ctx.source->lag) {
-      partitions.push_back({{"partition", p}, {"lag", lag}});
+      json row{{"partition", p}, {"lag", lag}};
+      if (auto it = ctx.source->positions.find(p);
+          it != ctx.source->positions.end()) {
+        const auto& pos = it->second;
+        row["state"] = pos.stalled    ? "stalled"
+                       : pos.finished ? "finished"
+                       : pos.held     ? "held"
+                       : pos.paused   ? "paused"
+                                      : "reading";
+        row["next_offset"] = pos.next_offset;
+        row["in_flight"] = pos.in_flight;
+        row["waiting_ms"] = pos.waiting_ms;
+      }
+      partitions.push_back(std::move(row));
       total_lag += lag;
     }
   }
@@ -306,6 +342,7 @@ http_reply api_status(node_http_context& ctx) {
        last_durable == 0 ? json(nullptr) : json(last_durable)},
       {"restarts", restarts},
       {"assigned_partitions", assigned},
+      {"stalled_partitions", stalled},
       {"paused_by_operator", !held_since.is_null()},
       {"paused_since", held_since},
       {"partitions", partitions},
@@ -419,6 +456,7 @@ void install_node_routes(http_server& server,
   server.add_readiness_check([ctx] { return check_database(ctx->db); });
   server.add_readiness_check(
       [ctx] { return check_assignment(ctx->source.get()); });
+  server.add_readiness_check([ctx] { return check_stalls(ctx->source.get()); });
   // The patterns are constant and valid: registration cannot fail.
   static_cast<void>(server.get("/api/services", [ctx](const http_request&) {
     return api_services(*ctx);

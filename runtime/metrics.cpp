@@ -97,6 +97,20 @@ std::vector<metric_info> make_catalog() {
        "Partitions the operator holds with the console's pause (not "
        "fetched until resume).",
        {}},
+      {id::stalled_partitions,
+       "vigil_stalled_partitions",
+       mk::gauge,
+       "",
+       "Partitions with lag that made no progress (no record delivered, no "
+       "batch acknowledged) for the stall bound, though neither held by the "
+       "operator nor finished.",
+       {}},
+      {id::partition_stalls,
+       "vigil_partition_stalls_total",
+       mk::counter,
+       "",
+       "Stall episodes of partitions (see vigil_stalled_partitions).",
+       {}},
       {id::rebalances,
        "vigil_rebalances_total",
        mk::counter,
@@ -375,6 +389,14 @@ prometheus::Gauge& metric_factory::assigned_partitions() noexcept {
 
 prometheus::Gauge& metric_factory::held_partitions() noexcept {
   return *gauges_[index(id::held_partitions)];
+}
+
+prometheus::Gauge& metric_factory::stalled_partitions() noexcept {
+  return *gauges_[index(id::stalled_partitions)];
+}
+
+prometheus::Counter& metric_factory::partition_stalls() noexcept {
+  return *counters_[index(id::partition_stalls)];
 }
 
 prometheus::Counter& metric_factory::rebalances() noexcept {

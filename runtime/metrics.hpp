@@ -59,6 +59,8 @@ enum class metric_id : uint8_t {
   paused_partitions,
   assigned_partitions,
   held_partitions,
+  stalled_partitions,
+  partition_stalls,
   rebalances,
   generator_messages_sent,
   generator_delivery_failures,
@@ -78,7 +80,7 @@ enum class metric_id : uint8_t {
 };
 
 /// Number of families in the catalog.
-constexpr size_t metric_count = 27;
+constexpr size_t metric_count = 29;
 
 /// Static description of one family.
 struct metric_info {
@@ -184,6 +186,13 @@ public:
   /// vigil_held_partitions: partitions held by the operator (console
   /// `pause`).
   prometheus::Gauge& held_partitions() noexcept;
+
+  /// vigil_stalled_partitions: partitions with lag that made no progress
+  /// for the stall bound (`--stall-timeout`).
+  prometheus::Gauge& stalled_partitions() noexcept;
+
+  /// vigil_partition_stalls_total: stall episodes that began.
+  prometheus::Counter& partition_stalls() noexcept;
 
   /// vigil_rebalances_total: consumer-group rebalances that revoked
   /// partitions of this node.

@@ -33,6 +33,10 @@ struct partition_line {
   std::string state;
   int64_t in_flight = 0;
   std::string checkpointed;
+  /// What the consumer was told: fetching, paused, or seeking (nothing
+  /// fetched since the assignment yet).
+  std::string consumer;
+  uint64_t epoch = 0;
 };
 
 /// Parses the rows of `partitions` by partition.
@@ -41,7 +45,8 @@ std::map<int32_t, partition_line> parse_partitions(const std::string& text) {
   std::istringstream in{text};
   std::string line;
   std::regex row{R"(^ *([0-9]+) +([0-9]+) +([0-9?]+) +([0-9?]+) +)"
-                 R"((reading|paused|held) +([0-9]+) +([0-9-]+)$)"};
+                 R"((reading|paused|held|finished|stalled) +([0-9]+) +)"
+                 R"(([0-9-]+) +(fetching|paused|seeking) +([0-9]+) +(\S+)$)"};
   while (std::getline(in, line)) {
     std::smatch m;
     if (!std::regex_match(line, m, row))
@@ -53,6 +58,8 @@ std::map<int32_t, partition_line> parse_partitions(const std::string& text) {
     p.state = m[5].str();
     p.in_flight = std::stoll(m[6].str());
     p.checkpointed = m[7].str();
+    p.consumer = m[8].str();
+    p.epoch = std::stoull(m[9].str());
     out[std::stoi(m[1].str())] = p;
   }
   return out;
@@ -233,43 +240,6 @@ BOOST_FIXTURE_TEST_CASE(a_restarted_actor_shows_in_restarts_and_status,
   BOOST_WARN_MESSAGE(!contains(err, "did not finish within"), err);
 }
 
-/// Joins the node's consumer group with a subscription to another topic:
-/// the group rebalances (every member's partitions are revoked and assigned
-/// again) when it joins and again when it leaves, and the node gets all of
-/// its partitions back each time.
-void join_and_leave_group(const std::string& brokers,
-                          const std::string& other_topic,
-                          const std::function<void()>& while_member = {}) {
-  auto client = kafka::make_client(RD_KAFKA_CONSUMER, brokers,
-                                   {{"group.id", "vigil"},
-                                    {"session.timeout.ms", "6000"},
-                                    {"auto.offset.reset", "latest"}});
-  if (!client)
-    BOOST_FAIL("consumer: " << client.error());
-  auto* rk = client.value().get();
-  rd_kafka_poll_set_consumer(rk);
-  auto* topics = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(topics, other_topic.c_str(),
-                                    RD_KAFKA_PARTITION_UA);
-  BOOST_REQUIRE(rd_kafka_subscribe(rk, topics) == RD_KAFKA_RESP_ERR_NO_ERROR);
-  rd_kafka_topic_partition_list_destroy(topics);
-  // Joined once the group assigned the other topic's partition to it.
-  bool joined = test::wait_until(60s, [&] {
-    if (auto* msg = rd_kafka_consumer_poll(rk, 100))
-      rd_kafka_message_destroy(msg);
-    rd_kafka_topic_partition_list_t* assigned = nullptr;
-    if (rd_kafka_assignment(rk, &assigned) != RD_KAFKA_RESP_ERR_NO_ERROR)
-      return false;
-    auto n = assigned->cnt;
-    rd_kafka_topic_partition_list_destroy(assigned);
-    return n > 0;
-  });
-  BOOST_REQUIRE_MESSAGE(joined, "the other member never got its partition");
-  if (while_member)
-    while_member();
-  BOOST_REQUIRE(rd_kafka_consumer_close(rk) == RD_KAFKA_RESP_ERR_NO_ERROR);
-}
-
 BOOST_FIXTURE_TEST_CASE(a_group_rebalance_mid_stream_counts_every_event_once,
                         fixture) {
   // Slowed tasks keep the node reading while another member joins and
@@ -282,7 +252,10 @@ BOOST_FIXTURE_TEST_CASE(a_group_rebalance_mid_stream_counts_every_event_once,
       {"--fault-task-delay-ms", "100", "--batch-size", "100", "--credit", "4"});
   BOOST_REQUIRE(test::wait_until(
       60s, [&] { return consumed(console({"status"}).out) > 1000; }));
-  join_and_leave_group(spec.brokers, "events.dlq");
+  BOOST_REQUIRE_MESSAGE(test::join_and_leave_group(spec.brokers, "events.dlq"),
+                        "the other member never got its partition; node "
+                        "stderr:\n"
+                            << test::read_file(dir.file("node.err")));
   auto during = consumed(console({"status"}).out);
   BOOST_TEST_MESSAGE("rebalanced with " << during << " of " << truth.valid
                                         << " events consumed");
@@ -322,7 +295,7 @@ BOOST_FIXTURE_TEST_CASE(a_member_sharing_the_group_is_reported, fixture) {
   start(4, 1000);
   wait_until_caught_up();
   // Another member of the group for the same topic takes half of it.
-  join_and_leave_group(spec.brokers, "events", [&] {
+  bool joined = test::join_and_leave_group(spec.brokers, "events", [&] {
     std::string err;
     bool warned = test::wait_until(30s, [&] {
       err = test::read_file(dir.file("node.err"));
@@ -334,6 +307,9 @@ BOOST_FIXTURE_TEST_CASE(a_member_sharing_the_group_is_reported, fixture) {
     BOOST_TEST(wait_for_metric("vigil_assigned_partitions", 2, 10s).value_or(0)
                == 2.0);
   });
+  BOOST_REQUIRE_MESSAGE(joined, "the other member never got its partitions; "
+                                "node stderr:\n"
+                                    << test::read_file(dir.file("node.err")));
   // Once it left, the node holds all four again and has consumed each
   // event exactly once.
   wait_until_caught_up();
@@ -359,7 +335,8 @@ BOOST_FIXTURE_TEST_CASE(pause_holds_consumption_until_resume, fixture) {
                                 if (rows.size() != 2u)
                                   return false;
                                 for (const auto& [p, row] : rows)
-                                  if (row.state != "held" || row.in_flight != 0)
+                                  if (row.state != "held" || row.in_flight != 0
+                                      || row.consumer != "paused")
                                     return false;
                                 return true;
                               }),

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <regex>
@@ -16,8 +17,10 @@
 
 #include <boost/test/unit_test.hpp>
 #include <httplib.h>
+#include <librdkafka/rdkafka.h>
 
 #include "runtime/embedded_broker.hpp"
+#include "runtime/kafka.hpp"
 #include "support/pipeline.hpp"
 #include "support/process.hpp"
 
@@ -116,5 +119,47 @@ struct node_fixture : produced_topic {
     }
   }
 };
+
+/// Joins the node's consumer group with a subscription to another topic:
+/// the group rebalances (every member's partitions are revoked and assigned
+/// again) when it joins and again when it leaves, and the node gets all of
+/// its partitions back each time. Returns false if the other member never
+/// got its partition (the group did not finish rebalancing within 60 s).
+[[nodiscard]] inline bool
+join_and_leave_group(const std::string& brokers, const std::string& other_topic,
+                     const std::function<void()>& while_member = {}) {
+  auto client = kafka::make_client(RD_KAFKA_CONSUMER, brokers,
+                                   {{"group.id", "vigil"},
+                                    // The node's default: the embedded
+                                    // broker applies the session timeout
+                                    // of the member that joined last to
+                                    // the whole group (docs/broker.md).
+                                    {"session.timeout.ms", "10000"},
+                                    {"auto.offset.reset", "latest"}});
+  if (!client)
+    BOOST_FAIL("consumer: " << client.error());
+  auto* rk = client.value().get();
+  rd_kafka_poll_set_consumer(rk);
+  auto* topics = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(topics, other_topic.c_str(),
+                                    RD_KAFKA_PARTITION_UA);
+  BOOST_REQUIRE(rd_kafka_subscribe(rk, topics) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  rd_kafka_topic_partition_list_destroy(topics);
+  // Joined once the group assigned the other topic's partition to it.
+  bool joined = wait_until(std::chrono::seconds(60), [&] {
+    if (auto* msg = rd_kafka_consumer_poll(rk, 100))
+      rd_kafka_message_destroy(msg);
+    rd_kafka_topic_partition_list_t* assigned = nullptr;
+    if (rd_kafka_assignment(rk, &assigned) != RD_KAFKA_RESP_ERR_NO_ERROR)
+      return false;
+    auto n = assigned->cnt;
+    rd_kafka_topic_partition_list_destroy(assigned);
+    return n > 0;
+  });
+  if (joined && while_member)
+    while_member();
+  BOOST_REQUIRE(rd_kafka_consumer_close(rk) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  return joined;
+}
 
 } // namespace vigil::test

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
+#include <utility>
 
 #include <boost/test/unit_test.hpp>
 #include <librdkafka/rdkafka.h>
@@ -40,23 +42,70 @@ const char* expected_reason(malformed_kind kind) {
 
 } // namespace
 
-ground_truth produce_events(const produce_spec& spec) {
+namespace {
+
+generator_settings stream_settings(uint64_t seed) {
   generator_settings gs;
   gs.services = 8;
-  gs.seed = spec.seed;
+  gs.seed = seed;
   gs.rate = 2000;
   gs.start_ms = 1'790'000'000'000;
   // After the detector's warm-up (120 s of event time): runs of 500k events
   // or more (250 s at 2000 events/s) contain anomalies and an incident.
   gs.incidents.push_back({"payments", incident_kind::errors, 200, 40});
-  event_generator gen{gs};
-  auto prod = kafka::producer::make(
-      spec.brokers, {{"linger.ms", "50"}, {"batch.num.messages", "5000"}});
-  if (!prod)
-    BOOST_FAIL("producer: " << prod.error());
+  return gs;
+}
+
+} // namespace
+
+struct event_stream::impl {
+  produce_spec spec;
+  event_generator gen;
+  std::optional<kafka::producer> prod;
   ground_truth truth;
+  uint64_t next = 0;
+
+  explicit impl(produce_spec s)
+      : spec(std::move(s)), gen(stream_settings(spec.seed)) {
+    auto made = kafka::producer::make(
+        spec.brokers, {{"linger.ms", "50"}, {"batch.num.messages", "5000"}});
+    if (!made)
+      BOOST_FAIL("producer: " << made.error());
+    prod.emplace(std::move(made.value()));
+  }
+};
+
+event_stream::event_stream(produce_spec spec)
+    : impl_(std::make_unique<impl>(std::move(spec))) {
+  // nop
+}
+
+event_stream::~event_stream() = default;
+
+uint64_t event_stream::produced() const noexcept {
+  return impl_->next;
+}
+
+ground_truth event_stream::truth() const {
+  auto out = impl_->truth;
+  for (auto& [id, w] : out.windows)
+    std::sort(w.latencies.begin(), w.latencies.end());
+  return out;
+}
+
+ground_truth produce_events(const produce_spec& spec) {
+  event_stream stream{spec};
+  stream.produce(spec.count);
+  return stream.truth();
+}
+
+void event_stream::produce(uint64_t n) {
+  const auto& spec = impl_->spec;
+  auto& gen = impl_->gen;
+  auto& prod = *impl_->prod;
+  auto& truth = impl_->truth;
   generated_event ev;
-  for (uint64_t i = 0; i < spec.count; ++i) {
+  for (uint64_t i = impl_->next; i < impl_->next + n; ++i) {
     std::string payload;
     gen.next(ev);
     request_event core = ev.core;
@@ -76,7 +125,7 @@ ground_truth produce_events(const produce_spec& spec) {
     } else {
       payload = to_json(ev);
     }
-    auto status = prod.value().produce(
+    auto status = prod.produce(
         spec.topic, static_cast<int32_t>(i % spec.partitions), {}, payload);
     if (!status)
       BOOST_FAIL("produce: " << status.error());
@@ -90,11 +139,9 @@ ground_truth produce_events(const produce_spec& spec) {
       ++w.errors;
     w.latencies.push_back(core.latency_ms);
   }
-  BOOST_REQUIRE(prod.value().flush(std::chrono::seconds(60)));
-  BOOST_REQUIRE_EQUAL(prod.value().failed(), 0u);
-  for (auto& [id, w] : truth.windows)
-    std::sort(w.latencies.begin(), w.latencies.end());
-  return truth;
+  impl_->next += n;
+  BOOST_REQUIRE(prod.flush(std::chrono::seconds(60)));
+  BOOST_REQUIRE_EQUAL(prod.failed(), 0u);
 }
 
 void produce_topic(produced_topic& out, int32_t partitions, uint64_t count,

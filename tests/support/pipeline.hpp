@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -51,6 +52,32 @@ struct produce_spec {
 /// Produces the events (event i to partition i mod partitions) and returns
 /// the ground truth; fails the current test on any delivery error.
 ground_truth produce_events(const produce_spec& spec);
+
+/// Produces the seeded events of a spec in installments (a live topic), and
+/// keeps the ground truth of everything produced so far. `spec.count` is
+/// ignored.
+class event_stream {
+public:
+  explicit event_stream(produce_spec spec);
+  ~event_stream();
+
+  event_stream(const event_stream&) = delete;
+  event_stream& operator=(const event_stream&) = delete;
+
+  /// Produces the next `n` events and waits for their delivery; fails the
+  /// current test on any delivery error.
+  void produce(uint64_t n);
+
+  /// Events produced so far.
+  uint64_t produced() const noexcept;
+
+  /// The truth of everything produced so far.
+  ground_truth truth() const;
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
 
 /// An embedded broker with topic "events" (and "events.dlq") holding
 /// produced events, and their ground truth.

@@ -205,16 +205,25 @@ BOOST_AUTO_TEST_CASE(partitions_show_lag_pause_and_checkpointed_offset) {
   std::vector<console_partition> xs{{0, 100, 150, false, 2, 90},
                                     {1, 40, 40, true, 16, -1},
                                     {2, 7, -1, false, 0, 5}};
+  for (auto& x : xs)
+    x.epoch = 3;
+  xs[1].consumer_paused = true;
+  xs[2].fetched = false;
   auto out = lines(format_partitions(xs));
   BOOST_REQUIRE(out.size() == 7u);
   BOOST_TEST(out[0]
-             == "PARTITION  NEXT  END  LAG  STATE    IN FLIGHT  CHECKPOINTED");
+             == "PARTITION  NEXT  END  LAG  STATE    IN FLIGHT  CHECKPOINTED  "
+                "CONSUMER  EPOCH  NO PROGRESS");
   BOOST_TEST(out[2]
-             == "        0   100  150   50  reading          2            90");
+             == "        0   100  150   50  reading          2            90  "
+                "fetching      3            -");
   BOOST_TEST(out[3]
-             == "        1    40   40    0  paused          16             -");
+             == "        1    40   40    0  paused          16             -  "
+                "paused        3            -");
+  // Assigned, nothing fetched yet since the seek.
   BOOST_TEST(out[4]
-             == "        2     7    ?    ?  reading          0             5");
+             == "        2     7    ?    ?  reading          0             5  "
+                "seeking       3            -");
   BOOST_TEST(out[6] == "3 partitions, 1 paused (backpressure), total lag 50");
 }
 
@@ -222,13 +231,44 @@ BOOST_AUTO_TEST_CASE(partitions_held_by_the_operator_say_so) {
   // The source reports a held partition as held, not as paused.
   std::vector<console_partition> xs{{0, 100, 150, false, 0, 90, true},
                                     {1, 40, 40, false, 0, 40, true}};
+  for (auto& x : xs) {
+    x.consumer_paused = true;
+    x.epoch = 1;
+  }
   auto out = lines(format_partitions(xs));
   BOOST_REQUIRE(out.size() == 6u);
   BOOST_TEST(out[2]
-             == "        0   100  150   50  held           0            90");
+             == "        0   100  150   50  held           0            90  "
+                "paused        1            -");
   BOOST_TEST(out[5]
              == "2 partitions, 0 paused (backpressure), 2 held by the "
                 "operator, total lag 50");
+}
+
+BOOST_AUTO_TEST_CASE(a_stalled_partition_is_named_in_partitions_and_status) {
+  // Lag, fetching, and no progress for 42 s: the silent stall after a
+  // rebalance is shown for what it is.
+  std::vector<console_partition> xs{{0, 3997, 11997, false, 0, 3997},
+                                    {1, 500, 500, false, 0, 500}};
+  xs[0].stalled = true;
+  xs[0].waiting_ms = 42000;
+  for (auto& x : xs)
+    x.epoch = 5;
+  auto out = lines(format_partitions(xs));
+  BOOST_REQUIRE(out.size() == 6u);
+  BOOST_TEST(out[2]
+             == "        0  3997  11997  8000  stalled          0          "
+                "3997  fetching      5          42s");
+  BOOST_TEST(contains(out[5], "1 STALLED (lag without progress"), out[5]);
+  console_status st;
+  st.assigned = 2;
+  st.stalled = 1;
+  auto status = format_status(st);
+  BOOST_TEST(contains(status, "STALLED     1 partitions have lag and made no "
+                              "progress"),
+             status);
+  st.stalled = 0;
+  BOOST_TEST(!contains(format_status(st), "STALLED"));
 }
 
 BOOST_AUTO_TEST_CASE(status_shows_the_operators_hold) {
