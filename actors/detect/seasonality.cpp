@@ -75,7 +75,9 @@ void seasonality::check() {
   if (!(step > 0))
     return;
   auto day = static_cast<size_t>(std::llround(day_ms / step));
-  check_every_ = std::clamp<size_t>(day, 64, config_.max_period);
+  // Once a period is in use, look again every few days only.
+  check_every_ = std::clamp<size_t>(period_ms_ != 0 ? 4 * day : day, 64,
+                                    4 * config_.max_period);
   struct candidate {
     size_t period;
     int64_t ms;
@@ -88,8 +90,8 @@ void seasonality::check() {
         || n < 2 * c.period)
       continue;
     auto x = recent(std::min(n, config_.history_cycles * c.period));
-    c.acf = detrended_autocorrelation(x, c.period);
-    auto half = detrended_autocorrelation(x, c.period / 2);
+    auto [acf, half] = detrended_autocorrelations(x, c.period, c.period / 2);
+    c.acf = acf;
     c.qualifies = c.acf >= config_.min_autocorrelation
                   && c.acf - half >= config_.min_contrast;
   }
@@ -182,9 +184,13 @@ void seasonality::learn(int64_t t_ms, double residual, double scale) noexcept {
 
 double seasonality::detrended_autocorrelation(const std::vector<double>& x,
                                               size_t lag) {
+  return detrended_autocorrelations(x, lag, lag).first;
+}
+
+std::pair<double, double>
+seasonality::detrended_autocorrelations(const std::vector<double>& x,
+                                        size_t lag1, size_t lag2) {
   auto n = x.size();
-  if (lag == 0 || n < lag + 2)
-    return 0;
   // Least-squares line through (i, x[i]).
   auto nd = static_cast<double>(n);
   double mean_i = (nd - 1) / 2;
@@ -206,13 +212,16 @@ double seasonality::detrended_autocorrelation(const std::vector<double>& x,
     e[i] = x[i] - mean_x - slope * (static_cast<double>(i) - mean_i);
     var += e[i] * e[i];
   }
-  if (!(var > 0))
-    return 0;
-  double cov = 0;
-  for (size_t i = 0; i + lag < n; ++i)
-    cov += e[i] * e[i + lag];
-  // Normalised per pair, so short overlaps are not biased towards 0.
-  return (cov / static_cast<double>(n - lag)) / (var / nd);
+  auto at = [&](size_t lag) {
+    if (lag == 0 || n < lag + 2 || !(var > 0))
+      return 0.0;
+    double cov = 0;
+    for (size_t i = 0; i + lag < n; ++i)
+      cov += e[i] * e[i + lag];
+    // Normalised per pair, so short overlaps are not biased towards 0.
+    return (cov / static_cast<double>(n - lag)) / (var / nd);
+  };
+  return {at(lag1), at(lag2)};
 }
 
 } // namespace vigil

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace vigil {
@@ -89,6 +90,11 @@ public:
   /// 0 for a constant or too short series.
   static double detrended_autocorrelation(const std::vector<double>& x,
                                           size_t lag);
+
+  /// The same at two lags, detrending once.
+  static std::pair<double, double>
+  detrended_autocorrelations(const std::vector<double>& x, size_t lag1,
+                             size_t lag2);
 
 private:
   size_t phase(int64_t t_ms) const noexcept;
