@@ -12,14 +12,14 @@ struct change_point_config {
   /// shift worth finding).
   double drift = 0.5;
   /// Mean channel: the decision interval h.
-  double threshold = 10.0;
+  double threshold = 14.0;
   /// z-scores are clipped to this before they enter the sums, so one spike
   /// cannot confirm a shift on its own.
   double clip = 4.0;
   /// Variance channel: the allowance subtracted from |z| - E|z| per sample.
   double variance_drift = 0.4;
   /// Variance channel: the decision interval.
-  double variance_threshold = 12.0;
+  double variance_threshold = 17.0;
 };
 
 /// The verdict of the change-point detector on one z-score.

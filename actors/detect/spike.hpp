@@ -6,7 +6,7 @@ namespace vigil {
 struct spike_config {
   bool enabled = true;
   /// |z| at or above which a residual is a spike (or a dip).
-  double threshold = 6.0;
+  double threshold = 8.0;
   /// Only raise on spikes above the expectation, never on dips.
   bool upper_only = false;
 };
