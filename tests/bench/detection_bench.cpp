@@ -201,13 +201,12 @@ std::vector<method> methods() {
                    c.sensitivity = sens;
                    return scorer_flags(c);
                  }});
-  out.push_back({"combination",
-                 {0.7, 0.8, 0.9, 1.0, 1.1, 1.25, 1.4},
-                 [](double sens) {
-                   detection_config c;
-                   c.sensitivity = sens;
-                   return scorer_flags(c);
-                 }});
+  out.push_back(
+      {"combination", {0.7, 0.8, 0.9, 1.0, 1.1, 1.25, 1.4}, [](double sens) {
+         detection_config c;
+         c.sensitivity = sens;
+         return scorer_flags(c);
+       }});
   return out;
 }
 
