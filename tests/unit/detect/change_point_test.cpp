@@ -80,12 +80,12 @@ BOOST_AUTO_TEST_CASE(non_finite_scores_change_nothing) {
 
 BOOST_AUTO_TEST_CASE(a_spike_is_a_residual_beyond_the_threshold_either_way) {
   spike_detector spike;
-  BOOST_TEST(spike.observe(7).spike);
-  BOOST_TEST(spike.observe(7).direction == 1);
-  BOOST_TEST(spike.observe(-7).spike);
-  BOOST_TEST(spike.observe(-7).direction == -1);
+  BOOST_TEST(spike.observe(9).spike);
+  BOOST_TEST(spike.observe(9).direction == 1);
+  BOOST_TEST(spike.observe(-9).spike);
+  BOOST_TEST(spike.observe(-9).direction == -1);
   BOOST_TEST(!spike.observe(3).spike);
-  BOOST_TEST(spike.observe(3, 2.5).spike);
+  BOOST_TEST(spike.observe(3, 3.0).spike);
   BOOST_TEST(!spike.observe(std::nan("")).spike);
 }
 
