@@ -26,4 +26,7 @@ int run_doctor_command(int argc, char** argv);
 /// actors/console.hpp).
 int run_console_command(int argc, char** argv);
 
+/// `vigil score`: scores a CSV series offline (see actors/detect/).
+int run_score_command(int argc, char** argv);
+
 } // namespace vigil

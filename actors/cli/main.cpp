@@ -21,7 +21,8 @@ void usage(std::FILE* out) {
       "  doctor     diagnose config, broker, topic, events, database, ports\n"
       "  console    ask or steer a running node: status, partitions,\n"
       "             services, anomalies, incidents, restarts, checkpoint,\n"
-      "             pause, resume\n\n"
+      "             pause, resume\n"
+      "  score      score a CSV series (timestamp,value) for anomalies\n\n"
       "'vigil COMMAND --help' lists the flags of a command.\n",
       out);
 }
@@ -53,6 +54,8 @@ int main(int argc, char** argv) {
     return vigil::run_doctor_command(sub_argc, sub_argv);
   if (cmd == "console")
     return vigil::run_console_command(sub_argc, sub_argv);
+  if (cmd == "score")
+    return vigil::run_score_command(sub_argc, sub_argv);
   std::fprintf(stderr, "vigil: unknown command '%s'\n\n", cmd.c_str());
   usage(stderr);
   return 2;
