@@ -30,6 +30,7 @@
 #include "actors/partition_task.hpp"
 #include "actors/request_event.hpp"
 #include "actors/store.hpp"
+#include "runtime/db_location.hpp"
 #include "runtime/error.hpp"
 #include "runtime/exit_watchdog.hpp"
 #include "runtime/http_server.hpp"
@@ -232,6 +233,8 @@ std::string validate(const node_config& cfg) {
     return "empty --topic: name the topic of request events";
   if (cfg.db.empty())
     return "empty --db: give a database file such as ./data/vigil.db";
+  if (auto err = db_setting_error(cfg.db); !err.empty())
+    return err;
   if (cfg.window.count() <= 0)
     return "--window must be positive, e.g. --window 10s";
   if (cfg.checkpoint_interval.count() <= 0)

@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "actors/kafka_source.hpp"
+#include "actors/node_scrape.hpp"
 #include "actors/request_event.hpp"
 #include "runtime/http_server.hpp"
 #include "runtime/kafka.hpp"
@@ -457,6 +458,7 @@ void install_node_routes(http_server& server,
   server.add_readiness_check(
       [ctx] { return check_assignment(ctx->source.get()); });
   server.add_readiness_check([ctx] { return check_stalls(ctx->source.get()); });
+  install_scrape_refresh(server, ctx);
   // The patterns are constant and valid: registration cannot fail.
   static_cast<void>(server.get("/api/services", [ctx](const http_request&) {
     return api_services(*ctx);

@@ -86,7 +86,7 @@ read_incidents(const std::string& db, int64_t since_ms, int64_t limit);
 
 /// Registers the readiness checks `broker`, `database` and `assignment` and
 /// the routes /api/services, /api/windows, /api/anomalies, /api/incidents
-/// and /api/status.
+/// and /api/status, and refreshes the scrape-time gauges (node_scrape.hpp).
 void install_node_routes(http_server& server,
                          const std::shared_ptr<node_http_context>& ctx);
 

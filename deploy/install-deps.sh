@@ -9,7 +9,7 @@ packages=(
   libsqlite3-dev libsimdjson-dev sqlite3 prometheus-cpp-dev libcpp-httplib-dev
   clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14
   kcat procps psmisc lsof curl
-  prometheus
+  prometheus python3-yaml
   chromium
 )
 

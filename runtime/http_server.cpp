@@ -231,7 +231,9 @@ struct http_server::impl {
   mutable std::shared_mutex mtx;
   std::vector<route> routes;
   std::vector<readiness_check> checks;
+  std::function<void()> scrape_hook;
 
+  std::vector<readiness_result> run_checks();
   void dispatch(const httplib::Request& req, httplib::Response& res);
   void health(httplib::Response& res);
   void ready(httplib::Response& res);
@@ -266,14 +268,13 @@ void http_server::impl::health(httplib::Response& res) {
   res.set_content(R"({"status":"ok"})", "application/json");
 }
 
-void http_server::impl::ready(httplib::Response& res) {
+std::vector<readiness_result> http_server::impl::run_checks() {
   std::vector<readiness_check> snapshot;
   {
     std::shared_lock<std::shared_mutex> guard{mtx};
     snapshot = checks;
   }
-  auto results = nlohmann::json::array();
-  auto failing = nlohmann::json::array();
+  std::vector<readiness_result> results;
   for (auto& check : snapshot) {
     readiness_result result;
     try {
@@ -283,15 +284,25 @@ void http_server::impl::ready(httplib::Response& res) {
     } catch (...) {
       result = {"unnamed", false, "check threw a non-standard exception"};
     }
+    results.push_back(std::move(result));
+  }
+  return results;
+}
+
+void http_server::impl::ready(httplib::Response& res) {
+  auto checked = run_checks();
+  auto results = nlohmann::json::array();
+  auto failing = nlohmann::json::array();
+  for (auto& result : checked) {
     if (!result.ok)
       failing.push_back(result.name);
     results.push_back(
         {{"name", result.name}, {"ok", result.ok}, {"detail", result.detail}});
   }
   nlohmann::json body{{"checks", results}, {"failing", failing}};
-  bool ok = failing.empty() && !snapshot.empty();
+  bool ok = failing.empty() && !checked.empty();
   body["status"] = ok ? "ready" : "not_ready";
-  if (snapshot.empty())
+  if (checked.empty())
     body["detail"] = "no readiness check registered yet";
   res.set_header("Cache-Control", "no-store");
   res.status = ok ? 200 : 503;
@@ -302,6 +313,19 @@ void http_server::impl::metrics(httplib::Response& res) {
   if (!options.metrics) {
     reply_text(res, 503, "no metrics registry configured");
     return;
+  }
+  std::function<void()> hook;
+  {
+    std::shared_lock<std::shared_mutex> guard{mtx};
+    hook = scrape_hook;
+  }
+  if (hook) {
+    // A failing refresh leaves the gauges as they were; the scrape goes on.
+    try {
+      hook();
+    } catch (...) {
+      // nop
+    }
   }
   res.set_header("Cache-Control", "no-store");
   res.status = 200;
@@ -478,6 +502,15 @@ status http_server::get(const std::string& pattern, http_handler handler) {
 void http_server::add_readiness_check(readiness_check check) {
   std::unique_lock<std::shared_mutex> guard{impl_->mtx};
   impl_->checks.push_back(std::move(check));
+}
+
+std::vector<readiness_result> http_server::check_readiness() {
+  return impl_->run_checks();
+}
+
+void http_server::on_scrape(std::function<void()> hook) {
+  std::unique_lock<std::shared_mutex> guard{impl_->mtx};
+  impl_->scrape_hook = std::move(hook);
 }
 
 void http_server::stop() {

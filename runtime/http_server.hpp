@@ -7,7 +7,8 @@
 //   /health   200 {"status":"ok"} while the process serves requests.
 //   /ready    runs every readiness check; 200 if all pass, else 503 naming the
 //             failing ones. 503 while no check is registered.
-//   /metrics  metric_factory::serialize(), `text/plain; version=0.0.4`.
+//   /metrics  runs the scrape hook (if set), then metric_factory::serialize(),
+//             `text/plain; version=0.0.4`.
 //   handlers registered with `get()`, matched in registration order.
 //   anything else: a file below `static_dir` ("/" is index.html), else 404.
 //
@@ -118,6 +119,16 @@ public:
 
   /// Adds a check run by GET /ready. Thread-safe, also while serving.
   void add_readiness_check(readiness_check check);
+
+  /// Runs every readiness check now, as GET /ready does, in registration
+  /// order. Thread-safe; runs on the caller's thread.
+  std::vector<readiness_result> check_readiness();
+
+  /// Sets a function run on the server thread answering GET /metrics before
+  /// the registry is rendered (to refresh gauges whose values live
+  /// elsewhere); it follows the handlers' threading rules. Replaces any
+  /// earlier hook. Thread-safe, also while serving.
+  void on_scrape(std::function<void()> hook);
 
   /// Closes the listening socket, finishes requests in flight and joins the
   /// server's threads. Idempotent; not to be called from a handler.

@@ -202,6 +202,37 @@ std::vector<metric_info> make_catalog() {
        "actor",
        "Actor restarts performed by supervisors, by actor.",
        {}},
+      {id::failing_readiness_checks,
+       "vigil_failing_readiness_checks",
+       mk::gauge,
+       "",
+       "Readiness checks of GET /ready failing (0: the node is ready).",
+       {}},
+      {id::service_request_rate,
+       "vigil_service_requests_per_second",
+       mk::gauge,
+       "service",
+       "Requests per second of the service's latest stored window.",
+       {}},
+      {id::service_error_ratio,
+       "vigil_service_error_ratio",
+       mk::gauge,
+       "service",
+       "Share of server errors among the requests of the service's latest "
+       "stored window.",
+       {}},
+      {id::service_p95_latency,
+       "vigil_service_p95_latency_seconds",
+       mk::gauge,
+       "service",
+       "95th percentile latency of the service's latest stored window.",
+       {}},
+      {id::service_open_incidents,
+       "vigil_service_open_incidents",
+       mk::gauge,
+       "service",
+       "Incidents of the service not yet closed.",
+       {}},
   };
 }
 
@@ -240,8 +271,9 @@ const std::vector<metric_info>& metric_catalog() {
 
 const std::vector<std::string_view>& metric_unit_suffixes() {
   static const std::vector<std::string_view> suffixes{
-      "_total", "_seconds",    "_messages", "_batches",
-      "_bytes", "_partitions", "_services"};
+      "_total",      "_seconds",    "_messages", "_batches",
+      "_bytes",      "_partitions", "_services", "_checks",
+      "_per_second", "_ratio",      "_incidents"};
   return suffixes;
 }
 
@@ -254,6 +286,7 @@ metric_factory::metric_factory(metric_label_sets labels)
   labels_.invalid_reasons = closed_set(std::move(labels.invalid_reasons));
   labels_.actors = closed_set(std::move(labels.actors));
   labels_.max_partitions = std::max(labels.max_partitions, 0);
+  labels_.max_service_series = labels.max_service_series;
   auto values_of = [this](metric_id x) -> std::vector<std::string> {
     switch (x) {
     case id::events_invalid:
@@ -301,6 +334,8 @@ metric_factory::metric_factory(metric_label_sets labels)
           = prometheus::BuildGauge().Name(name).Help(help).Register(reg);
       if (info.id == id::consumer_lag)
         consumer_lag_ = &family;
+      else if (!info.label.empty())
+        service_families_[i] = &family;
       else
         gauges_[i] = &family.Add({});
       break;
@@ -462,6 +497,65 @@ prometheus::Counter& metric_factory::checkpoints() noexcept {
 
 prometheus::Counter& metric_factory::actor_restarts(std::string_view actor) {
   return find(actor_restarts_, actor);
+}
+
+prometheus::Gauge& metric_factory::failing_readiness_checks() noexcept {
+  return *gauges_[index(id::failing_readiness_checks)];
+}
+
+void metric_factory::set_services(const std::vector<service_sample>& samples) {
+  struct values {
+    int64_t requests = 0;
+    int64_t errors = 0;
+    double per_second = 0;
+    double p95 = 0;
+    int64_t incidents = 0;
+  };
+  std::lock_guard<std::mutex> guard{services_mtx_};
+  std::vector<values> own(services_.size());
+  values other;
+  bool any_other = false;
+  for (const auto& s : samples) {
+    auto i = std::find(services_.begin(), services_.end(), s.service)
+             - services_.begin();
+    if (static_cast<size_t>(i) == services_.size()) {
+      if (services_.size() < labels_.max_service_series
+          && s.service != other_label_value) {
+        services_.push_back(s.service);
+        own.emplace_back();
+      } else {
+        i = -1;
+      }
+    }
+    auto& v = i >= 0 ? own[static_cast<size_t>(i)] : other;
+    any_other = any_other || i < 0;
+    v.requests += s.requests;
+    v.errors += s.errors;
+    if (s.window_seconds > 0)
+      v.per_second += static_cast<double>(s.requests) / s.window_seconds;
+    v.p95 = std::max(v.p95, s.p95_latency_seconds);
+    v.incidents += s.open_incidents;
+  }
+  auto set = [this](const std::string& service, const values& v) {
+    prometheus::Labels key{{"service", service}};
+    auto family = [this](metric_id x) { return service_families_[index(x)]; };
+    family(id::service_request_rate)->Add(key).Set(v.per_second);
+    family(id::service_error_ratio)
+        ->Add(key)
+        .Set(v.requests > 0 ? static_cast<double>(v.errors)
+                                  / static_cast<double>(v.requests)
+                            : 0.0);
+    family(id::service_p95_latency)->Add(key).Set(v.p95);
+    family(id::service_open_incidents)
+        ->Add(key)
+        .Set(static_cast<double>(v.incidents));
+  };
+  for (size_t i = 0; i < services_.size(); ++i)
+    set(services_[i], own[i]);
+  if (any_other || services_other_) {
+    services_other_ = true;
+    set(std::string{other_label_value}, other);
+  }
 }
 
 std::string metric_factory::serialize() const {

@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -77,10 +78,15 @@ enum class metric_id : uint8_t {
   checkpoint_age,
   checkpoints,
   actor_restarts,
+  failing_readiness_checks,
+  service_request_rate,
+  service_error_ratio,
+  service_p95_latency,
+  service_open_incidents,
 };
 
 /// Number of families in the catalog.
-constexpr size_t metric_count = 29;
+constexpr size_t metric_count = 34;
 
 /// Static description of one family.
 struct metric_info {
@@ -121,6 +127,27 @@ struct metric_label_sets {
   /// Partitions 0 .. max_partitions-1 get their own `partition` series in
   /// vigil_consumer_lag_messages; any other number is reported as "other".
   int32_t max_partitions = 1024;
+  /// Services that get their own `service` series in the vigil_service_*
+  /// families, first come first served; the values of every later service
+  /// are aggregated under "other".
+  size_t max_service_series = 50;
+};
+
+/// What vigil_service_* export for one service: its latest window as stored
+/// (the window /api/services shows) and its open incidents.
+struct service_sample {
+  /// Service name.
+  std::string service;
+  /// Requests of the window.
+  int64_t requests = 0;
+  /// Requests of the window with a server error.
+  int64_t errors = 0;
+  /// Length of the window, seconds (> 0).
+  double window_seconds = 0;
+  /// 95th percentile latency of the window, seconds.
+  double p95_latency_seconds = 0;
+  /// Incidents of the service not yet closed.
+  int64_t open_incidents = 0;
 };
 
 /// Owns the Prometheus registry and every family of vigil's metrics.
@@ -252,6 +279,20 @@ public:
   /// outside the closed set counts as "other".
   prometheus::Counter& actor_restarts(std::string_view actor);
 
+  // -- node and services -----------------------------------------------------
+
+  /// vigil_failing_readiness_checks: readiness checks of GET /ready failing
+  /// at the last refresh (0: the node is ready).
+  prometheus::Gauge& failing_readiness_checks() noexcept;
+
+  /// Sets vigil_service_requests_per_second, vigil_service_error_ratio,
+  /// vigil_service_p95_latency_seconds and vigil_service_open_incidents from
+  /// one sample per service. The first `max_service_series` services ever
+  /// seen get their own series; the others are summed under "other" (p95:
+  /// the highest). A series whose service is missing from `samples` drops
+  /// to 0. Thread-safe.
+  void set_services(const std::vector<service_sample>& samples);
+
   // -- exposition ------------------------------------------------------------
 
   /// Renders every family in the Prometheus text format 0.0.4.
@@ -284,6 +325,15 @@ private:
   labelled_counters actor_restarts_;
   std::array<prometheus::Counter*, 5> anomalies_{};
   prometheus::Family<prometheus::Gauge>* consumer_lag_ = nullptr;
+  /// The vigil_service_* families, by metric_id.
+  std::array<prometheus::Family<prometheus::Gauge>*, metric_count>
+      service_families_{};
+  /// Guards `services_`.
+  std::mutex services_mtx_;
+  /// Services with their own series, in admission order.
+  std::vector<std::string> services_;
+  /// True once the "other" series exist.
+  bool services_other_ = false;
 };
 
 } // namespace vigil

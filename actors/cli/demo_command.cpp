@@ -9,6 +9,7 @@
 #include "actors/generator.hpp"
 #include "actors/node.hpp"
 #include "actors/node_http.hpp"
+#include "runtime/db_location.hpp"
 #include "runtime/embedded_broker.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/options.hpp"
@@ -73,6 +74,8 @@ int run_demo_command(int argc, char** argv) {
   }
   if (err.empty() && (rate == 0 || services == 0 || partitions == 0))
     err = "--rate, --services and --partitions must be at least 1";
+  if (err.empty())
+    err = db_setting_error(cfg.db);
   if (!err.empty()) {
     std::fprintf(stderr, "vigil demo: %s\n", err.c_str());
     return 2;

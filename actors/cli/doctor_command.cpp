@@ -3,6 +3,7 @@
 
 #include "actors/cli/commands.hpp"
 #include "actors/doctor.hpp"
+#include "runtime/db_location.hpp"
 #include "runtime/options.hpp"
 
 namespace vigil {
@@ -27,6 +28,8 @@ int run_doctor_command(int argc, char** argv) {
         stdout);
     return 0;
   }
+  if (err.empty())
+    err = db_setting_error(opts.node.db);
   if (!err.empty()) {
     std::fprintf(stderr, "vigil doctor: %s\n", err.c_str());
     return 2;

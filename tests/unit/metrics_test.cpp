@@ -82,7 +82,7 @@ BOOST_AUTO_TEST_CASE(every_family_name_is_vigil_name_unit_with_a_listed_unit) {
   std::string units;
   for (auto suffix : vigil::metric_unit_suffixes())
     units += (units.empty() ? "" : "|") + std::string{suffix};
-  std::regex pattern{"^vigil_[a-z_]+(" + units + ")$"};
+  std::regex pattern{"^vigil_[a-z][a-z0-9_]*(" + units + ")$"};
   BOOST_TEST(metric_catalog().size() == vigil::metric_count);
   std::set<std::string> names;
   for (auto& info : metric_catalog()) {
@@ -104,6 +104,7 @@ BOOST_AUTO_TEST_CASE(every_family_name_is_vigil_name_unit_with_a_listed_unit) {
 BOOST_AUTO_TEST_CASE(serialize_declares_every_catalog_family_with_its_type) {
   metric_factory metrics{vigil_labels()};
   metrics.consumer_lag(0).Set(1);
+  metrics.set_services({{"checkout", 100, 5, 10.0, 0.25, 0}});
   auto declared = types(metrics.serialize());
   BOOST_TEST(declared.size() == metric_catalog().size());
   for (auto& info : metric_catalog()) {
@@ -302,4 +303,85 @@ BOOST_AUTO_TEST_CASE(every_family_is_documented_in_docs_metrics_md) {
       BOOST_TEST(doc.str().find("`" + std::string{info.name} + "`")
                  != std::string::npos);
     }
+}
+
+BOOST_AUTO_TEST_CASE(readiness_failures_are_a_gauge) {
+  metric_factory metrics;
+  BOOST_TEST(samples(metrics.serialize())["vigil_failing_readiness_checks"]
+             == "0");
+  metrics.failing_readiness_checks().Set(2);
+  BOOST_TEST(samples(metrics.serialize())["vigil_failing_readiness_checks"]
+             == "2");
+}
+
+BOOST_AUTO_TEST_CASE(service_series_show_the_latest_window_of_each_service) {
+  metric_factory metrics;
+  // No service known yet: the families are declared without series.
+  BOOST_TEST(
+      series_count(metrics.serialize(), "vigil_service_requests_per_second")
+      == 0u);
+  metrics.set_services({{"checkout", 200, 10, 10.0, 0.25, 1},
+                        {"search", 50, 0, 10.0, 0.0125, 0}});
+  auto xs = samples(metrics.serialize());
+  BOOST_TEST(xs["vigil_service_requests_per_second{service=\"checkout\"}"]
+             == "20");
+  BOOST_TEST(xs["vigil_service_error_ratio{service=\"checkout\"}"] == "0.05");
+  BOOST_TEST(xs["vigil_service_p95_latency_seconds{service=\"checkout\"}"]
+             == "0.25");
+  BOOST_TEST(xs["vigil_service_open_incidents{service=\"checkout\"}"] == "1");
+  BOOST_TEST(xs["vigil_service_requests_per_second{service=\"search\"}"]
+             == "5");
+  BOOST_TEST(xs["vigil_service_open_incidents{service=\"search\"}"] == "0");
+  BOOST_TEST(xs.count("vigil_service_requests_per_second{service=\"other\"}")
+             == 0u);
+  // A service gone from the samples keeps its series, at 0.
+  metrics.set_services({{"search", 60, 6, 10.0, 0.5, 0}});
+  xs = samples(metrics.serialize());
+  BOOST_TEST(xs["vigil_service_requests_per_second{service=\"checkout\"}"]
+             == "0");
+  BOOST_TEST(xs["vigil_service_open_incidents{service=\"checkout\"}"] == "0");
+  BOOST_TEST(xs["vigil_service_error_ratio{service=\"search\"}"] == "0.1");
+}
+
+BOOST_AUTO_TEST_CASE(services_beyond_the_series_cap_are_aggregated_as_other) {
+  metric_label_sets labels;
+  labels.max_service_series = 2;
+  metric_factory metrics{labels};
+  std::vector<vigil::service_sample> xs;
+  for (int i = 0; i < 40; ++i)
+    xs.push_back(
+        {"svc-" + std::to_string(i), 10, 1, 10.0, 0.01 * (i + 1), i % 2});
+  // A service named like the overflow series cannot take it over.
+  xs.push_back({"other", 10, 9, 10.0, 0.001, 0});
+  metrics.set_services(xs);
+  auto text = metrics.serialize();
+  auto got = samples(text);
+  for (auto family :
+       {"vigil_service_requests_per_second", "vigil_service_error_ratio",
+        "vigil_service_p95_latency_seconds", "vigil_service_open_incidents"})
+    BOOST_TEST_CONTEXT(family) {
+      BOOST_TEST(series_count(text, family) == 3u);
+    }
+  BOOST_TEST(got["vigil_service_requests_per_second{service=\"svc-0\"}"]
+             == "1");
+  BOOST_TEST(got["vigil_service_requests_per_second{service=\"svc-1\"}"]
+             == "1");
+  // 38 capped services plus the one named "other": 39 windows of 10 s.
+  BOOST_TEST(got["vigil_service_requests_per_second{service=\"other\"}"]
+             == "39");
+  BOOST_TEST(std::stod(got["vigil_service_error_ratio{service=\"other\"}"])
+                 == (38.0 + 9.0) / 390.0,
+             boost::test_tools::tolerance(1e-9));
+  BOOST_TEST(
+      std::stod(got["vigil_service_p95_latency_seconds{service=\"other\"}"])
+          == 0.4,
+      boost::test_tools::tolerance(1e-9));
+  BOOST_TEST(got["vigil_service_open_incidents{service=\"other\"}"] == "19");
+  // The admitted services stay the same ones, whatever comes later.
+  metrics.set_services({{"svc-new", 10, 0, 10.0, 0.1, 0}});
+  got = samples(metrics.serialize());
+  BOOST_TEST(got.count("vigil_service_requests_per_second{service=\"svc-new\"}")
+             == 0u);
+  BOOST_TEST(got["vigil_service_requests_per_second{service=\"other\"}"]
+             == "1");
 }
