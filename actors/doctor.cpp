@@ -547,6 +547,9 @@ std::vector<check_result> run_checks(const doctor_options& opts) {
       check_ports({{"http", "--http-port", opts.http_port},
                    {"console", "--console-port", opts.console_port}},
                   opts.proc_root));
+  if (opts.http_port != 0)
+    results.push_back(
+        check_running_node(probe_running_node(cfg.http_host, opts.http_port)));
   if (topic_ok) {
     auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                    std::chrono::system_clock::now().time_since_epoch())

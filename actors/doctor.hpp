@@ -112,6 +112,36 @@ struct checkpoint_position {
   int64_t next_offset = 0;
 };
 
+// -- facts gathered from a running node ---------------------------------------
+
+/// What a node already serving on the configured HTTP address says about
+/// its partitions (`/api/status`).
+struct node_probe {
+  /// host:port asked.
+  std::string address;
+  /// True if a vigil node answered.
+  bool answered = false;
+  /// Why it did not (nothing listening, not vigil, bad answer).
+  std::string error;
+  /// Partitions it holds.
+  int64_t assigned = 0;
+  /// One partition with lag and no progress for the stall bound.
+  struct stall {
+    int32_t partition = 0;
+    int64_t lag = 0;
+    int64_t waiting_ms = 0;
+  };
+  /// Its stalled partitions.
+  std::vector<stall> stalled;
+};
+
+/// Asks `host:port` for `/api/status` (short timeouts).
+node_probe probe_running_node(const std::string& host, uint64_t port);
+
+/// Judges a running node's partitions: FAIL naming every stalled
+/// partition; OK when none is stalled or no node is running.
+check_result check_running_node(const node_probe& probe);
+
 // -- settings -----------------------------------------------------------------
 
 /// Settings of `vigil doctor`: the node's settings plus the doctor's own.

@@ -500,3 +500,33 @@ BOOST_AUTO_TEST_CASE(json_output_is_one_document_with_checks_and_ok) {
   BOOST_TEST(doc["checks"][1]["fix"] == "fix it");
   BOOST_TEST(doc["checks"][0]["name"] == "a");
 }
+
+BOOST_AUTO_TEST_CASE(a_running_node_with_a_stalled_partition_is_named) {
+  vigil::doctor::node_probe probe;
+  probe.address = "127.0.0.1:8080";
+  probe.answered = true;
+  probe.assigned = 2;
+  probe.stalled.push_back({1, 16000, 61000});
+  auto r = vigil::doctor::check_running_node(probe);
+  BOOST_TEST(r.status == vigil::doctor::check_result::fail);
+  BOOST_TEST(r.evidence.find("partition 1 (lag 16000, no progress for 61 s)")
+                 != std::string::npos,
+             r.evidence);
+  BOOST_TEST(r.fix.find("vigil console partitions") != std::string::npos);
+  probe.stalled.clear();
+  r = vigil::doctor::check_running_node(probe);
+  BOOST_TEST(r.status == vigil::doctor::check_result::ok);
+  BOOST_TEST(r.evidence.find("2 partitions, none stalled") != std::string::npos,
+             r.evidence);
+}
+
+BOOST_AUTO_TEST_CASE(no_running_node_is_not_a_problem) {
+  // Nothing listens on a port that was free a moment ago.
+  auto probe = vigil::doctor::probe_running_node(
+      "127.0.0.1", static_cast<uint64_t>(vigil::test::free_loopback_port()));
+  BOOST_TEST(!probe.answered);
+  auto r = vigil::doctor::check_running_node(probe);
+  BOOST_TEST(r.status == vigil::doctor::check_result::ok);
+  BOOST_TEST(r.evidence.find("nothing running to inspect")
+             != std::string::npos);
+}
