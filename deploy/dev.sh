@@ -6,6 +6,8 @@
 #   deploy/dev.sh sanitize   the test suite under AddressSanitizer + UBSan
 #   deploy/dev.sh bench      build and run the benchmarks (tests/bench/)
 #   deploy/dev.sh tidy       clang-tidy over every source (slow: CAF headers)
+#   deploy/dev.sh stress TEST CASE [N]
+#                            one test case N times (20) with every core busy
 #   deploy/dev.sh image      the container image `vigil` (docker, or podman)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,6 +50,33 @@ case "$cmd" in
     build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
     for b in build/tests/*_bench; do "$b"; done
     ;;
+  stress)
+    # One test case run N times in a row while every core is kept busy by
+    # another process (CI and users' machines are loaded):
+    #   deploy/dev.sh stress console_test a_group_rebalance_mid_stream_counts_every_event_once 20
+    test=${2:?usage: deploy/dev.sh stress TEST CASE [N]}
+    case_name=${3:?usage: deploy/dev.sh stress TEST CASE [N]}
+    n=${4:-20}
+    bash deploy/install-deps.sh
+    build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    burners=()
+    for _ in $(seq "$jobs"); do
+      (while :; do :; done) &
+      burners+=($!)
+    done
+    trap 'kill "${burners[@]}" 2>/dev/null' EXIT
+    for i in $(seq "$n"); do
+      if ! VIGIL_BIN="$root/build/vigil" VIGIL_SOURCE_DIR="$root" \
+        VIGIL_CONSOLE_PORT=0 "build/tests/$test" --run_test="$case_name" \
+        >"build/stress-$test.log" 2>&1; then
+        echo "stress: run $i of $n failed; build/stress-$test.log:" >&2
+        tail -40 "build/stress-$test.log" >&2
+        exit 1
+      fi
+      echo "stress: $i of $n passed"
+    done
+    echo "stress: $test/$case_name passed $n times in a row with $jobs busy cores"
+    ;;
   image)
     # deploy/Dockerfile; docs/deploy.md. Extra arguments go to the builder.
     shift
@@ -62,7 +91,7 @@ case "$cmd" in
       | xargs -P "$jobs" -n 4 clang-tidy-14 -p build --quiet
     ;;
   *)
-    echo "usage: deploy/dev.sh demo|test|sanitize|bench|tidy|image" >&2
+    echo "usage: deploy/dev.sh demo|test|sanitize|bench|tidy|stress|image" >&2
     exit 2
     ;;
 esac
