@@ -550,6 +550,9 @@ std::vector<check_result> run_checks(const doctor_options& opts) {
   if (opts.http_port != 0)
     results.push_back(
         check_running_node(probe_running_node(cfg.http_host, opts.http_port)));
+  else
+    results.push_back(make("running_node", check_result::ok,
+                           "not checked (--http-port 0: no address to ask)"));
   if (topic_ok) {
     auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                    std::chrono::system_clock::now().time_since_epoch())

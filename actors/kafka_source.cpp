@@ -265,6 +265,9 @@ caf::error kafka_source_state::start() {
   next_checkpoint = settings.resume.checkpoint + 1;
   last_durable = settings.resume.checkpoint;
   flow = partition_flow{settings.credit};
+  // The operator's hold outlives source restarts: partitions assigned to
+  // this incarnation start held, without a moment of fetching.
+  flow.hold(settings.status && settings.status->hold.load());
   if (settings.stall_timeout.count() > 0)
     stalls = std::make_unique<stall_detector>(settings.stall_timeout);
   if (settings.drain) {
