@@ -22,7 +22,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
-#include "actors/generator.hpp"
+#include "actors/generator/generator.hpp"
 #include "runtime/embedded_broker.hpp"
 #include "runtime/kafka.hpp"
 #include "support/process.hpp"

@@ -8,8 +8,8 @@
 #include <librdkafka/rdkafka.h>
 #include <sqlite3.h>
 
-#include "actors/generator.hpp"
-#include "actors/request_event.hpp"
+#include "actors/generator/generator.hpp"
+#include "actors/ingest/request_event.hpp"
 #include "runtime/kafka.hpp"
 
 namespace vigil::test {
