@@ -14,7 +14,6 @@
 #include <caf/system_messages.hpp>
 
 #include "runtime/error.hpp"
-#include "runtime/messages.hpp"
 
 namespace vigil {
 

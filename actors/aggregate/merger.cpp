@@ -13,7 +13,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
-#include "runtime/messages.hpp"
+#include "actors/messages.hpp"
 
 namespace vigil {
 

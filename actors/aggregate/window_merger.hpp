@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "runtime/messages.hpp"
+#include "actors/messages.hpp"
 #include "runtime/watermark.hpp"
 #include "runtime/window.hpp"
 

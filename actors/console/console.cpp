@@ -15,9 +15,9 @@
 #include "actors/console/console_commands.hpp"
 #include "actors/doctor/doctor.hpp"
 #include "actors/ingest/kafka_source.hpp"
+#include "actors/messages.hpp"
 #include "actors/node/node_http.hpp"
 #include "runtime/error.hpp"
-#include "runtime/messages.hpp"
 #include "runtime/sqlite.hpp"
 
 namespace vigil {

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "actors/messages.hpp"
 #include "runtime/expected.hpp"
-#include "runtime/messages.hpp"
 
 namespace vigil {
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "actors/detect/baseline.hpp"
-#include "runtime/messages.hpp"
+#include "actors/messages.hpp"
 
 namespace vigil {
 

@@ -9,7 +9,7 @@
 #include <caf/fwd.hpp>
 
 #include "actors/detect/detector.hpp"
-#include "runtime/messages.hpp"
+#include "actors/messages.hpp"
 
 namespace vigil {
 

@@ -5,7 +5,7 @@
 #include <map>
 #include <vector>
 
-#include "runtime/messages.hpp"
+#include "actors/messages.hpp"
 
 namespace vigil {
 

@@ -6,7 +6,7 @@
 
 #include <caf/fwd.hpp>
 
-#include "runtime/messages.hpp"
+#include "actors/messages.hpp"
 
 namespace vigil {
 

@@ -18,10 +18,10 @@
 #include <librdkafka/rdkafka.h>
 
 #include "actors/ingest/request_event.hpp"
+#include "actors/messages.hpp"
 #include "actors/node/metrics.hpp"
 #include "runtime/fault_episode.hpp"
 #include "runtime/kafka.hpp"
-#include "runtime/messages.hpp"
 
 namespace vigil {
 

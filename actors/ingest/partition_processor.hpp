@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "actors/ingest/request_event.hpp"
-#include "runtime/messages.hpp"
+#include "actors/messages.hpp"
 #include "runtime/window.hpp"
 
 namespace vigil {

@@ -11,7 +11,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
-#include "runtime/messages.hpp"
+#include "actors/messages.hpp"
 
 namespace vigil {
 

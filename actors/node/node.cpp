@@ -27,6 +27,7 @@
 #include "actors/ingest/kafka_source.hpp"
 #include "actors/ingest/partition_task.hpp"
 #include "actors/ingest/request_event.hpp"
+#include "actors/messages.hpp"
 #include "actors/node/metrics.hpp"
 #include "actors/node/node_http.hpp"
 #include "actors/sink/db_writer.hpp"
@@ -34,7 +35,6 @@
 #include "runtime/error.hpp"
 #include "runtime/exit_watchdog.hpp"
 #include "runtime/http_server.hpp"
-#include "runtime/messages.hpp"
 #include "runtime/options.hpp"
 #include "runtime/supervisor.hpp"
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/messages.hpp"
+#include "actors/messages.hpp"
 #include "runtime/sqlite.hpp"
 
 namespace vigil {

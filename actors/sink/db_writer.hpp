@@ -17,9 +17,9 @@
 #include <caf/meta/type_name.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include "actors/messages.hpp"
 #include "actors/sink/store.hpp"
 #include "runtime/backoff.hpp"
-#include "runtime/messages.hpp"
 
 namespace vigil {
 

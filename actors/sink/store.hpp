@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "runtime/messages.hpp"
+#include "actors/messages.hpp"
 #include "runtime/sqlite.hpp"
 
 namespace vigil {

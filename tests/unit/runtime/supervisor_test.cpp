@@ -15,8 +15,8 @@
 #include <caf/sec.hpp>
 #include <caf/send.hpp>
 
+#include "actors/messages.hpp"
 #include "runtime/error.hpp"
-#include "runtime/messages.hpp"
 #include "runtime/supervisor.hpp"
 #include "support/caf_fixture.hpp"
 
