@@ -444,7 +444,8 @@ caf::behavior supervisor_actor(supervisor_state::actor_type* self,
 
 } // namespace
 
-caf::actor spawn_supervisor(caf::actor_system& sys, supervisor_spec spec) {
+caf::actor spawn_supervisor_actor(caf::actor_system& sys,
+                                  supervisor_spec spec) {
   return sys.spawn(supervisor_actor, std::move(spec));
 }
 
@@ -453,7 +454,7 @@ child_spec supervisor_child(supervisor_spec spec, restart_policy policy) {
   result.name = spec.name;
   result.policy = policy;
   result.start = [spec = std::move(spec)](caf::actor_system& sys) {
-    return spawn_supervisor(sys, spec);
+    return spawn_supervisor_actor(sys, spec);
   };
   return result;
 }

@@ -144,7 +144,7 @@ struct supervisor_spec {
   /// Which children to restart when one fails.
   restart_strategy strategy = restart_strategy::one_for_one;
   /// Backoff between restarts; each child has its own sequence.
-  backoff_settings backoff;
+  backoff_config backoff;
   /// More than this many restarts within `period` escalate.
   uint32_t max_restarts = 5;
   /// Sliding window of the restart intensity.
@@ -160,7 +160,7 @@ struct supervisor_spec {
 };
 
 /// Spawns a supervisor that starts `spec.children` in order and monitors them.
-caf::actor spawn_supervisor(caf::actor_system& sys, supervisor_spec spec);
+caf::actor spawn_supervisor_actor(caf::actor_system& sys, supervisor_spec spec);
 
 /// Returns a child spec that runs a nested supervisor, named after it.
 child_spec supervisor_child(supervisor_spec spec,

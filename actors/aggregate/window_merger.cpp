@@ -46,7 +46,7 @@ uint64_t merger_counters::invalid_total() const noexcept {
   return std::accumulate(invalid.begin(), invalid.end(), uint64_t{0});
 }
 
-window_merger::window_merger(merger_settings settings)
+window_merger::window_merger(window_merger_config settings)
     : settings_(settings), tracker_(settings.bound_ms, settings.idle_timeout) {
   counters_.invalid.resize(invalid_reason_count);
 }

@@ -15,7 +15,7 @@
 namespace vigil {
 
 /// Settings of the window merger.
-struct merger_settings {
+struct window_merger_config {
   /// Tumbling window size.
   int64_t window_ms = 10000;
   /// Out-of-orderness bound of partition watermarks.
@@ -56,7 +56,7 @@ class window_merger {
 public:
   using clock_time = std::chrono::steady_clock::time_point;
 
-  explicit window_merger(merger_settings settings);
+  explicit window_merger(window_merger_config settings);
 
   // -- partitions -------------------------------------------------------------
 
@@ -128,7 +128,7 @@ private:
   void emit(const window_key& key, window_state& state, bool final,
             int64_t wall_ms, std::vector<window_row>& out);
 
-  merger_settings settings_;
+  window_merger_config settings_;
   watermark_tracker tracker_;
   int64_t watermark_ = INT64_MIN;
   std::map<window_key, window_state> windows_;

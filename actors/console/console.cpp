@@ -248,7 +248,7 @@ caf::behavior console_behavior(console_actor* self, console_context ctx) {
 
 } // namespace
 
-caf::actor spawn_console(caf::actor_system& sys, console_context ctx) {
+caf::actor spawn_console_actor(caf::actor_system& sys, console_context ctx) {
   return sys.spawn<caf::detached>(console_behavior, std::move(ctx));
 }
 

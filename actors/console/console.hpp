@@ -55,7 +55,7 @@ constexpr const char* console_tree_name = "node";
 
 /// Spawns the console endpoint of a node. It answers `console_request` with
 /// `console_reply` and runs detached (it reads the database).
-caf::actor spawn_console(caf::actor_system& sys, console_context ctx);
+caf::actor spawn_console_actor(caf::actor_system& sys, console_context ctx);
 
 /// Publishes `console` on `host:port` (port 0 = any free port) through the
 /// middleman; returns the bound port or what went wrong and how to fix it.

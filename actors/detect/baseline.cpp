@@ -21,7 +21,7 @@ const char* to_string(severity s) noexcept {
   return "none";
 }
 
-ewma_baseline::ewma_baseline(baseline_settings settings) : settings_(settings) {
+ewma_baseline::ewma_baseline(baseline_config settings) : settings_(settings) {
   // nop
 }
 

@@ -18,7 +18,7 @@ enum class severity : uint8_t {
 const char* to_string(severity s) noexcept;
 
 /// Settings of an online baseline detector.
-struct baseline_settings {
+struct baseline_config {
   /// EWMA smoothing factor in (0, 1]: weight of the newest observation.
   double alpha = 0.1;
   /// Observations before the baseline may raise anything.
@@ -56,7 +56,7 @@ struct baseline_verdict {
 /// snapshotted and restored by copying its state.
 class ewma_baseline {
 public:
-  explicit ewma_baseline(baseline_settings settings = {});
+  explicit ewma_baseline(baseline_config settings = {});
 
   /// Scores `value` against the baseline, then folds it in (unless it is
   /// anomalous, see `adapt_after`).
@@ -90,7 +90,7 @@ public:
 private:
   void fold(double value);
 
-  baseline_settings settings_;
+  baseline_config settings_;
   uint64_t n_ = 0;
   double mean_ = 0;
   double var_ = 0;

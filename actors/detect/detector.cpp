@@ -55,14 +55,13 @@ anomaly_row make_anomaly(const window_row& row, const char* metric,
 
 } // namespace
 
-service_detector::service_state::service_state(
-    const detector_settings& settings)
+service_detector::service_state::service_state(const detector_config& settings)
     : error_rate(settings.error_rate), latency(settings.latency),
       request_rate(settings.request_rate) {
   // nop
 }
 
-service_detector::service_detector(detector_settings settings)
+service_detector::service_detector(detector_config settings)
     : settings_(settings) {
   // nop
 }

@@ -13,14 +13,14 @@
 namespace vigil {
 
 /// Settings of the per-service anomaly detector.
-struct detector_settings {
+struct detector_config {
   /// Baseline of the error rate (errors / requests), raised on spikes only.
-  baseline_settings error_rate = error_rate_defaults();
+  baseline_config error_rate = error_rate_defaults();
   /// Baseline of the p95 latency, raised on spikes only.
-  baseline_settings latency = latency_defaults();
+  baseline_config latency = latency_defaults();
   /// Baseline of the request rate (requests per second), raised on spikes
   /// and drops.
-  baseline_settings request_rate = request_rate_defaults();
+  baseline_config request_rate = request_rate_defaults();
   /// Windows with fewer requests are not scored for error rate and latency.
   int64_t min_requests = 20;
   /// Error-rate anomalies with fewer errors than this are not reported.
@@ -33,22 +33,22 @@ struct detector_settings {
 
   /// Error rates live in [0, 1]: an absolute stddev floor of one percentage
   /// point keeps a near-zero rate from turning every error into an anomaly.
-  static baseline_settings error_rate_defaults() {
-    baseline_settings result;
+  static baseline_config error_rate_defaults() {
+    baseline_config result;
     result.min_stddev = 0.01;
     return result;
   }
 
   /// Tail latencies are noisy: at least 10 % of the mean as stddev.
-  static baseline_settings latency_defaults() {
-    baseline_settings result;
+  static baseline_config latency_defaults() {
+    baseline_config result;
     result.min_relative_stddev = 0.1;
     return result;
   }
 
   /// Traffic drops matter as much as surges.
-  static baseline_settings request_rate_defaults() {
-    baseline_settings result;
+  static baseline_config request_rate_defaults() {
+    baseline_config result;
     result.min_relative_stddev = 0.1;
     result.upper_only = false;
     return result;
@@ -63,7 +63,7 @@ public:
   /// Name written to `anomaly_row::detector`.
   static constexpr const char* name = "ewma";
 
-  explicit service_detector(detector_settings settings = {});
+  explicit service_detector(detector_config settings = {});
 
   /// Scores `row` and returns its anomalies. Each (service, window_start) is
   /// scored once, on its first emission: re-emissions of a window and windows
@@ -87,13 +87,13 @@ public:
     return overflow_;
   }
 
-  const detector_settings& settings() const noexcept {
+  const detector_config& settings() const noexcept {
     return settings_;
   }
 
 private:
   struct service_state {
-    explicit service_state(const detector_settings& settings);
+    explicit service_state(const detector_config& settings);
 
     int64_t last_scored = INT64_MIN;
     ewma_baseline error_rate;
@@ -101,7 +101,7 @@ private:
     ewma_baseline request_rate;
   };
 
-  detector_settings settings_;
+  detector_config settings_;
   std::map<std::string, service_state, std::less<>> services_;
   uint64_t overflow_ = 0;
 };

@@ -56,7 +56,8 @@ caf::behavior anomaly_detector(detector_actor* self,
   return self->state.make_behavior(std::move(cfg));
 }
 
-caf::actor spawn_detector(caf::actor_system& sys, detector_actor_config cfg) {
+caf::actor spawn_detector_actor(caf::actor_system& sys,
+                                detector_actor_config cfg) {
   return sys.spawn(anomaly_detector, std::move(cfg));
 }
 

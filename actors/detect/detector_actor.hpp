@@ -16,7 +16,7 @@ namespace vigil {
 /// Configuration of the detector actor.
 struct detector_actor_config {
   /// Baselines and guards.
-  detector_settings settings;
+  detector_config settings;
   /// Detector state of the last checkpoint (`service_detector::snapshot`);
   /// empty to start fresh.
   std::string restore_state;
@@ -84,6 +84,7 @@ using detector_actor = caf::stateful_actor<detector_actor_state>;
 caf::behavior anomaly_detector(detector_actor* self, detector_actor_config cfg);
 
 /// Spawns the detector actor.
-caf::actor spawn_detector(caf::actor_system& sys, detector_actor_config cfg);
+caf::actor spawn_detector_actor(caf::actor_system& sys,
+                                detector_actor_config cfg);
 
 } // namespace vigil

@@ -100,7 +100,7 @@ severity parse_severity(std::string_view name) noexcept {
   return severity::none;
 }
 
-incident_narrator::incident_narrator(narrator_settings settings)
+incident_narrator::incident_narrator(narrator_config settings)
     : settings_(settings), next_id_(settings.first_id) {
   // nop
 }

@@ -13,7 +13,7 @@
 namespace vigil {
 
 /// Settings of the incident narrator.
-struct narrator_settings {
+struct narrator_config {
   /// Consecutive windows of a service without anomalies that close its open
   /// incident.
   uint32_t clean_windows_to_close = 3;
@@ -42,7 +42,7 @@ severity parse_severity(std::string_view name) noexcept;
 /// drive it directly.
 class incident_narrator {
 public:
-  explicit incident_narrator(narrator_settings settings = {});
+  explicit incident_narrator(narrator_config settings = {});
 
   /// Consumes the window rows of one result batch with their anomalies (an
   /// anomaly belongs to the row of its service and window in the same batch;
@@ -78,7 +78,7 @@ public:
     return overflow_;
   }
 
-  const narrator_settings& settings() const noexcept {
+  const narrator_config& settings() const noexcept {
     return settings_;
   }
 
@@ -127,7 +127,7 @@ private:
   /// Closes every open incident whose quiet period ended before `time`.
   void close_quiet(int64_t time, std::map<int64_t, incident_row>& changed);
 
-  narrator_settings settings_;
+  narrator_config settings_;
   service_map services_;
   int64_t next_id_;
   /// Largest window start seen: the narrator's event time.

@@ -47,7 +47,8 @@ caf::behavior incident_narrator_actor(narrator_actor* self,
   return self->state.make_behavior(std::move(cfg));
 }
 
-caf::actor spawn_narrator(caf::actor_system& sys, narrator_actor_config cfg) {
+caf::actor spawn_narrator_actor(caf::actor_system& sys,
+                                narrator_actor_config cfg) {
   return sys.spawn(incident_narrator_actor, std::move(cfg));
 }
 

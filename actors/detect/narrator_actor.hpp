@@ -16,7 +16,7 @@ namespace vigil {
 /// Configuration of the narrator actor.
 struct narrator_actor_config {
   /// Gap tolerance and limits.
-  narrator_settings settings;
+  narrator_config settings;
   /// Narrator state of the last checkpoint (`incident_narrator::snapshot`);
   /// empty to start fresh with `settings.first_id`.
   std::string restore_state;
@@ -74,6 +74,7 @@ caf::behavior incident_narrator_actor(narrator_actor* self,
                                       narrator_actor_config cfg);
 
 /// Spawns the narrator actor.
-caf::actor spawn_narrator(caf::actor_system& sys, narrator_actor_config cfg);
+caf::actor spawn_narrator_actor(caf::actor_system& sys,
+                                narrator_actor_config cfg);
 
 } // namespace vigil

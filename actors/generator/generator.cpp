@@ -205,7 +205,7 @@ std::string event_generator::service_name(size_t i) {
   return "service-" + std::to_string(i + 1);
 }
 
-event_generator::event_generator(generator_settings settings)
+event_generator::event_generator(generator_config settings)
     : settings_(std::move(settings)), rng_(settings_.seed) {
   if (settings_.rate <= 0)
     settings_.rate = 1000;

@@ -57,7 +57,7 @@ expected<incident> parse_incident(std::string_view spec);
 // -- generator ----------------------------------------------------------------
 
 /// Settings of an event generator.
-struct generator_settings {
+struct generator_config {
   /// Number of services (names: checkout, payments, ..., then service-9...).
   size_t services = 8;
   /// Sigma of the lognormal latency distribution of every service.
@@ -111,7 +111,7 @@ std::string to_json(const generated_event& event);
 /// Deterministic generator of request events; no I/O, no clock.
 class event_generator {
 public:
-  explicit event_generator(generator_settings settings);
+  explicit event_generator(generator_config settings);
 
   /// Fills `out` with event number index() at its nominal event time.
   void next(generated_event& out);
@@ -137,7 +137,7 @@ public:
   }
 
   /// The settings.
-  const generator_settings& settings() const noexcept {
+  const generator_config& settings() const noexcept {
     return settings_;
   }
 
@@ -148,7 +148,7 @@ private:
   /// True if incident number `idx` affects `service` at `time_ms`.
   bool active(size_t idx, size_t service, int64_t time_ms) const;
 
-  generator_settings settings_;
+  generator_config settings_;
   std::vector<service_profile> services_;
   std::vector<size_t> incident_service_;
   std::mt19937_64 rng_;

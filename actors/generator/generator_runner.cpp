@@ -122,7 +122,7 @@ int run_generator(const generate_options& opts, std::atomic<bool>& stop,
     result.error = partitions.error();
     return finish(1);
   }
-  generator_settings settings;
+  generator_config settings;
   settings.services = opts.services;
   settings.incidents = opts.incidents;
   settings.start_ms = opts.start_ms >= 0 ? opts.start_ms : wall_clock_ms();

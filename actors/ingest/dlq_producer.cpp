@@ -91,7 +91,7 @@ expected<std::vector<partition_offset>> end_offsets(rd_kafka_t* rk,
 /// Reads `topic` from `positions` (a partition without one from its
 /// beginning) up to `end`, telling `ledger` each dead letter found; returns
 /// how many it read.
-expected<size_t> read_tail(const dlq_settings& settings,
+expected<size_t> read_tail(const dlq_producer_config& settings,
                            const std::vector<partition_offset>& end,
                            dead_letter_ledger& ledger) {
   std::map<int32_t, int64_t> from;
@@ -159,7 +159,7 @@ expected<size_t> read_tail(const dlq_settings& settings,
 struct dlq_state {
   static inline const char* name = "dlq_producer";
 
-  dlq_settings settings;
+  dlq_producer_config settings;
   std::optional<kafka::producer> out;
   std::optional<dead_letter_ledger> ledger;
   uint64_t produced = 0;
@@ -200,7 +200,7 @@ struct dlq_state {
 
 using dlq_actor = caf::stateful_actor<dlq_state>;
 
-caf::behavior dlq_producer(dlq_actor* self, dlq_settings settings) {
+caf::behavior dlq_producer(dlq_actor* self, dlq_producer_config settings) {
   auto& st = self->state;
   st.settings = std::move(settings);
   auto p = kafka::producer::make(st.settings.brokers, {{"linger.ms", "20"}},
@@ -296,7 +296,8 @@ caf::behavior dlq_producer(dlq_actor* self, dlq_settings settings) {
 
 } // namespace
 
-caf::actor spawn_dlq_producer(caf::actor_system& sys, dlq_settings settings) {
+caf::actor spawn_dlq_producer_actor(caf::actor_system& sys,
+                                    dlq_producer_config settings) {
   return sys.spawn<caf::detached>(dlq_producer, std::move(settings));
 }
 

@@ -13,7 +13,7 @@ namespace vigil {
 class metric_factory;
 
 /// Settings of the dead-letter producer.
-struct dlq_settings {
+struct dlq_producer_config {
   /// Bootstrap servers.
   std::string brokers;
   /// The dead-letter topic.
@@ -39,6 +39,7 @@ struct dlq_settings {
 /// with that checkpoint; `checkpoint_durable` lets it forget letters below
 /// a durable checkpoint. Delivery reports are served at least every 100 ms
 /// while dead letters are in flight. Runs on its own thread (flushes block).
-caf::actor spawn_dlq_producer(caf::actor_system& sys, dlq_settings settings);
+caf::actor spawn_dlq_producer_actor(caf::actor_system& sys,
+                                    dlq_producer_config settings);
 
 } // namespace vigil

@@ -59,7 +59,7 @@ struct kafka_source_state {
   static inline const char* name = "kafka_source";
 
   caf::event_based_actor* self = nullptr;
-  source_settings settings;
+  kafka_source_config settings;
   caf::actor merger;
   task_factory make_task;
   caf::actor listener;
@@ -704,9 +704,9 @@ void kafka_source_state::on_durable(const checkpoint_durable& msg) {
   }
 }
 
-caf::behavior kafka_source(kafka_source_actor* self, source_settings settings,
-                           caf::actor merger, task_factory make_task,
-                           caf::actor listener) {
+caf::behavior kafka_source(kafka_source_actor* self,
+                           kafka_source_config settings, caf::actor merger,
+                           task_factory make_task, caf::actor listener) {
   auto& st = self->state;
   st.self = self;
   st.settings = std::move(settings);
@@ -738,9 +738,10 @@ caf::behavior kafka_source(kafka_source_actor* self, source_settings settings,
 
 } // namespace
 
-caf::actor spawn_kafka_source(caf::actor_system& sys, source_settings settings,
-                              caf::actor merger, task_factory make_task,
-                              caf::actor listener) {
+caf::actor spawn_kafka_source_actor(caf::actor_system& sys,
+                                    kafka_source_config settings,
+                                    caf::actor merger, task_factory make_task,
+                                    caf::actor listener) {
   return sys.spawn<caf::detached>(kafka_source, std::move(settings),
                                   std::move(merger), std::move(make_task),
                                   std::move(listener));

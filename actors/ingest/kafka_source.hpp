@@ -69,7 +69,7 @@ struct source_resume {
 };
 
 /// Settings of the Kafka source.
-struct source_settings {
+struct kafka_source_config {
   /// Bootstrap servers, e.g. "127.0.0.1:9092".
   std::string brokers;
   /// The topic to consume.
@@ -117,8 +117,9 @@ using task_factory = std::function<caf::actor(int32_t partition)>;
 /// everything read since the last durable one: the source reloads that
 /// checkpoint, rolls the merger back to it and resumes every assigned
 /// partition at its stored offset, under a new epoch.
-caf::actor spawn_kafka_source(caf::actor_system& sys, source_settings settings,
-                              caf::actor merger, task_factory make_task,
-                              caf::actor listener);
+caf::actor spawn_kafka_source_actor(caf::actor_system& sys,
+                                    kafka_source_config settings,
+                                    caf::actor merger, task_factory make_task,
+                                    caf::actor listener);
 
 } // namespace vigil

@@ -14,7 +14,7 @@ constexpr size_t max_dead_letter_bytes = 64 * 1024;
 } // namespace
 
 partition_processor::partition_processor(int32_t partition,
-                                         processor_settings settings)
+                                         partition_processor_config settings)
     : settings(settings), partition_(partition), windows_(settings.window_ms) {
   // nop
 }

@@ -13,7 +13,7 @@
 namespace vigil {
 
 /// Settings of a partition task's event processing.
-struct processor_settings {
+struct partition_processor_config {
   /// Tumbling window size.
   int64_t window_ms = 10000;
   /// How long after its end a window still accepts late events.
@@ -45,9 +45,9 @@ struct processed_batch {
 /// classifies late events against the last known combined watermark.
 class partition_processor {
 public:
-  processor_settings settings;
+  partition_processor_config settings;
 
-  partition_processor(int32_t partition, processor_settings settings);
+  partition_processor(int32_t partition, partition_processor_config settings);
 
   /// Processes one batch. `watermark` is the latest combined watermark known
   /// (INT64_MIN if none): an event whose window ended more than the allowed

@@ -37,8 +37,8 @@ struct partition_task_state {
 using partition_task_actor = caf::stateful_actor<partition_task_state>;
 
 caf::behavior partition_task(partition_task_actor* self, int32_t partition,
-                             processor_settings settings, caf::actor merger,
-                             caf::actor dlq) {
+                             partition_processor_config settings,
+                             caf::actor merger, caf::actor dlq) {
   self->state.processor.emplace(partition, settings);
   self->state.merger = std::move(merger);
   self->state.dlq = std::move(dlq);
@@ -78,9 +78,9 @@ caf::behavior partition_task(partition_task_actor* self, int32_t partition,
 
 } // namespace
 
-caf::actor spawn_partition_task(caf::actor_system& sys, int32_t partition,
-                                processor_settings settings, caf::actor merger,
-                                caf::actor dlq) {
+caf::actor spawn_partition_task_actor(caf::actor_system& sys, int32_t partition,
+                                      partition_processor_config settings,
+                                      caf::actor merger, caf::actor dlq) {
   return sys.spawn(partition_task, partition, settings, std::move(merger),
                    std::move(dlq));
 }

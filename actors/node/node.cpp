@@ -18,7 +18,7 @@
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
 
-#include "actors/aggregate/merger.hpp"
+#include "actors/aggregate/window_merger_actor.hpp"
 #include "actors/console/console.hpp"
 #include "actors/console/console_commands.hpp"
 #include "actors/detect/detector_actor.hpp"
@@ -333,7 +333,7 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   auto listener = caf::actor{self};
   auto dlq_topic = cfg.dlq_topic.empty() ? cfg.topic + ".dlq" : cfg.dlq_topic;
 
-  processor_settings proc;
+  partition_processor_config proc;
   proc.window_ms = cfg.window.count();
   proc.lateness_ms = cfg.lateness.count();
   proc.limits.max_bytes = cfg.max_event_bytes;
@@ -359,7 +359,7 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   // committed by the writer.
   root.children.push_back(
       registered("dlq", [cfg, dlq_topic, metrics](caf::actor_system& sys) {
-        dlq_settings ds;
+        dlq_producer_config ds;
         ds.brokers = cfg.brokers;
         ds.topic = dlq_topic;
         ds.metrics = metrics;
@@ -368,7 +368,7 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
           ds.replay_from = ck->offsets;
         if (auto ck = load_checkpoint(cfg, err, dlq_topic))
           ds.positions = ck->offsets;
-        return spawn_dlq_producer(sys, std::move(ds));
+        return spawn_dlq_producer_actor(sys, std::move(ds));
       }));
   root.children.push_back(registered(
       "db_writer", [cfg, metrics, dlq_topic](caf::actor_system& sys) {
@@ -379,7 +379,7 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
         wc.seed = cfg.seed;
         wc.dead_letters = [&sys] { return lookup(sys, "dlq"); };
         wc.dlq_topic = dlq_topic;
-        return spawn_db_writer(sys, std::move(wc));
+        return spawn_db_writer_actor(sys, std::move(wc));
       }));
   // The narrator sits between db_writer and detector: rest_for_one restarts
   // the detector (which sends to it) and everything upstream with it, so all
@@ -395,7 +395,7 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
       nc.settings.first_id = ck->last_incident_id + 1;
     }
     nc.db_writer = lookup(sys, "db_writer");
-    return spawn_narrator(sys, std::move(nc));
+    return spawn_narrator_actor(sys, std::move(nc));
   }));
   root.children.push_back(registered("detector", [cfg](caf::actor_system& sys) {
     std::string err;
@@ -404,12 +404,12 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
     if (ck)
       dc.restore_state = ck->detector_state;
     dc.downstream = lookup(sys, "narrator");
-    return spawn_detector(sys, std::move(dc));
+    return spawn_detector_actor(sys, std::move(dc));
   }));
   root.children.push_back(registered("merger", [cfg](caf::actor_system& sys) {
     std::string err;
     auto ck = load_checkpoint(cfg, err);
-    merger_actor_settings ms;
+    window_merger_actor_config ms;
     ms.windows.window_ms = cfg.window.count();
     ms.windows.bound_ms = cfg.out_of_order.count();
     ms.windows.lateness_ms = cfg.lateness.count();
@@ -419,13 +419,14 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
       ms.restore_state = ck->merger_state;
       ms.last_checkpoint = ck->id;
     }
-    return spawn_merger(sys, std::move(ms), lookup(sys, "detector"));
+    return spawn_window_merger_actor(sys, std::move(ms),
+                                     lookup(sys, "detector"));
   }));
   root.children.push_back(registered(
       "source", [cfg, proc, listener, metrics, source](caf::actor_system& sys) {
         std::string err;
         auto ck = load_checkpoint(cfg, err);
-        source_settings ss;
+        kafka_source_config ss;
         ss.brokers = cfg.brokers;
         ss.topic = cfg.topic;
         ss.group = cfg.group;
@@ -455,10 +456,10 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
         auto merger = lookup(sys, "merger");
         auto dlq = lookup(sys, "dlq");
         auto make_task = [&sys, proc, merger, dlq](int32_t partition) {
-          return spawn_partition_task(sys, partition, proc, merger, dlq);
+          return spawn_partition_task_actor(sys, partition, proc, merger, dlq);
         };
-        return spawn_kafka_source(sys, std::move(ss), merger,
-                                  std::move(make_task), listener);
+        return spawn_kafka_source_actor(sys, std::move(ss), merger,
+                                        std::move(make_task), listener);
       }));
 
   console_context console_ctx;
@@ -475,7 +476,7 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   console_ctx.history = history;
   console_ctx.initial_checkpoint = initial->id;
   console_ctx.initial_checkpoint_ms = initial->created_at;
-  auto console = spawn_console(sys, std::move(console_ctx));
+  auto console = spawn_console_actor(sys, std::move(console_ctx));
   auto console_port = publish_console(sys, console, cfg.console_host,
                                       static_cast<uint16_t>(cfg.console_port));
   if (!console_port) {
@@ -490,7 +491,7 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
                cfg.console_host.c_str(), static_cast<unsigned>(*console_port));
 
   auto started = std::chrono::steady_clock::now();
-  auto tree = spawn_supervisor(sys, std::move(root));
+  auto tree = spawn_supervisor_actor(sys, std::move(root));
   sys.registry().put(registry_key(console_tree_name),
                      caf::actor_cast<caf::strong_actor_ptr>(tree));
   self->monitor(tree);

@@ -277,7 +277,7 @@ caf::behavior db_writer(db_writer_actor* self, db_writer_config cfg) {
   return self->state.make_behavior(std::move(cfg));
 }
 
-caf::actor spawn_db_writer(caf::actor_system& sys, db_writer_config cfg) {
+caf::actor spawn_db_writer_actor(caf::actor_system& sys, db_writer_config cfg) {
   return sys.spawn(db_writer, std::move(cfg));
 }
 

@@ -32,7 +32,7 @@ struct db_writer_config {
   /// Source topic the checkpoint offsets belong to.
   std::string topic = "raw_events";
   /// Delays between attempts while the database is locked.
-  backoff_settings retry;
+  backoff_config retry;
   /// Seed of the backoff jitter.
   uint64_t seed = 0;
   /// Wall clock in epoch milliseconds (checkpoint times, rows without one);
@@ -176,6 +176,6 @@ using db_writer_actor = caf::stateful_actor<db_writer_state>;
 caf::behavior db_writer(db_writer_actor* self, db_writer_config cfg);
 
 /// Spawns the database writer.
-caf::actor spawn_db_writer(caf::actor_system& sys, db_writer_config cfg);
+caf::actor spawn_db_writer_actor(caf::actor_system& sys, db_writer_config cfg);
 
 } // namespace vigil

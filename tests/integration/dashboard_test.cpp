@@ -102,7 +102,7 @@ struct dashboard_fixture {
     auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                    std::chrono::system_clock::now().time_since_epoch())
                    .count();
-    generator_settings gs;
+    generator_config gs;
     gs.services = 8;
     gs.seed = 20261124;
     gs.rate = rate;

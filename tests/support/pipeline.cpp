@@ -41,7 +41,7 @@ const char* expected_reason(malformed_kind kind) {
 } // namespace
 
 ground_truth produce_events(const produce_spec& spec) {
-  generator_settings gs;
+  generator_config gs;
   gs.services = 8;
   gs.seed = spec.seed;
   gs.rate = 2000;

@@ -17,8 +17,8 @@ clock_time at(int64_t ms) {
   return clock_time{} + std::chrono::milliseconds(ms);
 }
 
-merger_settings settings() {
-  merger_settings s;
+window_merger_config settings() {
+  window_merger_config s;
   s.window_ms = 10'000;
   s.bound_ms = 2'000;
   s.lateness_ms = 5'000;

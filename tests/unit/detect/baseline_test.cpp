@@ -79,7 +79,7 @@ BOOST_AUTO_TEST_CASE(a_spike_does_not_move_the_baseline) {
 }
 
 BOOST_AUTO_TEST_CASE(nothing_is_raised_during_warm_up) {
-  baseline_settings settings;
+  baseline_config settings;
   ewma_baseline baseline{settings};
   std::vector<double> wild{1, 1000, 2, 5000, 0, 1e6, 3, 10, 1e5, 7, 9, 1e4};
   BOOST_REQUIRE(wild.size() == settings.warmup);
@@ -95,7 +95,7 @@ BOOST_AUTO_TEST_CASE(drops_are_ignored_when_upper_only_and_raised_otherwise) {
   noise gen_a{9};
   noise gen_b{9};
   auto upper = warmed_up(gen_a);
-  baseline_settings two_sided_settings;
+  baseline_config two_sided_settings;
   two_sided_settings.upper_only = false;
   ewma_baseline two_sided{two_sided_settings};
   for (int i = 0; i < 200; ++i)
@@ -109,7 +109,7 @@ BOOST_AUTO_TEST_CASE(drops_are_ignored_when_upper_only_and_raised_otherwise) {
 BOOST_AUTO_TEST_CASE(a_long_incident_is_eventually_adapted_to) {
   noise gen{11};
   auto baseline = warmed_up(gen);
-  baseline_settings settings;
+  baseline_config settings;
   size_t raised = 0;
   size_t last_raised = 0;
   for (size_t i = 1; i <= 300; ++i) {

@@ -69,7 +69,7 @@ struct fixture : test::caf_fixture {
     cfg.downstream = writer;
     cfg.now_ms = [] { return int64_t{4242}; };
     cfg.log = [this](const std::string& line) { logs.push_back(line); };
-    auto hdl = spawn_detector(sys, std::move(cfg));
+    auto hdl = spawn_detector_actor(sys, std::move(cfg));
     detectors.push_back(hdl);
     run();
     return hdl;

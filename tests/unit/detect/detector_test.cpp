@@ -212,7 +212,7 @@ BOOST_AUTO_TEST_CASE(a_malformed_snapshot_is_rejected_and_state_kept) {
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_CASE(services_beyond_the_cap_are_counted_not_tracked) {
-  detector_settings settings;
+  detector_config settings;
   settings.max_services = 3;
   service_detector detector{settings};
   traffic gen{7};

@@ -71,7 +71,7 @@ struct fixture : test::caf_fixture {
     wc.path = db_path;
     wc.now_ms = [] { return int64_t{777}; };
     wc.log = [this](const std::string& line) { logs.push_back(line); };
-    writer = spawn_db_writer(sys, std::move(wc));
+    writer = spawn_db_writer_actor(sys, std::move(wc));
     narrator_actor_config nc;
     auto store = metrics_store::open(db_path);
     BOOST_REQUIRE(store);
@@ -83,7 +83,7 @@ struct fixture : test::caf_fixture {
     }
     nc.db_writer = writer;
     nc.log = [this](const std::string& line) { logs.push_back(line); };
-    narrator = spawn_narrator(sys, std::move(nc));
+    narrator = spawn_narrator_actor(sys, std::move(nc));
     run();
   }
 

@@ -128,7 +128,7 @@ BOOST_AUTO_TEST_CASE(an_incident_opens_at_the_first_anomalous_window) {
 }
 
 BOOST_AUTO_TEST_CASE(short_gaps_extend_and_enough_clean_windows_close_it) {
-  narrator_settings settings;
+  narrator_config settings;
   settings.clean_windows_to_close = 3;
   incident_narrator n{settings};
   feed(n, windows({"api"}, 0, 1, {anomaly_of("api", 0, "error_rate", "high")}));
@@ -158,7 +158,7 @@ BOOST_AUTO_TEST_CASE(short_gaps_extend_and_enough_clean_windows_close_it) {
 }
 
 BOOST_AUTO_TEST_CASE(a_service_that_stops_reporting_closes_after_the_quiet) {
-  narrator_settings settings;
+  narrator_config settings;
   settings.quiet_period_ms = 60000;
   incident_narrator n{settings};
   feed(n, windows({"api", "db"}, 0, 1,
@@ -300,7 +300,7 @@ BOOST_AUTO_TEST_CASE(rows_are_taken_in_event_time_order_whatever_the_batch) {
 }
 
 BOOST_AUTO_TEST_CASE(anomalies_below_the_minimum_severity_are_ignored) {
-  narrator_settings settings;
+  narrator_config settings;
   settings.min_severity = severity::medium;
   incident_narrator n{settings};
   BOOST_TEST(feed(n, windows({"api"}, 0, 1,
@@ -313,7 +313,7 @@ BOOST_AUTO_TEST_CASE(anomalies_below_the_minimum_severity_are_ignored) {
 }
 
 BOOST_AUTO_TEST_CASE(services_beyond_the_cap_are_counted_not_tracked) {
-  narrator_settings settings;
+  narrator_config settings;
   settings.max_services = 1;
   incident_narrator n{settings};
   auto got = feed(
@@ -388,7 +388,7 @@ BOOST_AUTO_TEST_CASE(a_malformed_snapshot_is_refused_and_the_state_kept) {
 }
 
 BOOST_AUTO_TEST_CASE(without_a_snapshot_ids_start_at_the_configured_first) {
-  narrator_settings settings;
+  narrator_config settings;
   settings.first_id = 41;
   incident_narrator n{settings};
   auto got = feed(

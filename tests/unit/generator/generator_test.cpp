@@ -19,8 +19,8 @@ namespace {
 // 2026-01-11T23:09:52.214Z
 constexpr int64_t t0_ms = 1768172992214;
 
-generator_settings make_settings(uint64_t seed) {
-  generator_settings settings;
+generator_config make_settings(uint64_t seed) {
+  generator_config settings;
   settings.seed = seed;
   settings.start_ms = t0_ms;
   settings.rate = 100;

@@ -260,7 +260,7 @@ BOOST_AUTO_TEST_CASE(a_flood_of_distinct_services_overflows_at_the_cap) {
   constexpr size_t cap = 1000;
   constexpr size_t total = 200'000;
   constexpr size_t per_batch = 10'000;
-  vigil::processor_settings settings;
+  vigil::partition_processor_config settings;
   settings.max_services = cap;
   vigil::partition_processor processor{3, settings};
   size_t overflowed = 0;
@@ -325,7 +325,7 @@ BOOST_AUTO_TEST_CASE(a_flood_of_distinct_services_overflows_at_the_cap) {
 }
 
 BOOST_AUTO_TEST_CASE(an_oversized_record_becomes_a_bounded_dead_letter) {
-  vigil::partition_processor processor{0, vigil::processor_settings{}};
+  vigil::partition_processor processor{0, vigil::partition_processor_config{}};
   vigil::record_batch batch;
   batch.bytes = event_with(R"("pad":")" + std::string(10 * mib, 'p') + '"');
   batch.ends.push_back(static_cast<uint32_t>(batch.bytes.size()));
@@ -352,7 +352,7 @@ BOOST_AUTO_TEST_CASE(records_with_inconsistent_ends_are_not_json) {
   // rejected on its own; the well-framed records around them are parsed.
   const std::string event = R"({"timestamp":1768172992214,"service":"a",)"
                             R"("status_code":200,"latency_ms":1})";
-  vigil::partition_processor processor{0, vigil::processor_settings{}};
+  vigil::partition_processor processor{0, vigil::partition_processor_config{}};
   vigil::record_batch batch;
   batch.bytes = event + event;
   const auto one = static_cast<uint32_t>(event.size());

@@ -29,8 +29,8 @@ record_batch make_batch(int64_t first_offset,
   return b;
 }
 
-processor_settings settings() {
-  processor_settings s;
+partition_processor_config settings() {
+  partition_processor_config s;
   s.window_ms = 10'000;
   s.lateness_ms = 5'000;
   return s;

@@ -6,15 +6,15 @@
 #include "runtime/backoff.hpp"
 
 using namespace std::chrono_literals;
+using vigil::backoff_config;
 using vigil::backoff_policy;
-using vigil::backoff_settings;
 using vigil::restart_intensity;
 using time_point = std::chrono::steady_clock::time_point;
 
 namespace {
 
-backoff_settings settings(double random_factor) {
-  backoff_settings result;
+backoff_config settings(double random_factor) {
+  backoff_config result;
   result.min = 100ms;
   result.max = 3000ms;
   result.factor = 2.0;

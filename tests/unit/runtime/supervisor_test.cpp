@@ -112,7 +112,7 @@ struct fixture : vigil::test::caf_fixture {
   }
 
   caf::actor spawn_root(supervisor_spec spec) {
-    auto root = vigil::spawn_supervisor(sys, std::move(spec));
+    auto root = vigil::spawn_supervisor_actor(sys, std::move(spec));
     roots.push_back(root);
     run();
     return root;
@@ -516,7 +516,7 @@ BOOST_AUTO_TEST_CASE(an_initial_child_that_fails_to_start_stops_the_rest) {
   child_spec broken;
   broken.name = "broken";
   broken.start = [](caf::actor_system&) { return caf::actor{}; };
-  auto sup = vigil::spawn_supervisor(
+  auto sup = vigil::spawn_supervisor_actor(
       sys, make_spec("root", restart_strategy::one_for_one,
                      {worker_spec("a"), broken, worker_spec("c")}));
   self->monitor(sup);

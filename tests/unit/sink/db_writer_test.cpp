@@ -103,7 +103,7 @@ struct fixture : test::caf_fixture {
     cfg.busy_timeout_ms = 0;
     cfg.max_buffered_rows = max_buffered_rows;
     cfg.log = [rec = logs](const std::string& line) { rec->push_back(line); };
-    writer = spawn_db_writer(sys, std::move(cfg));
+    writer = spawn_db_writer_actor(sys, std::move(cfg));
     run();
   }
 

@@ -1,4 +1,4 @@
-#include "actors/aggregate/merger.hpp"
+#include "actors/aggregate/window_merger_actor.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -32,7 +32,7 @@ struct merger_state {
   static inline const char* name = "merger";
 
   caf::event_based_actor* self = nullptr;
-  merger_actor_settings settings;
+  window_merger_actor_config settings;
   std::optional<window_merger> logic;
   caf::actor detector;
   caf::actor source;
@@ -262,7 +262,7 @@ struct merger_state {
 
 using merger_actor = caf::stateful_actor<merger_state>;
 
-caf::behavior merger(merger_actor* self, merger_actor_settings settings,
+caf::behavior merger(merger_actor* self, window_merger_actor_config settings,
                      caf::actor detector) {
   auto& st = self->state;
   st.self = self;
@@ -308,8 +308,9 @@ caf::behavior merger(merger_actor* self, merger_actor_settings settings,
 
 } // namespace
 
-caf::actor spawn_merger(caf::actor_system& sys, merger_actor_settings settings,
-                        caf::actor detector) {
+caf::actor spawn_window_merger_actor(caf::actor_system& sys,
+                                     window_merger_actor_config settings,
+                                     caf::actor detector) {
   return sys.spawn(merger, std::move(settings), std::move(detector));
 }
 

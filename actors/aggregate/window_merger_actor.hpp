@@ -12,9 +12,9 @@
 namespace vigil {
 
 /// Settings of the merger actor.
-struct merger_actor_settings {
+struct window_merger_actor_config {
   /// Window semantics.
-  merger_settings windows;
+  window_merger_config windows;
   /// How often closed windows are emitted.
   std::chrono::milliseconds emit_interval{200};
   /// The last durable checkpoint's merger state ("" for none).
@@ -31,7 +31,8 @@ struct merger_actor_settings {
 /// Spawns the merger: merges partials of all partition tasks into windows,
 /// aligns checkpoint barriers, and sends window rows (and, at each aligned
 /// barrier, its state and the source offsets) to `detector`.
-caf::actor spawn_merger(caf::actor_system& sys, merger_actor_settings settings,
-                        caf::actor detector);
+caf::actor spawn_window_merger_actor(caf::actor_system& sys,
+                                     window_merger_actor_config settings,
+                                     caf::actor detector);
 
 } // namespace vigil

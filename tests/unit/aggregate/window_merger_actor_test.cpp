@@ -7,7 +7,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
 
-#include "actors/aggregate/merger.hpp"
+#include "actors/aggregate/window_merger_actor.hpp"
 #include "support/caf_fixture.hpp"
 
 using namespace vigil;
@@ -33,14 +33,14 @@ struct fixture : test::caf_fixture {
           return {[log](result_batch& b) { log->push_back(std::move(b)); }};
         },
         0);
-    merger_actor_settings ms;
+    window_merger_actor_config ms;
     ms.windows.window_ms = 10'000;
     ms.windows.bound_ms = 0;
     ms.windows.lateness_ms = 0;
     ms.emit_interval = 1s;
     ms.now = [] { return std::chrono::steady_clock::time_point{}; };
     ms.wall_ms = [] { return int64_t{1}; };
-    merger = spawn_merger(sys, ms, detector);
+    merger = spawn_window_merger_actor(sys, ms, detector);
     auto ack_log = acks;
     auto target = merger;
     source = sys.spawn(
@@ -117,7 +117,7 @@ BOOST_AUTO_TEST_CASE(
   BOOST_REQUIRE_EQUAL(ck.offsets.size(), 2u);
   BOOST_CHECK_EQUAL(ck.offsets[0].next_offset + ck.offsets[1].next_offset, 17);
   // The snapshot holds the 5 events before the barriers, not the held 5.
-  window_merger restored{merger_settings{}};
+  window_merger restored{window_merger_config{}};
   BOOST_REQUIRE(restored.restore(ck.merger_state));
   BOOST_CHECK_EQUAL(restored.counters().events, 5u);
   // After the checkpoint the held batch is applied and acknowledged.
