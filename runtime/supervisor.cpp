@@ -1,4 +1,5 @@
 #include "runtime/supervisor.hpp"
+#include "runtime/spawn.hpp"
 
 #include <limits>
 #include <utility>
@@ -437,16 +438,11 @@ void supervisor_state::emit(supervisor_event::kind_t kind,
   spec_.on_event(event);
 }
 
-caf::behavior supervisor_actor(supervisor_state::actor_type* self,
-                               supervisor_spec spec) {
-  return self->state.make_behavior(std::move(spec));
-}
-
 } // namespace
 
 caf::actor spawn_supervisor_actor(caf::actor_system& sys,
                                   supervisor_spec spec) {
-  return sys.spawn(supervisor_actor, std::move(spec));
+  return spawn_stateful<supervisor_state>(sys, std::move(spec));
 }
 
 child_spec supervisor_child(supervisor_spec spec, restart_policy policy) {

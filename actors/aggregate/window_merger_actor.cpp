@@ -14,6 +14,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/messages.hpp"
+#include "runtime/spawn.hpp"
 
 namespace vigil {
 
@@ -31,7 +32,15 @@ using held_input = std::variant<partial_batch, partition_end>;
 struct merger_state {
   static inline const char* name = "merger";
 
-  caf::event_based_actor* self = nullptr;
+  explicit merger_state(caf::stateful_actor<merger_state>* self) : self(self) {
+    // nop
+  }
+
+  /// Takes the configuration and returns the behavior.
+  caf::behavior make_behavior(window_merger_actor_config settings,
+                              caf::actor detector);
+
+  caf::stateful_actor<merger_state>* self;
   window_merger_actor_config settings;
   std::optional<window_merger> logic;
   caf::actor detector;
@@ -262,10 +271,9 @@ struct merger_state {
 
 using merger_actor = caf::stateful_actor<merger_state>;
 
-caf::behavior merger(merger_actor* self, window_merger_actor_config settings,
-                     caf::actor detector) {
-  auto& st = self->state;
-  st.self = self;
+caf::behavior merger_state::make_behavior(window_merger_actor_config settings,
+                                          caf::actor detector) {
+  auto& st = *this;
   st.settings = std::move(settings);
   if (!st.settings.wall_ms)
     st.settings.wall_ms = system_wall_ms;
@@ -280,29 +288,25 @@ caf::behavior merger(merger_actor* self, window_merger_actor_config settings,
   }
   self->delayed_send(self, st.settings.emit_interval, atom::tick_v);
   return {
-      [self](partial_batch& batch) {
-        self->state.on_partial(std::move(batch));
-      },
-      [self](const partition_end& end) { self->state.on_end(end); },
-      [self](const checkpoint_begin& begin) { self->state.on_begin(begin); },
-      [self](const partition_barrier& b) { self->state.on_barrier(b); },
-      [self](atom::assign, int32_t partition) {
-        auto& st = self->state;
+      [this](partial_batch& batch) { on_partial(std::move(batch)); },
+      [this](const partition_end& end) { on_end(end); },
+      [this](const checkpoint_begin& begin) { on_begin(begin); },
+      [this](const partition_barrier& b) { on_barrier(b); },
+      [this](atom::assign, int32_t partition) {
+        auto& st = *this;
         st.source = caf::actor_cast<caf::actor>(self->current_sender());
         st.logic->add_partition(partition);
       },
-      [self](atom::revoke, int32_t partition) {
-        self->state.on_revoke(partition);
-      },
-      [self](atom::tick) { self->state.on_tick(); },
-      [self](atom::rollback, const std::string& state, uint64_t id,
+      [this](atom::revoke, int32_t partition) { on_revoke(partition); },
+      [this](atom::tick) { on_tick(); },
+      [this](atom::rollback, const std::string& state, uint64_t id,
              uint64_t epoch) {
-        auto& st = self->state;
+        auto& st = *this;
         st.source = caf::actor_cast<caf::actor>(self->current_sender());
         st.epoch = epoch;
         st.rollback(state, id);
       },
-      [self](atom::stats) { return self->state.stats(); },
+      [this](atom::stats) { return this->stats(); },
   };
 }
 
@@ -311,7 +315,8 @@ caf::behavior merger(merger_actor* self, window_merger_actor_config settings,
 caf::actor spawn_window_merger_actor(caf::actor_system& sys,
                                      window_merger_actor_config settings,
                                      caf::actor detector) {
-  return sys.spawn(merger, std::move(settings), std::move(detector));
+  return spawn_stateful<merger_state>(sys, std::move(settings),
+                                      std::move(detector));
 }
 
 } // namespace vigil

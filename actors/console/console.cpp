@@ -18,6 +18,7 @@
 #include "actors/messages.hpp"
 #include "actors/node/node_http.hpp"
 #include "runtime/error.hpp"
+#include "runtime/spawn.hpp"
 #include "runtime/sqlite.hpp"
 
 namespace vigil {
@@ -78,6 +79,16 @@ std::vector<partition_offset> checkpointed_offsets(const console_context& ctx,
 
 struct console_state {
   static inline const char* name = "console";
+
+  explicit console_state(caf::stateful_actor<console_state>* self)
+      : self(self) {
+    // nop
+  }
+
+  /// Takes the configuration and returns the behavior.
+  caf::behavior make_behavior(console_context ctx);
+
+  caf::stateful_actor<console_state>* self;
 
   console_context ctx;
 
@@ -209,16 +220,16 @@ struct console_state {
 
 using console_actor = caf::stateful_actor<console_state>;
 
-caf::behavior console_behavior(console_actor* self, console_context ctx) {
-  self->state.ctx = std::move(ctx);
+caf::behavior console_state::make_behavior(console_context ctx) {
+  this->ctx = std::move(ctx);
   return {
-      [self](console_request& req) -> caf::result<console_reply> {
+      [this](console_request& req) -> caf::result<console_reply> {
         auto cmd = parse_console_command(req.line);
         if (!cmd)
           return console_reply{false, cmd.error()};
         if (cmd->kind != console_command::status)
-          return self->state.answer(*cmd);
-        auto st = self->state.status();
+          return this->answer(*cmd);
+        auto st = this->status();
         auto tree = caf::actor_cast<caf::actor>(self->system().registry().get(
             caf::atom_from_string(console_tree_name)));
         if (!tree) {
@@ -235,7 +246,7 @@ caf::behavior console_behavior(console_actor* self, console_context ctx) {
                     st.children.push_back({x.name, x.restarts, x.alive});
                   rp.deliver(ok(format_status(st)));
                 },
-                [self, rp, st](caf::error& err) mutable {
+                [this, rp, st](caf::error& err) mutable {
                   st.problems += (st.problems.empty() ? "" : "; ")
                                  + std::string{"supervised actors ("}
                                  + self->system().render(err) + ")";
@@ -249,7 +260,7 @@ caf::behavior console_behavior(console_actor* self, console_context ctx) {
 } // namespace
 
 caf::actor spawn_console_actor(caf::actor_system& sys, console_context ctx) {
-  return sys.spawn<caf::detached>(console_behavior, std::move(ctx));
+  return spawn_stateful<console_state, caf::detached>(sys, std::move(ctx));
 }
 
 expected<uint16_t> publish_console(caf::actor_system& sys,

@@ -1,5 +1,6 @@
 #include "actors/detect/detector_actor.hpp"
 
+#include "runtime/spawn.hpp"
 #include "runtime/stage_log.hpp"
 #include <chrono>
 
@@ -51,14 +52,9 @@ int64_t detector_actor_state::now() const {
       .count();
 }
 
-caf::behavior anomaly_detector(detector_actor* self,
-                               detector_actor_config cfg) {
-  return self->state.make_behavior(std::move(cfg));
-}
-
 caf::actor spawn_detector_actor(caf::actor_system& sys,
                                 detector_actor_config cfg) {
-  return sys.spawn(anomaly_detector, std::move(cfg));
+  return spawn_stateful<detector_actor_state>(sys, std::move(cfg));
 }
 
 } // namespace vigil

@@ -78,11 +78,6 @@ private:
 /// The detector actor.
 using detector_actor = caf::stateful_actor<detector_actor_state>;
 
-/// Behavior of the detector: handles `result_batch` (scored, then forwarded
-/// downstream) and `atom::flush` (delegated downstream behind the batches
-/// already forwarded).
-caf::behavior anomaly_detector(detector_actor* self, detector_actor_config cfg);
-
 /// Spawns the detector actor.
 caf::actor spawn_detector_actor(caf::actor_system& sys,
                                 detector_actor_config cfg);

@@ -4,6 +4,7 @@
 
 #include <iterator>
 
+#include "runtime/spawn.hpp"
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
@@ -42,14 +43,9 @@ void narrator_actor_state::on_batch(result_batch& batch) {
   self_->send(cfg_.db_writer, std::move(batch));
 }
 
-caf::behavior incident_narrator_actor(narrator_actor* self,
-                                      narrator_actor_config cfg) {
-  return self->state.make_behavior(std::move(cfg));
-}
-
 caf::actor spawn_narrator_actor(caf::actor_system& sys,
                                 narrator_actor_config cfg) {
-  return sys.spawn(incident_narrator_actor, std::move(cfg));
+  return spawn_stateful<narrator_actor_state>(sys, std::move(cfg));
 }
 
 } // namespace vigil

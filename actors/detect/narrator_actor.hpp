@@ -67,12 +67,6 @@ private:
 /// The narrator actor.
 using narrator_actor = caf::stateful_actor<narrator_actor_state>;
 
-/// Behavior of the narrator: handles `result_batch` (incidents added, then
-/// forwarded to the database writer) and `atom::flush` (delegated to the
-/// database writer behind the batches already forwarded).
-caf::behavior incident_narrator_actor(narrator_actor* self,
-                                      narrator_actor_config cfg);
-
 /// Spawns the narrator actor.
 caf::actor spawn_narrator_actor(caf::actor_system& sys,
                                 narrator_actor_config cfg);

@@ -15,6 +15,7 @@
 #include "actors/node/metrics.hpp"
 #include "runtime/error.hpp"
 #include "runtime/kafka.hpp"
+#include "runtime/spawn.hpp"
 
 namespace vigil {
 
@@ -159,6 +160,15 @@ expected<size_t> read_tail(const dlq_producer_config& settings,
 struct dlq_state {
   static inline const char* name = "dlq_producer";
 
+  explicit dlq_state(caf::stateful_actor<dlq_state>* self) : self(self) {
+    // nop
+  }
+
+  /// Takes the configuration and returns the behavior.
+  caf::behavior make_behavior(dlq_producer_config settings);
+
+  caf::stateful_actor<dlq_state>* self;
+
   dlq_producer_config settings;
   std::optional<kafka::producer> out;
   std::optional<dead_letter_ledger> ledger;
@@ -200,8 +210,8 @@ struct dlq_state {
 
 using dlq_actor = caf::stateful_actor<dlq_state>;
 
-caf::behavior dlq_producer(dlq_actor* self, dlq_producer_config settings) {
-  auto& st = self->state;
+caf::behavior dlq_state::make_behavior(dlq_producer_config settings) {
+  auto& st = *this;
   st.settings = std::move(settings);
   auto p = kafka::producer::make(st.settings.brokers, {{"linger.ms", "20"}},
                                  count_delivered(st.settings.metrics));
@@ -215,8 +225,8 @@ caf::behavior dlq_producer(dlq_actor* self, dlq_producer_config settings) {
     return {};
   }
   return {
-      [self](const dead_letter_batch& batch) {
-        auto& st = self->state;
+      [this](const dead_letter_batch& batch) {
+        auto& st = *this;
         for (const auto& letter : batch.letters) {
           if (!st.ledger->admit(letter.partition, letter.offset)) {
             ++st.skipped;
@@ -244,25 +254,25 @@ caf::behavior dlq_producer(dlq_actor* self, dlq_producer_config settings) {
           self->delayed_send(self, poll_interval, atom::poll_v);
         }
       },
-      [self](atom::poll) {
-        auto& st = self->state;
+      [this](atom::poll) {
+        auto& st = *this;
         st.out->poll();
         st.poll_scheduled = st.out->in_flight() > 0;
         if (st.poll_scheduled)
           self->delayed_send(self, poll_interval, atom::poll_v);
       },
-      [self](atom::flush) -> caf::result<uint64_t> {
-        if (auto err = self->state.flush())
+      [this](atom::flush) -> caf::result<uint64_t> {
+        if (auto err = this->flush())
           return err;
-        return self->state.produced;
+        return this->produced;
       },
-      [self](atom::flush, uint64_t) -> caf::result<dead_letter_positions> {
+      [this](atom::flush, uint64_t) -> caf::result<dead_letter_positions> {
         // A checkpoint: its dead letters are all in the mailbox before this
         // request. Once they are acknowledged, the checkpoint stores the
         // positions taken before its barrier; the positions after this
         // flush are for the next one.
-        auto& st = self->state;
-        auto fail = [self](caf::error err) {
+        auto& st = *this;
+        auto fail = [this](caf::error err) {
           self->quit(err);
           return err;
         };
@@ -288,8 +298,8 @@ caf::behavior dlq_producer(dlq_actor* self, dlq_producer_config settings) {
         }
         return dead_letter_positions{st.ledger->checkpoint(std::move(end))};
       },
-      [self](const checkpoint_durable& msg) {
-        self->state.ledger->durable(msg.offsets);
+      [this](const checkpoint_durable& msg) {
+        this->ledger->durable(msg.offsets);
       },
   };
 }
@@ -298,7 +308,7 @@ caf::behavior dlq_producer(dlq_actor* self, dlq_producer_config settings) {
 
 caf::actor spawn_dlq_producer_actor(caf::actor_system& sys,
                                     dlq_producer_config settings) {
-  return sys.spawn<caf::detached>(dlq_producer, std::move(settings));
+  return spawn_stateful<dlq_state, caf::detached>(sys, std::move(settings));
 }
 
 } // namespace vigil

@@ -22,6 +22,7 @@
 #include "actors/node/metrics.hpp"
 #include "runtime/fault_episode.hpp"
 #include "runtime/kafka.hpp"
+#include "runtime/spawn.hpp"
 
 namespace vigil {
 
@@ -58,7 +59,16 @@ struct partition_info {
 struct kafka_source_state {
   static inline const char* name = "kafka_source";
 
-  caf::event_based_actor* self = nullptr;
+  explicit kafka_source_state(caf::stateful_actor<kafka_source_state>* self)
+      : self(self) {
+    // nop
+  }
+
+  /// Takes the configuration and returns the behavior.
+  caf::behavior make_behavior(kafka_source_config settings, caf::actor merger,
+                              task_factory make_task, caf::actor listener);
+
+  caf::stateful_actor<kafka_source_state>* self;
   kafka_source_config settings;
   caf::actor merger;
   task_factory make_task;
@@ -704,11 +714,11 @@ void kafka_source_state::on_durable(const checkpoint_durable& msg) {
   }
 }
 
-caf::behavior kafka_source(kafka_source_actor* self,
-                           kafka_source_config settings, caf::actor merger,
-                           task_factory make_task, caf::actor listener) {
-  auto& st = self->state;
-  st.self = self;
+caf::behavior kafka_source_state::make_behavior(kafka_source_config settings,
+                                                caf::actor merger,
+                                                task_factory make_task,
+                                                caf::actor listener) {
+  auto& st = *this;
   st.settings = std::move(settings);
   st.merger = std::move(merger);
   st.make_task = std::move(make_task);
@@ -726,13 +736,13 @@ caf::behavior kafka_source(kafka_source_actor* self,
   self->send(self, atom::poll_v);
   self->delayed_send(self, st.settings.checkpoint_interval, atom::tick_v);
   return {
-      [self](atom::poll) { self->state.on_poll(); },
-      [self](atom::ack, int32_t partition, uint64_t epoch) {
-        self->state.on_ack(partition, epoch);
+      [this](atom::poll) { on_poll(); },
+      [this](atom::ack, int32_t partition, uint64_t epoch) {
+        on_ack(partition, epoch);
       },
-      [self](atom::tick) { self->state.on_tick(); },
-      [self](atom::shutdown) { self->state.on_shutdown(); },
-      [self](const checkpoint_durable& msg) { self->state.on_durable(msg); },
+      [this](atom::tick) { on_tick(); },
+      [this](atom::shutdown) { on_shutdown(); },
+      [this](const checkpoint_durable& msg) { on_durable(msg); },
   };
 }
 
@@ -742,9 +752,9 @@ caf::actor spawn_kafka_source_actor(caf::actor_system& sys,
                                     kafka_source_config settings,
                                     caf::actor merger, task_factory make_task,
                                     caf::actor listener) {
-  return sys.spawn<caf::detached>(kafka_source, std::move(settings),
-                                  std::move(merger), std::move(make_task),
-                                  std::move(listener));
+  return spawn_stateful<kafka_source_state, caf::detached>(
+      sys, std::move(settings), std::move(merger), std::move(make_task),
+      std::move(listener));
 }
 
 } // namespace vigil

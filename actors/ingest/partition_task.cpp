@@ -12,6 +12,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/messages.hpp"
+#include "runtime/spawn.hpp"
 
 namespace vigil {
 
@@ -26,6 +27,18 @@ std::atomic<bool> fault_fired{false};
 struct partition_task_state {
   static inline const char* name = "partition_task";
 
+  explicit partition_task_state(caf::stateful_actor<partition_task_state>* self)
+      : self(self) {
+    // nop
+  }
+
+  /// Takes the configuration and returns the behavior.
+  caf::behavior make_behavior(int32_t partition,
+                              partition_processor_config settings,
+                              caf::actor merger, caf::actor dlq);
+
+  caf::stateful_actor<partition_task_state>* self;
+
   std::optional<partition_processor> processor;
   /// Batches this task handled.
   uint64_t batches = 0;
@@ -36,17 +49,18 @@ struct partition_task_state {
 
 using partition_task_actor = caf::stateful_actor<partition_task_state>;
 
-caf::behavior partition_task(partition_task_actor* self, int32_t partition,
-                             partition_processor_config settings,
-                             caf::actor merger, caf::actor dlq) {
-  self->state.processor.emplace(partition, settings);
-  self->state.merger = std::move(merger);
-  self->state.dlq = std::move(dlq);
+caf::behavior
+partition_task_state::make_behavior(int32_t partition,
+                                    partition_processor_config settings,
+                                    caf::actor merger, caf::actor dlq) {
+  this->processor.emplace(partition, settings);
+  this->merger = std::move(merger);
+  this->dlq = std::move(dlq);
   return {
       // -- callbacks
       // -------------------------------------------------------------
-      [self](const record_batch& batch) {
-        auto& st = self->state;
+      [this](const record_batch& batch) {
+        auto& st = *this;
         const auto& cfg = st.processor->settings;
         auto fault_at = cfg.fault_throw_at;
         ++st.batches;
@@ -65,12 +79,12 @@ caf::behavior partition_task(partition_task_actor* self, int32_t partition,
           self->send(st.dlq, dead_letter_batch{std::move(result.dead_letters)});
         self->send(st.merger, std::move(result.partials));
       },
-      [self](const partition_barrier& barrier) {
-        self->send(self->state.merger, barrier);
+      [this](const partition_barrier& barrier) {
+        self->send(this->merger, barrier);
       },
-      [self](const partition_end& end) { self->send(self->state.merger, end); },
-      [self](const watermark_update& update) {
-        auto& st = self->state;
+      [this](const partition_end& end) { self->send(this->merger, end); },
+      [this](const watermark_update& update) {
+        auto& st = *this;
         st.watermark = std::max(st.watermark, update.watermark);
       },
   };
@@ -81,8 +95,8 @@ caf::behavior partition_task(partition_task_actor* self, int32_t partition,
 caf::actor spawn_partition_task_actor(caf::actor_system& sys, int32_t partition,
                                       partition_processor_config settings,
                                       caf::actor merger, caf::actor dlq) {
-  return sys.spawn(partition_task, partition, settings, std::move(merger),
-                   std::move(dlq));
+  return spawn_stateful<partition_task_state>(
+      sys, partition, settings, std::move(merger), std::move(dlq));
 }
 
 } // namespace vigil

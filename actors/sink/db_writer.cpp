@@ -3,6 +3,7 @@
 #include "runtime/stage_log.hpp"
 #include <chrono>
 
+#include "runtime/spawn.hpp"
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/sec.hpp>
@@ -273,12 +274,8 @@ int64_t db_writer_state::now() const {
 
 // -- actor --------------------------------------------------------------------
 
-caf::behavior db_writer(db_writer_actor* self, db_writer_config cfg) {
-  return self->state.make_behavior(std::move(cfg));
-}
-
 caf::actor spawn_db_writer_actor(caf::actor_system& sys, db_writer_config cfg) {
-  return sys.spawn(db_writer, std::move(cfg));
+  return spawn_stateful<db_writer_state>(sys, std::move(cfg));
 }
 
 } // namespace vigil

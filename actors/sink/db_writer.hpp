@@ -170,11 +170,6 @@ private:
 /// The database writer actor.
 using db_writer_actor = caf::stateful_actor<db_writer_state>;
 
-/// Behavior of the database writer: handles `result_batch`, `atom::flush`
-/// (replies with the number of rows written), `atom::stats` (replies with
-/// `db_writer_stats`) and `atom::retry` (internal).
-caf::behavior db_writer(db_writer_actor* self, db_writer_config cfg);
-
 /// Spawns the database writer.
 caf::actor spawn_db_writer_actor(caf::actor_system& sys, db_writer_config cfg);
 
