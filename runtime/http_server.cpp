@@ -22,8 +22,6 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "runtime/metrics.hpp"
-
 namespace fs = std::filesystem;
 
 namespace vigil {
@@ -329,7 +327,7 @@ void http_server::impl::metrics(httplib::Response& res) {
   }
   res.set_header("Cache-Control", "no-store");
   res.status = 200;
-  res.set_content(options.metrics->serialize(), metrics_content_type);
+  res.set_content(options.metrics(), metrics_content_type);
 }
 
 bool http_server::impl::api(const httplib::Request& req,

@@ -21,7 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "integration/node_fixture.hpp"
-#include "runtime/metrics.hpp"
+#include "actors/node/metrics.hpp"
 
 using namespace vigil;
 using namespace std::chrono_literals;

@@ -9,10 +9,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/generator.hpp"
-#include "actors/node_http.hpp"
+#include "actors/generator/generator.hpp"
+#include "actors/node/metrics.hpp"
+#include "actors/node/node_http.hpp"
 #include "integration/node_fixture.hpp"
-#include "runtime/metrics.hpp"
 
 using namespace vigil;
 using namespace std::chrono_literals;
