@@ -16,9 +16,9 @@
 // that sample. Samples of the first two weeks are warm-up, not evaluated.
 
 #include "actors/detect/anomaly_scorer.hpp"
-#include "actors/detect/incident_limiter.hpp"
-#include "actors/detect/detector.hpp"
 #include "actors/detect/baseline.hpp"
+#include "actors/detect/detector.hpp"
+#include "actors/detect/incident_limiter.hpp"
 #include "support/labelled_corpus.hpp"
 
 #include <algorithm>

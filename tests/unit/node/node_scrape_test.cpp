@@ -11,11 +11,11 @@
 
 #include <httplib.h>
 
+#include "actors/node/metrics.hpp"
 #include "actors/node/node_http.hpp"
 #include "actors/node/node_scrape.hpp"
 #include "actors/sink/store.hpp"
 #include "runtime/http_server.hpp"
-#include "actors/node/metrics.hpp"
 #include "support/process.hpp"
 
 using namespace vigil;
