@@ -15,6 +15,7 @@
 #include "actors/node/metrics.hpp"
 #include "runtime/error.hpp"
 #include "runtime/kafka.hpp"
+#include "runtime/log.hpp"
 #include "runtime/spawn.hpp"
 
 namespace vigil {
@@ -188,10 +189,10 @@ struct dlq_state {
     if (!read)
       return caf::make_error(ec::broker_unreachable, read.error());
     if (ledger->size() > 0)
-      std::fprintf(stderr,
-                   "dlq_producer: %zu dead letters of replayed records are "
-                   "already on %s (of %zu read): not producing them again\n",
-                   ledger->size(), settings.topic.c_str(), read.value());
+      logf(log_level::info, "dlq_producer",
+           "%zu dead letters of replayed records are already on %s (of %zu "
+           "read): not producing them again",
+           ledger->size(), settings.topic.c_str(), read.value());
     ledger->start_positions(std::move(end.value()));
     return caf::none;
   }
