@@ -752,9 +752,10 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   auto console = start_console(sys, cfg, stop, ctx, history, *initial);
   if (!console)
     return 1;
-  node_loop loop{sys,  self,
-                 stop, parts,
-                 ctx,  initial->id != 0 ? initial->created_at : wall_ms()};
+  // Before the first durable checkpoint of this run, the checkpoint age
+  // counts from the loaded one (or from the start of the node).
+  auto initial_ms = initial->id != 0 ? initial->created_at : wall_ms();
+  node_loop loop{sys, self, stop, parts, ctx, initial_ms};
   auto tree = spawn_supervisor_actor(sys, node_tree(parts, history));
   sys.registry().put(registry_key(console_tree_name),
                      caf::actor_cast<caf::strong_actor_ptr>(tree));
