@@ -1,8 +1,9 @@
 #pragma once
 
 #include <functional>
-#include <iostream>
 #include <string>
+
+#include "runtime/log.hpp"
 
 namespace vigil {
 
@@ -15,7 +16,7 @@ inline void log_line(const stage_log& log, const std::string& line) {
   if (log)
     log(line);
   else
-    std::cerr << line << std::endl;
+    vigil::log(log_level::info, {}, line);
 }
 
 /// Restores a stage's domain logic from its checkpoint snapshot `state`

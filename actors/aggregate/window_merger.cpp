@@ -9,6 +9,9 @@
 
 namespace vigil {
 
+/// Version of the snapshot format (schemas/checkpoint_snapshots.schema.json).
+constexpr int snapshot_version = 1;
+
 namespace {
 
 /// Index of the latency measure in a request window aggregate.
@@ -202,7 +205,7 @@ std::string window_merger::snapshot() const {
                        {"m", std::move(measures)}});
   }
   const auto& c = counters_;
-  nlohmann::json doc{{"v", 1},
+  nlohmann::json doc{{"version", snapshot_version},
                      {"watermark", watermark_},
                      {"counters",
                       {{"events", c.events},
@@ -220,7 +223,12 @@ std::string window_merger::snapshot() const {
 
 bool window_merger::restore(std::string_view data) {
   auto doc = nlohmann::json::parse(data, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object() || doc.value("v", 0) != 1)
+  if (doc.is_discarded() || !doc.is_object())
+    return false;
+  auto version = doc.find("version");
+  if (version == doc.end())
+    version = doc.find("v"); // snapshots stored before vigil 0.1 named it so
+  if (version == doc.end() || *version != snapshot_version)
     return false;
   try {
     std::map<window_key, window_state> windows;

@@ -14,6 +14,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/messages.hpp"
+#include "runtime/log.hpp"
 #include "runtime/spawn.hpp"
 
 namespace vigil {
@@ -97,10 +98,10 @@ struct merger_state {
 
   void on_begin(const checkpoint_begin& begin) {
     if (aligning != 0)
-      std::fprintf(stderr,
-                   "merger: checkpoint %llu started while %llu aligns\n",
-                   static_cast<unsigned long long>(begin.checkpoint),
-                   static_cast<unsigned long long>(aligning));
+      logf(log_level::warning, "merger",
+           "checkpoint %llu started while %llu aligns",
+           static_cast<unsigned long long>(begin.checkpoint),
+           static_cast<unsigned long long>(aligning));
     aligning = begin.checkpoint;
     waiting.clear();
     waiting.insert(begin.partitions.begin(), begin.partitions.end());

@@ -6,13 +6,12 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "actors/messages.hpp"
 #include "runtime/expected.hpp"
+#include "runtime/supervisor_history.hpp"
 
 namespace vigil {
 
@@ -153,46 +152,6 @@ struct console_checkpoint {
   int64_t state_bytes = 0;
 };
 
-/// One supervisor event, as recorded for `restarts`.
-struct console_event {
-  /// When it happened, epoch ms.
-  int64_t at_ms = 0;
-  /// The supervisor.
-  std::string supervisor;
-  /// The child.
-  std::string child;
-  /// What happened: failed, restarting, restarted, escalated, stopped.
-  std::string what;
-  /// The exit reason or the restart delay.
-  std::string reason;
-};
-
-/// A bounded, thread-safe history of supervisor events: supervisors record
-/// from their threads, the console endpoint reads.
-class supervisor_history {
-public:
-  /// Events kept by default; older ones are dropped.
-  static constexpr size_t default_capacity = 256;
-
-  /// Keeps at most `capacity` events (at least 1).
-  explicit supervisor_history(size_t capacity = default_capacity);
-
-  /// Records `ev` at `at_ms`; `started` events are not recorded.
-  void record(const supervisor_event& ev, int64_t at_ms);
-
-  /// The newest `limit` events, oldest first.
-  std::vector<console_event> latest(size_t limit) const;
-
-  /// Events dropped because the history was full.
-  uint64_t dropped() const;
-
-private:
-  size_t capacity_;
-  mutable std::mutex mtx_;
-  std::deque<console_event> events_;
-  uint64_t dropped_ = 0;
-};
-
 // -- rendering
 // ------------------------------------------------------------------
 
@@ -216,7 +175,7 @@ std::string format_anomalies(const std::vector<anomaly_row>& rows,
                              const console_command& cmd);
 
 /// `restarts`; `dropped` events no longer in the history are mentioned.
-std::string format_restarts(const std::vector<console_event>& events,
+std::string format_restarts(const std::vector<supervisor_record>& events,
                             uint64_t dropped, int64_t now_ms);
 
 /// `checkpoint`: stored checkpoints (newest first) and the offset stored

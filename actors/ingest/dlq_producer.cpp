@@ -15,6 +15,7 @@
 #include "actors/node/metrics.hpp"
 #include "runtime/error.hpp"
 #include "runtime/kafka.hpp"
+#include "runtime/log.hpp"
 #include "runtime/spawn.hpp"
 
 namespace vigil {
@@ -25,7 +26,7 @@ namespace {
 constexpr auto poll_interval = std::chrono::milliseconds(100);
 
 /// The header that carries a dead letter's reason.
-constexpr const char* reason_header = "vigil.reason";
+constexpr const char* reason_header = dead_letter_reason_header;
 
 /// Counts an acknowledged dead letter under the reason in its header.
 kafka::delivery_hook count_delivered(std::shared_ptr<metric_factory> metrics) {
@@ -142,8 +143,8 @@ expected<size_t> read_tail(const dlq_producer_config& settings,
       ++read;
       rd_kafka_headers_t* headers = nullptr;
       rd_kafka_message_headers(msg.get(), &headers);
-      auto p = header_value(headers, "vigil.source.partition");
-      auto o = header_value(headers, "vigil.source.offset");
+      auto p = header_value(headers, dead_letter_partition_header);
+      auto o = header_value(headers, dead_letter_offset_header);
       if (p && o)
         ledger.found(static_cast<int32_t>(*p), *o, msg->partition, msg->offset);
     } else if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -188,10 +189,10 @@ struct dlq_state {
     if (!read)
       return caf::make_error(ec::broker_unreachable, read.error());
     if (ledger->size() > 0)
-      std::fprintf(stderr,
-                   "dlq_producer: %zu dead letters of replayed records are "
-                   "already on %s (of %zu read): not producing them again\n",
-                   ledger->size(), settings.topic.c_str(), read.value());
+      logf(log_level::info, "dlq_producer",
+           "%zu dead letters of replayed records are already on %s (of %zu "
+           "read): not producing them again",
+           ledger->size(), settings.topic.c_str(), read.value());
     ledger->start_positions(std::move(end.value()));
     return caf::none;
   }
@@ -234,8 +235,8 @@ caf::behavior dlq_state::make_behavior(dlq_producer_config settings) {
           }
           kafka::header_list headers{
               {reason_header, letter.reason},
-              {"vigil.source.partition", std::to_string(letter.partition)},
-              {"vigil.source.offset", std::to_string(letter.offset)}};
+              {dead_letter_partition_header, std::to_string(letter.partition)},
+              {dead_letter_offset_header, std::to_string(letter.offset)}};
           auto status
               = st.out->produce(st.settings.topic, RD_KAFKA_PARTITION_UA, {},
                                 letter.payload, headers);

@@ -12,6 +12,17 @@ namespace vigil {
 
 class metric_factory;
 
+// The Kafka headers of every dead letter (schemas/dead_letter.schema.json).
+
+/// The reason the record was rejected (see invalid_reason).
+constexpr const char* dead_letter_reason_header = "vigil.reason";
+
+/// The record's partition of the events topic, decimal.
+constexpr const char* dead_letter_partition_header = "vigil.source.partition";
+
+/// The record's offset in that partition, decimal.
+constexpr const char* dead_letter_offset_header = "vigil.source.offset";
+
 /// Settings of the dead-letter producer.
 struct dlq_producer_config {
   /// Bootstrap servers.

@@ -36,6 +36,7 @@
 #include "runtime/error.hpp"
 #include "runtime/exit_watchdog.hpp"
 #include "runtime/http_server.hpp"
+#include "runtime/log.hpp"
 #include "runtime/options.hpp"
 #include "runtime/supervisor.hpp"
 
@@ -148,9 +149,9 @@ int64_t wall_ms() {
 void log_event(const supervisor_event& ev) {
   if (ev.kind == supervisor_event::started)
     return;
-  std::fprintf(stderr, "supervisor %s: %s %s%s%s\n", ev.supervisor.c_str(),
-               ev.child.c_str(), to_string(ev.kind),
-               ev.reason.empty() ? "" : ": ", ev.reason.c_str());
+  logf(log_level::info, "supervisor " + ev.supervisor, "%s %s%s%s",
+       ev.child.c_str(), to_string(ev.kind), ev.reason.empty() ? "" : ": ",
+       ev.reason.c_str());
 }
 
 } // namespace
@@ -475,23 +476,22 @@ start_http(const node_config& cfg, std::shared_ptr<metric_factory> metrics,
       = http_server::start(cfg.http_host, static_cast<uint16_t>(cfg.http_port),
                            std::move(http_opts));
   if (!http) {
-    std::fprintf(stderr, "vigil run: %s\n", http.error().c_str());
+    logf(log_level::error, "vigil run", "%s", http.error().c_str());
     return nullptr;
   }
   install_node_routes(*http.value(), std::move(ctx));
-  std::fprintf(stderr, "vigil: http on http://%s:%u\n",
-               http.value()->host().c_str(),
-               static_cast<unsigned>(http.value()->port()));
+  logf(log_level::info, "vigil", "http on http://%s:%u",
+       http.value()->host().c_str(),
+       static_cast<unsigned>(http.value()->port()));
   if (http_opts_dir.empty())
-    std::fprintf(stderr,
-                 "vigil: no dashboard: %s/web is missing (build the "
-                 "vigil_web target or pass --web-root DIR)\n",
-                 executable_dir().c_str());
+    logf(log_level::info, "vigil",
+         "no dashboard: %s/web is missing (build the vigil_web target or pass "
+         "--web-root DIR)",
+         executable_dir().c_str());
   else
-    std::fprintf(stderr, "vigil: dashboard on http://%s:%u/ from %s\n",
-                 http.value()->host().c_str(),
-                 static_cast<unsigned>(http.value()->port()),
-                 http_opts_dir.c_str());
+    logf(log_level::info, "vigil", "dashboard on http://%s:%u/ from %s",
+         http.value()->host().c_str(),
+         static_cast<unsigned>(http.value()->port()), http_opts_dir.c_str());
   return std::move(http.value());
 }
 
@@ -532,15 +532,14 @@ caf::actor start_console(caf::actor_system& sys, const node_config& cfg,
   auto console_port = publish_console(sys, console, cfg.console_host,
                                       static_cast<uint16_t>(cfg.console_port));
   if (!console_port) {
-    std::fprintf(stderr, "vigil run: %s\n", console_port.error().c_str());
+    logf(log_level::error, "vigil run", "%s", console_port.error().c_str());
     caf::anon_send_exit(console, caf::exit_reason::user_shutdown);
     return {};
   }
-  std::fprintf(stderr,
-               "vigil: console on %s:%u (vigil console --connect "
-               "%s:%u)\n",
-               cfg.console_host.c_str(), static_cast<unsigned>(*console_port),
-               cfg.console_host.c_str(), static_cast<unsigned>(*console_port));
+  logf(log_level::info, "vigil",
+       "console on %s:%u (vigil console --connect %s:%u)",
+       cfg.console_host.c_str(), static_cast<unsigned>(*console_port),
+       cfg.console_host.c_str(), static_cast<unsigned>(*console_port));
   return console;
 }
 
@@ -607,8 +606,8 @@ private:
           ->request(lookup(sys_, "dlq"), std::chrono::seconds(30),
                     atom::flush_v)
           .receive([&](uint64_t) {}, [&](caf::error&) {});
-      std::fprintf(stderr, "vigil: stopped cleanly at checkpoint %llu\n",
-                   static_cast<unsigned long long>(checkpoint));
+      logf(log_level::info, "vigil", "stopped cleanly at checkpoint %llu",
+           static_cast<unsigned long long>(checkpoint));
       stop_tree();
       return;
     }
@@ -624,8 +623,9 @@ private:
     self_->request(lookup(sys_, "dlq"), std::chrono::seconds(30), atom::flush_v)
         .receive([&](uint64_t) {},
                  [&](caf::error& err) {
-                   std::fprintf(stderr, "vigil: dead-letter flush failed: %s\n",
-                                caf::to_string(err).c_str());
+                   logf(log_level::error, "vigil",
+                        "dead-letter flush failed: %s",
+                        caf::to_string(err).c_str());
                    rc_ = 1;
                  });
     print_drain_summary(st, checkpoint, secs,
@@ -635,8 +635,8 @@ private:
 
   void on_down(const caf::down_msg& down) {
     if (!stopping_ && down.reason) {
-      std::fprintf(stderr, "vigil: node stopped: %s\n",
-                   sys_.render(down.reason).c_str());
+      logf(log_level::error, "vigil", "node stopped: %s",
+           sys_.render(down.reason).c_str());
       rc_ = 1;
     }
     done_ = true;
@@ -651,8 +651,8 @@ private:
     if (stop_.load() && !stopping_ && !graceful_) {
       // First SIGINT/SIGTERM: stop reading and finish a checkpoint (a
       // second signal ends the process at once; recovery covers that too).
-      std::fprintf(stderr, "vigil: stopping: finishing the "
-                           "checkpoint in flight\n");
+      log(log_level::info, "vigil",
+          "stopping: finishing the checkpoint in flight");
       graceful_ = true;
       graceful_since_ = now;
       if (auto source = lookup(sys_, "source"))
@@ -661,10 +661,9 @@ private:
         graceful_since_ = now - graceful_timeout;
     }
     if (graceful_ && !stopping_ && now - graceful_since_ >= graceful_timeout) {
-      std::fprintf(stderr, "vigil: stopping without a final "
-                           "checkpoint (none became durable in "
-                           "time; the next start replays from the "
-                           "last one)\n");
+      log(log_level::info, "vigil",
+          "stopping without a final checkpoint (none became durable in time; "
+          "the next start replays from the last one)");
       stop_tree();
     }
   }
@@ -719,18 +718,17 @@ private:
 
 int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   if (auto err = validate(cfg); !err.empty()) {
-    std::fprintf(stderr, "vigil run: %s\n", err.c_str());
+    logf(log_level::error, "vigil run", "%s", err.c_str());
     return 2;
   }
   std::string error;
   auto initial = load_checkpoint(cfg, error);
   if (!initial) {
-    std::fprintf(stderr,
-                 "vigil run: cannot open database %s: %s\n"
-                 "  check that its directory is writable and that no other "
-                 "vigil node writes to it ('vigil doctor' tells which "
-                 "process holds it)\n",
-                 cfg.db.c_str(), error.c_str());
+    logf(log_level::error, "vigil run",
+         "cannot open database %s: %s\n  check that its directory is writable "
+         "and that no other vigil node writes to it ('vigil doctor' tells "
+         "which process holds it)",
+         cfg.db.c_str(), error.c_str());
     return 1;
   }
   // Declared before everything it guards: destroyed after them.
@@ -752,9 +750,9 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   if (!http)
     return 1;
   if (initial->id != 0)
-    std::fprintf(
-        stderr, "vigil: resuming from checkpoint %llu (%zu partitions)\n",
-        static_cast<unsigned long long>(initial->id), initial->offsets.size());
+    logf(log_level::info, "vigil",
+         "resuming from checkpoint %llu (%zu partitions)",
+         static_cast<unsigned long long>(initial->id), initial->offsets.size());
   caf::actor_system_config sys_cfg;
   configure_actor_system(sys_cfg, cfg);
   caf::actor_system sys{sys_cfg};
@@ -764,9 +762,10 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   auto console = start_console(sys, cfg, stop, ctx, history, *initial);
   if (!console)
     return 1;
-  node_loop loop{sys,  self,
-                 stop, parts,
-                 ctx,  initial->id != 0 ? initial->created_at : wall_ms()};
+  // Before the first durable checkpoint of this run, the checkpoint age
+  // counts from the loaded one (or from the start of the node).
+  auto initial_ms = initial->id != 0 ? initial->created_at : wall_ms();
+  node_loop loop{sys, self, stop, parts, ctx, initial_ms};
   auto tree = spawn_supervisor_actor(sys, node_tree(parts, history));
   sys.registry().put(registry_key(console_tree_name),
                      caf::actor_cast<caf::strong_actor_ptr>(tree));

@@ -1,15 +1,17 @@
 #include "actors/sink/store.hpp"
 
-#include "sqlite_schema.hpp"
+#include "sqlite_migrations.hpp"
 
+#include <iterator>
 #include <utility>
 
 namespace vigil {
 
 namespace {
 
-// The DDL is schemas/sqlite.sql itself, embedded at build time.
-constexpr std::string_view schema_ddl = sqlite_schema_ddl;
+// The migrations are schemas/migrations/*.sql themselves, embedded at build
+// time: sqlite_migrations[i] takes a database from version i to i + 1.
+constexpr size_t latest_schema_version = std::size(sqlite_migrations);
 
 constexpr std::string_view upsert_row_sql = R"sql(
 INSERT INTO service_metrics (service, window_start, window_end, request_count,
@@ -92,8 +94,15 @@ constexpr std::string_view added_columns[][3] = {
 
 } // namespace
 
-std::string_view metrics_store::schema() {
-  return schema_ddl;
+std::string metrics_store::schema() {
+  std::string ddl;
+  for (auto sql : sqlite_migrations)
+    ddl += sql;
+  return ddl;
+}
+
+int64_t metrics_store::latest_version() {
+  return static_cast<int64_t>(latest_schema_version);
 }
 
 db_result<metrics_store> metrics_store::open(const std::string& path,
@@ -106,8 +115,6 @@ db_result<metrics_store> metrics_store::open(const std::string& path,
   metrics_store store;
   store.db_ = std::move(*db);
   store.keep_checkpoints_ = keep_checkpoints > 0 ? keep_checkpoints : 1;
-  if (auto st = store.db_.exec(std::string{schema_ddl}); !st)
-    return st.error();
   if (auto st = store.migrate(); !st)
     return st.error();
   std::pair<statement*, std::string_view> statements[] = {
@@ -130,7 +137,84 @@ db_result<metrics_store> metrics_store::open(const std::string& path,
   return store;
 }
 
+db_result<int64_t> metrics_store::version() {
+  auto has_table = [this](const char* name) -> db_result<bool> {
+    auto st = db_.prepare("SELECT count(*) FROM sqlite_master WHERE type = "
+                          "'table' AND name = ?1");
+    if (!st)
+      return st.error();
+    st->bind(1, std::string{name});
+    if (st->step() != step_result::row)
+      return st->error();
+    return st->column_int64(0) > 0;
+  };
+  auto versioned = has_table("schema_version");
+  if (!versioned)
+    return versioned.error();
+  if (!*versioned) {
+    // Before version 2 the database did not record its version: version 1
+    // if it holds vigil's tables, else a new database.
+    auto initial = has_table("service_metrics");
+    if (!initial)
+      return initial.error();
+    return *initial ? int64_t{1} : int64_t{0};
+  }
+  auto st = db_.prepare("SELECT coalesce(max(version), 0) FROM schema_version");
+  if (!st)
+    return st.error();
+  if (st->step() != step_result::row)
+    return st->error();
+  return st->column_int64(0);
+}
+
 db_status metrics_store::migrate() {
+  auto current = version();
+  if (!current)
+    return current.error();
+  if (*current > latest_version())
+    return db_error{0, false,
+                    "the database has schema version "
+                        + std::to_string(*current)
+                        + ", newer than this vigil knows (up to "
+                        + std::to_string(latest_version())
+                        + "): run a vigil at least as new as the one that "
+                          "wrote it, or pass another --db"};
+  if (*current < latest_version()) {
+    if (auto st = db_.begin_immediate(); !st)
+      return st;
+    // Another process may have migrated it meanwhile: read it again under
+    // the write lock.
+    auto st = apply_migrations();
+    if (!st) {
+      (void)db_.rollback();
+      return st;
+    }
+    if (auto done = db_.commit(); !done)
+      return done;
+  }
+  return add_columns();
+}
+
+db_status metrics_store::apply_migrations() {
+  auto current = version();
+  if (!current)
+    return current.error();
+  for (auto v = *current; v < latest_version(); ++v) {
+    auto sql = std::string{sqlite_migrations[v]};
+    if (auto st = db_.exec(sql); !st)
+      return st;
+    if (v + 1 >= 2) {
+      auto stamp = "DELETE FROM schema_version; INSERT INTO schema_version "
+                   "(version) VALUES ("
+                   + std::to_string(v + 1) + ")";
+      if (auto st = db_.exec(stamp); !st)
+        return st;
+    }
+  }
+  return {};
+}
+
+db_status metrics_store::add_columns() {
   for (const auto& [table, column, type] : added_columns) {
     auto info = db_.prepare("SELECT count(*) FROM pragma_table_info('"
                             + std::string{table} + "') WHERE name = '"

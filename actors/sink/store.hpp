@@ -67,8 +67,15 @@ public:
   db_result<std::optional<stored_checkpoint>>
   load_latest_checkpoint(const std::string& topic);
 
-  /// The DDL this store creates; identical to schemas/sqlite.sql.
-  static std::string_view schema();
+  /// The DDL of every migration in order (schemas/migrations/*.sql).
+  static std::string schema();
+
+  /// The schema version this build migrates databases to.
+  static int64_t latest_version();
+
+  /// The schema version of the open database (0: empty, 1: vigil's tables
+  /// from before the version was recorded).
+  db_result<int64_t> version();
 
   /// The writer connection.
   sqlite_db& db() noexcept {
@@ -84,8 +91,15 @@ private:
   db_status upsert_offsets(const std::vector<partition_offset>& offsets,
                            const std::string& topic, int64_t checkpoint);
 
-  /// Adds the columns that tables created by older versions lack.
+  /// Brings the database to `latest_version()` (refusing a newer one).
   db_status migrate();
+
+  /// Applies the migrations after the current version; inside a write
+  /// transaction.
+  db_status apply_migrations();
+
+  /// Adds columns that databases from before version 1 lack.
+  db_status add_columns();
 
   // Declared first: destroyed after the statements that use it.
   sqlite_db db_;

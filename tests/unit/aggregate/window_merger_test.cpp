@@ -4,6 +4,8 @@
 #include <chrono>
 #include <random>
 
+#include <nlohmann/json.hpp>
+
 #include "actors/aggregate/window_merger.hpp"
 
 using namespace vigil;
@@ -198,4 +200,21 @@ BOOST_AUTO_TEST_CASE(a_restored_snapshot_continues_exactly_like_the_original) {
   BOOST_CHECK(!b.restore("{not json"));
   BOOST_CHECK(!b.restore(R"({"v":1,"windows":[{"k":"x"}]})"));
   BOOST_CHECK_EQUAL(b.snapshot(), a.snapshot());
+}
+
+BOOST_AUTO_TEST_CASE(a_snapshot_stored_with_the_former_v_key_still_restores) {
+  window_merger a{settings()};
+  a.add_partition(0);
+  a.apply(batch(0, "checkout", 1'000, 4, 1, 12.5), at(0));
+  auto doc = nlohmann::json::parse(a.snapshot());
+  BOOST_REQUIRE(doc.contains("version"));
+  BOOST_CHECK(!doc.contains("v"));
+  // Databases written before the key was "version" hold "v".
+  doc["v"] = doc["version"];
+  doc.erase("version");
+  window_merger b{settings()};
+  BOOST_REQUIRE(b.restore(doc.dump()));
+  BOOST_CHECK_EQUAL(b.snapshot(), a.snapshot());
+  doc["v"] = 2;
+  BOOST_CHECK(!b.restore(doc.dump()));
 }

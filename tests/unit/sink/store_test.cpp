@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE store
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -117,17 +118,40 @@ int64_t count(sqlite_db& db, const std::string& table) {
   return stmt->column_int64(0);
 }
 
-std::string read_schema_file() {
-  fs::path root;
+fs::path source_root() {
   if (const char* env = std::getenv("VIGIL_SOURCE_DIR"))
-    root = env;
-  else
-    root = fs::path{__FILE__}.parent_path().parent_path().parent_path();
-  std::ifstream in{root / "schemas" / "sqlite.sql"};
-  BOOST_REQUIRE_MESSAGE(in, "cannot read schemas/sqlite.sql under " << root);
-  std::stringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
+    return env;
+  return fs::path{__FILE__}
+      .parent_path()
+      .parent_path()
+      .parent_path()
+      .parent_path();
+}
+
+/// The text of schemas/migrations/*.sql, one entry per file, in order.
+std::vector<std::string> read_migrations() {
+  auto dir = source_root() / "schemas" / "migrations";
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator{dir})
+    if (entry.path().extension() == ".sql")
+      files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  BOOST_REQUIRE_MESSAGE(!files.empty(), "no migrations under " << dir);
+  std::vector<std::string> out;
+  for (const auto& file : files) {
+    std::ifstream in{file};
+    std::stringstream buf;
+    buf << in.rdbuf();
+    out.push_back(buf.str());
+  }
+  return out;
+}
+
+std::string read_schema_file() {
+  std::string text;
+  for (const auto& sql : read_migrations())
+    text += sql;
+  return text;
 }
 
 const char* master_sql = "SELECT type, name, tbl_name, sql FROM sqlite_master "
@@ -137,7 +161,7 @@ const char* master_sql = "SELECT type, name, tbl_name, sql FROM sqlite_master "
 
 BOOST_FIXTURE_TEST_SUITE(store_tests, fixture)
 
-BOOST_AUTO_TEST_CASE(the_store_schema_equals_schemas_sqlite_sql) {
+BOOST_AUTO_TEST_CASE(the_store_schema_equals_the_migrations_in_schemas) {
   auto text = read_schema_file();
   BOOST_TEST(std::string{metrics_store::schema()} == text);
   auto store = open_store(db_path);
@@ -155,6 +179,64 @@ BOOST_AUTO_TEST_CASE(the_store_schema_equals_schemas_sqlite_sql) {
     BOOST_TEST(query(store.db(), pragma) == query(*reference, pragma),
                boost::test_tools::per_element());
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_new_database_is_at_the_latest_schema_version) {
+  auto store = open_store(db_path);
+  BOOST_TEST(metrics_store::latest_version()
+             == static_cast<int64_t>(read_migrations().size()));
+  auto version = store.version();
+  BOOST_REQUIRE(version);
+  BOOST_TEST(*version == metrics_store::latest_version());
+}
+
+BOOST_AUTO_TEST_CASE(a_database_of_the_previous_version_migrates_forward) {
+  // Version 1: vigil's tables without the schema_version table, as every
+  // vigil before the version was recorded left them.
+  fs::create_directories(fs::path{db_path}.parent_path());
+  {
+    auto old = sqlite_db::open(db_path, open_mode::read_write_create);
+    BOOST_REQUIRE(old);
+    BOOST_REQUIRE(old->exec(read_migrations().at(0)));
+    BOOST_REQUIRE(old->exec(
+        "INSERT INTO service_metrics VALUES ('checkout', 0, 10000, 10, 1, "
+        "0.1, 5, 4, 9, 12, 20, 0, 12000)"));
+  }
+  auto store = open_store(db_path);
+  auto version = store.version();
+  BOOST_REQUIRE(version);
+  BOOST_TEST(*version == metrics_store::latest_version());
+  auto rows = query(store.db(), "SELECT service, request_count FROM "
+                                "service_metrics");
+  BOOST_TEST(rows == std::vector<std::string>{"checkout|10"},
+             boost::test_tools::per_element());
+  auto stamped = query(store.db(), "SELECT version FROM schema_version");
+  BOOST_TEST(stamped
+                 == std::vector<std::string>{std::to_string(
+                     metrics_store::latest_version())},
+             boost::test_tools::per_element());
+  // Opening it again changes nothing.
+  auto again = open_store(db_path);
+  BOOST_TEST(query(again.db(), "SELECT count(*) FROM schema_version")
+                 == std::vector<std::string>{"1"},
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_database_newer_than_this_vigil_is_refused) {
+  { auto store = open_store(db_path); }
+  {
+    auto db = sqlite_db::open(db_path, open_mode::read_write_create);
+    BOOST_REQUIRE(db);
+    BOOST_REQUIRE(
+        db->exec("UPDATE schema_version SET version = "
+                 + std::to_string(metrics_store::latest_version() + 1)));
+  }
+  auto store = metrics_store::open(db_path);
+  BOOST_REQUIRE(!store);
+  const auto& message = store.error().message;
+  BOOST_TEST(message.find("newer than this vigil") != std::string::npos,
+             message);
+  BOOST_TEST(message.find("--db") != std::string::npos, message);
 }
 
 BOOST_AUTO_TEST_CASE(opening_creates_the_parent_directory_and_uses_wal) {

@@ -1,6 +1,8 @@
--- vigil SQLite schema (see docs: design.md, "Contracts"). Times are Unix epoch
--- milliseconds. The db_writer creates these tables if missing; the build embeds
--- this file into actors/store.cpp (generated sqlite_schema.hpp).
+-- vigil SQLite schema, version 1: the tables. Times are Unix epoch
+-- milliseconds. The store applies schemas/migrations/*.sql in order to bring a
+-- database to the latest version; the build embeds them into
+-- actors/sink/store.cpp (generated sqlite_migrations.hpp). Never edit a
+-- released migration: add the next one.
 
 CREATE TABLE IF NOT EXISTS service_metrics (
   service TEXT NOT NULL,
