@@ -723,6 +723,11 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   }
   std::string error;
   auto initial = load_checkpoint(cfg, error);
+  if (!initial && names_newer_schema(error)) {
+    logf(log_level::error, "vigil run", "cannot open database %s: %s",
+         cfg.db.c_str(), error.c_str());
+    return 1;
+  }
   if (!initial) {
     logf(log_level::error, "vigil run",
          "cannot open database %s: %s\n  check that its directory is writable "

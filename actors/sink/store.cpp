@@ -174,8 +174,8 @@ db_status metrics_store::migrate() {
   if (*current > latest_version())
     return db_error{0, false,
                     "the database has schema version "
-                        + std::to_string(*current)
-                        + ", newer than this vigil knows (up to "
+                        + std::to_string(*current) + ", "
+                        + std::string{newer_schema_text} + " (up to "
                         + std::to_string(latest_version())
                         + "): run a vigil at least as new as the one that "
                           "wrote it, or pass another --db"};

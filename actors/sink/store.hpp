@@ -12,6 +12,16 @@
 
 namespace vigil {
 
+/// Part of the error of opening a database whose schema is newer than this
+/// build knows (see `names_newer_schema`).
+constexpr std::string_view newer_schema_text = "newer than this vigil knows";
+
+/// True if `message` is the error of opening a database whose schema is newer
+/// than this build knows.
+inline bool names_newer_schema(std::string_view message) {
+  return message.find(newer_schema_text) != std::string_view::npos;
+}
+
 /// The latest durable checkpoint, as loaded on (re)start.
 struct stored_checkpoint {
   /// Checkpoint id.
