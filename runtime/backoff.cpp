@@ -17,7 +17,7 @@ double unit_interval(std::mt19937_64& rng) {
 
 } // namespace
 
-backoff_policy::backoff_policy(backoff_settings settings, uint64_t seed)
+backoff_policy::backoff_policy(backoff_config settings, uint64_t seed)
     : settings_(settings), rng_(seed) {
   // nop
 }

@@ -8,7 +8,7 @@
 namespace vigil {
 
 /// Settings of an exponential backoff with jitter (Akka's BackoffSupervisor).
-struct backoff_settings {
+struct backoff_config {
   /// Delay before the first retry.
   std::chrono::milliseconds min{100};
   /// Upper bound of any delay (before jitter).
@@ -28,7 +28,7 @@ class backoff_policy {
 public:
   using clock_time = std::chrono::steady_clock::time_point;
 
-  backoff_policy(backoff_settings settings, uint64_t seed);
+  backoff_policy(backoff_config settings, uint64_t seed);
 
   /// Returns the delay before the next restart of a child that failed at
   /// `now` after having been started at `started`. If it ran for at least
@@ -45,12 +45,12 @@ public:
     attempt_ = 0;
   }
 
-  const backoff_settings& settings() const noexcept {
+  const backoff_config& settings() const noexcept {
     return settings_;
   }
 
 private:
-  backoff_settings settings_;
+  backoff_config settings_;
   std::mt19937_64 rng_;
   uint32_t attempt_ = 0;
 };

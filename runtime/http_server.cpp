@@ -22,7 +22,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "runtime/metrics.hpp"
+#include "runtime/procfs.hpp"
 
 namespace fs = std::filesystem;
 
@@ -42,60 +42,17 @@ std::string endpoint(const std::string& host, uint16_t port) {
 
 // -- diagnosis of a failed bind ----------------------------------------------
 
-/// Returns the inode of a listening TCP socket on `port`, or 0.
-unsigned long listening_inode(uint16_t port) {
-  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
-    std::ifstream in{table};
-    std::string line;
-    std::getline(in, line); // header
-    while (std::getline(in, line)) {
-      std::istringstream fields{line};
-      std::string slot, local, remote, state, queues, timer, retr, uid, tmo;
-      unsigned long inode = 0;
-      fields >> slot >> local >> remote >> state >> queues >> timer >> retr
-          >> uid >> tmo >> inode;
-      auto colon = local.rfind(':');
-      if (!fields || colon == std::string::npos || state != "0A")
-        continue; // 0A: LISTEN
-      auto local_port = std::strtoul(local.c_str() + colon + 1, nullptr, 16);
-      if (local_port == port)
-        return inode;
-    }
-  }
-  return 0;
-}
-
-/// Returns "pid N (name)" of the process owning socket `inode`, if readable.
-std::string socket_owner(unsigned long inode) {
-  if (inode == 0)
+/// Returns "pid N \"name\"" of the process listening on `port`, if readable.
+std::string port_owner(uint16_t port) {
+  auto holders = find_port_holders(port);
+  if (holders.empty())
     return {};
-  auto needle = "socket:[" + std::to_string(inode) + "]";
-  std::error_code ec;
-  for (const auto& proc : fs::directory_iterator{"/proc", ec}) {
-    auto pid = proc.path().filename().string();
-    if (pid.empty() || !std::all_of(pid.begin(), pid.end(), [](char c) {
-          return c >= '0' && c <= '9';
-        }))
-      continue;
-    std::error_code fd_ec;
-    for (const auto& fd : fs::directory_iterator{proc.path() / "fd", fd_ec}) {
-      std::error_code link_ec;
-      if (fs::read_symlink(fd.path(), link_ec).string() != needle)
-        continue;
-      std::string name;
-      std::ifstream comm{proc.path() / "comm"};
-      std::getline(comm, name);
-      std::string result = "pid ";
-      result += pid;
-      result += " \"";
-      result += name;
-      result += '"';
-      if (std::to_string(::getpid()) == pid)
-        result += ", this process";
-      return result;
-    }
-  }
-  return {};
+  const auto pid = holders.front().pid;
+  std::string result
+      = "pid " + std::to_string(pid) + " \"" + process_name("/proc", pid) + '"';
+  if (pid == ::getpid())
+    result += ", this process";
+  return result;
 }
 
 /// Explains why binding `host:port` failed by trying it once more by hand.
@@ -125,7 +82,7 @@ std::string explain_bind_failure(const std::string& host, uint16_t port) {
   ::freeaddrinfo(found);
   switch (err) {
   case EADDRINUSE: {
-    auto owner = port != 0 ? socket_owner(listening_inode(port)) : "";
+    auto owner = port != 0 ? port_owner(port) : "";
     auto held = owner.empty() ? "" : " (held by " + owner + ")";
     return prefix + "address in use" + held
            + "; choose another --http-port or stop that process";
@@ -329,7 +286,7 @@ void http_server::impl::metrics(httplib::Response& res) {
   }
   res.set_header("Cache-Control", "no-store");
   res.status = 200;
-  res.set_content(options.metrics->serialize(), metrics_content_type);
+  res.set_content(options.metrics(), metrics_content_type);
 }
 
 bool http_server::impl::api(const httplib::Request& req,

@@ -7,7 +7,7 @@
 //   /health   200 {"status":"ok"} while the process serves requests.
 //   /ready    runs every readiness check; 200 if all pass, else 503 naming the
 //             failing ones. 503 while no check is registered.
-//   /metrics  runs the scrape hook (if set), then metric_factory::serialize(),
+//   /metrics  runs the scrape hook (if set), then http_options::metrics(), as
 //             `text/plain; version=0.0.4`.
 //   handlers registered with `get()`, matched in registration order.
 //   anything else: a file below `static_dir` ("/" is index.html), else 404.
@@ -34,8 +34,6 @@
 #include "runtime/expected.hpp"
 
 namespace vigil {
-
-class metric_factory;
 
 /// Outcome of one readiness check.
 struct readiness_result {
@@ -78,8 +76,9 @@ using http_handler = std::function<http_reply(const http_request&)>;
 
 /// Settings of the server besides its address.
 struct http_options {
-  /// Registry served at /metrics; without one, /metrics answers 503.
-  std::shared_ptr<const metric_factory> metrics;
+  /// Produces the Prometheus text served at /metrics (called on a server
+  /// thread, so it must be thread-safe); without one, /metrics answers 503.
+  std::function<std::string()> metrics;
   /// Directory of the dashboard's static files; empty: none served.
   std::string static_dir;
   /// Worker threads answering requests.

@@ -1,4 +1,5 @@
 #include "runtime/kafka.hpp"
+#include "runtime/log.hpp"
 
 #include <cstdio>
 #include <map>
@@ -108,9 +109,8 @@ std::shared_ptr<fault_episode_log> episode_log(const std::string& bootstrap) {
   auto& log = logs[bootstrap];
   if (!log)
     log = std::make_shared<fault_episode_log>(
-        "kafka", [](const std::string& line) {
-          std::fprintf(stderr, "%s\n", line.c_str());
-        });
+        "kafka",
+        [](const std::string& line) { vigil::log(log_level::info, {}, line); });
   return log;
 }
 

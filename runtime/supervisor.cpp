@@ -1,4 +1,5 @@
 #include "runtime/supervisor.hpp"
+#include "runtime/spawn.hpp"
 
 #include <limits>
 #include <utility>
@@ -14,7 +15,6 @@
 #include <caf/system_messages.hpp>
 
 #include "runtime/error.hpp"
-#include "runtime/messages.hpp"
 
 namespace vigil {
 
@@ -438,15 +438,11 @@ void supervisor_state::emit(supervisor_event::kind_t kind,
   spec_.on_event(event);
 }
 
-caf::behavior supervisor_actor(supervisor_state::actor_type* self,
-                               supervisor_spec spec) {
-  return self->state.make_behavior(std::move(spec));
-}
-
 } // namespace
 
-caf::actor spawn_supervisor(caf::actor_system& sys, supervisor_spec spec) {
-  return sys.spawn(supervisor_actor, std::move(spec));
+caf::actor spawn_supervisor_actor(caf::actor_system& sys,
+                                  supervisor_spec spec) {
+  return spawn_stateful<supervisor_state>(sys, std::move(spec));
 }
 
 child_spec supervisor_child(supervisor_spec spec, restart_policy policy) {
@@ -454,7 +450,7 @@ child_spec supervisor_child(supervisor_spec spec, restart_policy policy) {
   result.name = spec.name;
   result.policy = policy;
   result.start = [spec = std::move(spec)](caf::actor_system& sys) {
-    return spawn_supervisor(sys, spec);
+    return spawn_supervisor_actor(sys, spec);
   };
   return result;
 }

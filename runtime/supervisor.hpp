@@ -23,12 +23,52 @@
 #include <string>
 #include <vector>
 
+#include <caf/actor.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
 #include <caf/fwd.hpp>
+#include <caf/meta/type_name.hpp>
 
 #include "runtime/backoff.hpp"
 
 namespace vigil {
+
+// -- messages -----------------------------------------------------------------
+
+/// One child of a supervisor, as reported in response to `children`.
+struct child_status {
+  /// The child's name, unique within its supervisor.
+  std::string name;
+  /// The running instance; invalid while a restart is pending.
+  caf::actor actor;
+  /// How often the supervisor restarted this child.
+  uint32_t restarts = 0;
+  /// False while the child waits for its restart.
+  bool alive = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, child_status& x) {
+  return f(caf::meta::type_name("child_status"), x.name, x.actor, x.restarts,
+           x.alive);
+}
+
+namespace atom {
+
+// The supervisor's atoms. vigil's type id block (actors/messages.hpp) lists
+// the message types; atoms need no id in CAF 0.17.
+using restart = caf::atom_constant<caf::atom("restart")>;
+constexpr restart restart_v = restart{};
+using children = caf::atom_constant<caf::atom("children")>;
+constexpr children children_v = children{};
+using start_child = caf::atom_constant<caf::atom("startchild")>;
+constexpr start_child start_child_v = start_child{};
+using stop_child = caf::atom_constant<caf::atom("stop_child")>;
+constexpr stop_child stop_child_v = stop_child{};
+using shutdown = caf::atom_constant<caf::atom("shutdown")>;
+constexpr shutdown shutdown_v = shutdown{};
+
+} // namespace atom
 
 /// When a supervisor restarts a child that terminated.
 enum class restart_policy {
@@ -104,7 +144,7 @@ struct supervisor_spec {
   /// Which children to restart when one fails.
   restart_strategy strategy = restart_strategy::one_for_one;
   /// Backoff between restarts; each child has its own sequence.
-  backoff_settings backoff;
+  backoff_config backoff;
   /// More than this many restarts within `period` escalate.
   uint32_t max_restarts = 5;
   /// Sliding window of the restart intensity.
@@ -120,7 +160,7 @@ struct supervisor_spec {
 };
 
 /// Spawns a supervisor that starts `spec.children` in order and monitors them.
-caf::actor spawn_supervisor(caf::actor_system& sys, supervisor_spec spec);
+caf::actor spawn_supervisor_actor(caf::actor_system& sys, supervisor_spec spec);
 
 /// Returns a child spec that runs a nested supervisor, named after it.
 child_spec supervisor_child(supervisor_spec spec,

@@ -7,8 +7,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "actors/cli/cli_flags.hpp"
 #include "actors/cli/commands.hpp"
-#include "actors/cli_flags.hpp"
 #include "runtime/embedded_broker.hpp"
 
 namespace vigil {

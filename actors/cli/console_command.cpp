@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "actors/cli/commands.hpp"
-#include "actors/console.hpp"
+#include "actors/console/console.hpp"
 #include "runtime/options.hpp"
 
 namespace vigil {

@@ -6,12 +6,12 @@
 
 #include "actors/cli/commands.hpp"
 #include "actors/cli/signals.hpp"
-#include "actors/generator.hpp"
-#include "actors/node.hpp"
-#include "actors/node_http.hpp"
+#include "actors/generator/generator.hpp"
+#include "actors/node/metrics.hpp"
+#include "actors/node/node.hpp"
+#include "actors/node/node_http.hpp"
 #include "runtime/db_location.hpp"
 #include "runtime/embedded_broker.hpp"
-#include "runtime/metrics.hpp"
 #include "runtime/options.hpp"
 
 namespace vigil {

@@ -2,7 +2,7 @@
 #include <unistd.h>
 
 #include "actors/cli/commands.hpp"
-#include "actors/doctor.hpp"
+#include "actors/doctor/doctor.hpp"
 #include "runtime/db_location.hpp"
 #include "runtime/options.hpp"
 

@@ -4,9 +4,9 @@
 #include <string>
 #include <vector>
 
+#include "actors/cli/cli_flags.hpp"
 #include "actors/cli/commands.hpp"
-#include "actors/cli_flags.hpp"
-#include "actors/generator.hpp"
+#include "actors/generator/generator.hpp"
 
 namespace vigil {
 

@@ -3,7 +3,7 @@
 
 #include "actors/cli/commands.hpp"
 #include "actors/cli/signals.hpp"
-#include "actors/node.hpp"
+#include "actors/node/node.hpp"
 #include "runtime/options.hpp"
 
 namespace vigil {

@@ -16,9 +16,9 @@
 // that sample. Samples of the first two weeks are warm-up, not evaluated.
 
 #include "actors/detect/anomaly_scorer.hpp"
+#include "actors/detect/baseline.hpp"
+#include "actors/detect/detector.hpp"
 #include "actors/detect/incident_limiter.hpp"
-#include "actors/detector.hpp"
-#include "runtime/baseline.hpp"
 #include "support/labelled_corpus.hpp"
 
 #include <algorithm>
@@ -156,7 +156,7 @@ flagger scorer_flags(detection_config config) {
 flagger ewma_flags(double threshold) {
   return [threshold](const labelled_series& s) {
     // The live detector's settings for a two-sided metric (request rate).
-    auto settings = detector_settings::request_rate_defaults();
+    auto settings = detector_config::request_rate_defaults();
     settings.threshold = threshold;
     ewma_baseline baseline(settings);
     std::vector<char> flags(s.values.size());

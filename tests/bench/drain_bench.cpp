@@ -12,7 +12,7 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "actors/generator.hpp"
+#include "actors/generator/generator.hpp"
 #include "runtime/embedded_broker.hpp"
 #include "runtime/kafka.hpp"
 #include "support/process.hpp"

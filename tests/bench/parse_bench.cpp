@@ -12,7 +12,7 @@
 // followed by the ratios. Build with optimizations
 // (-DCMAKE_BUILD_TYPE=Release) for meaningful figures.
 
-#include "actors/request_event.hpp"
+#include "actors/ingest/request_event.hpp"
 #include "runtime/timestamp.hpp"
 
 #include <nlohmann/json.hpp>

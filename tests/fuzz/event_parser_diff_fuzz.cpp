@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "actors/request_event.hpp"
+#include "actors/ingest/request_event.hpp"
 #include "support/parse_compare.hpp"
 
 namespace {

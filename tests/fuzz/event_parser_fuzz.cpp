@@ -12,7 +12,7 @@
 #include <cstring>
 #include <string_view>
 
-#include "actors/request_event.hpp"
+#include "actors/ingest/request_event.hpp"
 #include "runtime/timestamp.hpp"
 
 namespace {

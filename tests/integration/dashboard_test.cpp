@@ -22,7 +22,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
-#include "actors/generator.hpp"
+#include "actors/generator/generator.hpp"
 #include "runtime/embedded_broker.hpp"
 #include "runtime/kafka.hpp"
 #include "support/process.hpp"
@@ -102,7 +102,7 @@ struct dashboard_fixture {
     auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                    std::chrono::system_clock::now().time_since_epoch())
                    .count();
-    generator_settings gs;
+    generator_config gs;
     gs.services = 8;
     gs.seed = 20261124;
     gs.rate = rate;

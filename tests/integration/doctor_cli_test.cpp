@@ -18,7 +18,7 @@
 #include <librdkafka/rdkafka.h>
 #include <nlohmann/json.hpp>
 
-#include "actors/store.hpp"
+#include "actors/sink/store.hpp"
 #include "runtime/embedded_broker.hpp"
 #include "runtime/kafka.hpp"
 #include "support/process.hpp"

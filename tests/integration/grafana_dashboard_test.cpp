@@ -20,8 +20,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "actors/node/metrics.hpp"
 #include "integration/node_fixture.hpp"
-#include "runtime/metrics.hpp"
 
 using namespace vigil;
 using namespace std::chrono_literals;

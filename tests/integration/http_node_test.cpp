@@ -9,10 +9,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/generator.hpp"
-#include "actors/node_http.hpp"
+#include "actors/generator/generator.hpp"
+#include "actors/node/metrics.hpp"
+#include "actors/node/node_http.hpp"
+#include "actors/sink/store.hpp"
 #include "integration/node_fixture.hpp"
-#include "runtime/metrics.hpp"
 
 using namespace vigil;
 using namespace std::chrono_literals;
@@ -151,6 +152,28 @@ BOOST_AUTO_TEST_CASE(a_taken_http_port_stops_the_node_with_a_clear_error) {
   BOOST_CHECK_EQUAL(second.status, 1);
   BOOST_CHECK(second.err.find("address in use") != std::string::npos);
   BOOST_CHECK(second.err.find("--http-port") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(
+    a_database_newer_than_the_node_stops_it_with_a_clear_error) {
+  auto path = dir.file("newer.db");
+  {
+    auto db = sqlite_db::open(path, open_mode::read_write_create);
+    BOOST_REQUIRE(db);
+    BOOST_REQUIRE(db->exec("CREATE TABLE schema_version (version INTEGER NOT "
+                           "NULL); INSERT INTO schema_version VALUES ("
+                           + std::to_string(metrics_store::latest_version() + 1)
+                           + ")"));
+  }
+  auto run = test::run_process({test::vigil_binary(), "run", "--brokers",
+                                "127.0.0.1:1", "--topic", "events", "--db",
+                                path, "--http-port", "0"},
+                               30s);
+  BOOST_CHECK_EQUAL(run.status, 1);
+  BOOST_CHECK(run.err.find("newer than this vigil") != std::string::npos);
+  BOOST_CHECK(run.err.find("another --db") != std::string::npos);
+  // Not a permission or lock problem: the hint for those is not given.
+  BOOST_CHECK(run.err.find("writable") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(the_generator_counts_sent_messages_and_failed_deliveries) {

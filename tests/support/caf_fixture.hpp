@@ -6,7 +6,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 
-#include "runtime/messages.hpp"
+#include "actors/messages.hpp"
 
 namespace vigil::test {
 

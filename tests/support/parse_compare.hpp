@@ -8,7 +8,7 @@
 #include <ostream>
 #include <string>
 
-#include "actors/request_event.hpp"
+#include "actors/ingest/request_event.hpp"
 
 namespace vigil {
 

@@ -10,8 +10,8 @@
 #include <librdkafka/rdkafka.h>
 #include <sqlite3.h>
 
-#include "actors/generator.hpp"
-#include "actors/request_event.hpp"
+#include "actors/generator/generator.hpp"
+#include "actors/ingest/request_event.hpp"
 #include "runtime/kafka.hpp"
 
 namespace vigil::test {
@@ -44,8 +44,8 @@ const char* expected_reason(malformed_kind kind) {
 
 namespace {
 
-generator_settings stream_settings(uint64_t seed) {
-  generator_settings gs;
+generator_config stream_config(uint64_t seed) {
+  generator_config gs;
   gs.services = 8;
   gs.seed = seed;
   gs.rate = 2000;
@@ -66,7 +66,7 @@ struct event_stream::impl {
   uint64_t next = 0;
 
   explicit impl(produce_spec s)
-      : spec(std::move(s)), gen(stream_settings(spec.seed)) {
+      : spec(std::move(s)), gen(stream_config(spec.seed)) {
     auto made = kafka::producer::make(
         spec.brokers, {{"linger.ms", "50"}, {"batch.num.messages", "5000"}});
     if (!made)

@@ -1,0 +1,109 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "actors/detect/baseline.hpp"
+#include "actors/messages.hpp"
+
+namespace vigil {
+
+/// Settings of the per-service anomaly detector.
+struct detector_config {
+  /// Baseline of the error rate (errors / requests), raised on spikes only.
+  baseline_config error_rate = error_rate_defaults();
+  /// Baseline of the p95 latency, raised on spikes only.
+  baseline_config latency = latency_defaults();
+  /// Baseline of the request rate (requests per second), raised on spikes
+  /// and drops.
+  baseline_config request_rate = request_rate_defaults();
+  /// Windows with fewer requests are not scored for error rate and latency.
+  int64_t min_requests = 20;
+  /// Error-rate anomalies with fewer errors than this are not reported.
+  int64_t min_errors = 5;
+  /// Error-rate anomalies below this rate are not reported.
+  double min_error_rate = 0.05;
+  /// Distinct services tracked at most; rows of further services are counted
+  /// as overflow and not scored.
+  size_t max_services = 10000;
+
+  /// Error rates live in [0, 1]: an absolute stddev floor of one percentage
+  /// point keeps a near-zero rate from turning every error into an anomaly.
+  static baseline_config error_rate_defaults() {
+    baseline_config result;
+    result.min_stddev = 0.01;
+    return result;
+  }
+
+  /// Tail latencies are noisy: at least 10 % of the mean as stddev.
+  static baseline_config latency_defaults() {
+    baseline_config result;
+    result.min_relative_stddev = 0.1;
+    return result;
+  }
+
+  /// Traffic drops matter as much as surges.
+  static baseline_config request_rate_defaults() {
+    baseline_config result;
+    result.min_relative_stddev = 0.1;
+    result.upper_only = false;
+    return result;
+  }
+};
+
+/// Scores each window of each service against EWMA baselines of its error
+/// rate, p95 latency and request rate; emits one `anomaly_row` per metric
+/// that deviates. Plain class: actors adapt it, tests drive it directly.
+class service_detector {
+public:
+  /// Name written to `anomaly_row::detector`.
+  static constexpr const char* name = "ewma";
+
+  explicit service_detector(detector_config settings = {});
+
+  /// Scores `row` and returns its anomalies. Each (service, window_start) is
+  /// scored once, on its first emission: re-emissions of a window and windows
+  /// older than the last scored one of the service return nothing.
+  std::vector<anomaly_row> observe(const window_row& row, int64_t now_ms);
+
+  /// Serializes all baselines as JSON.
+  std::string snapshot() const;
+
+  /// Replaces all baselines with a `snapshot()`; returns false (and keeps the
+  /// current state) if `json` is malformed.
+  bool restore(std::string_view json);
+
+  /// Number of services tracked.
+  size_t services() const noexcept {
+    return services_.size();
+  }
+
+  /// Rows not scored because `max_services` was reached.
+  uint64_t overflow() const noexcept {
+    return overflow_;
+  }
+
+  const detector_config& settings() const noexcept {
+    return settings_;
+  }
+
+private:
+  struct service_state {
+    explicit service_state(const detector_config& settings);
+
+    int64_t last_scored = INT64_MIN;
+    ewma_baseline error_rate;
+    ewma_baseline latency;
+    ewma_baseline request_rate;
+  };
+
+  detector_config settings_;
+  std::map<std::string, service_state, std::less<>> services_;
+  uint64_t overflow_ = 0;
+};
+
+} // namespace vigil

@@ -1,0 +1,793 @@
+#include "actors/node/node.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <sys/resource.h>
+#include <utility>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "actors/aggregate/window_merger_actor.hpp"
+#include "actors/console/console.hpp"
+#include "actors/console/console_commands.hpp"
+#include "actors/detect/detector_actor.hpp"
+#include "actors/detect/narrator_actor.hpp"
+#include "actors/ingest/dlq_producer.hpp"
+#include "actors/ingest/kafka_source.hpp"
+#include "actors/ingest/partition_task.hpp"
+#include "actors/ingest/request_event.hpp"
+#include "actors/messages.hpp"
+#include "actors/node/metrics.hpp"
+#include "actors/node/node_http.hpp"
+#include "actors/sink/db_writer.hpp"
+#include "actors/sink/store.hpp"
+#include "runtime/db_location.hpp"
+#include "runtime/error.hpp"
+#include "runtime/exit_watchdog.hpp"
+#include "runtime/http_server.hpp"
+#include "runtime/log.hpp"
+#include "runtime/options.hpp"
+#include "runtime/supervisor.hpp"
+
+namespace vigil {
+
+namespace {
+
+/// Peak resident set size of this process in MiB: VmHWM of
+/// /proc/self/status. getrusage's ru_maxrss is only the fallback, because it
+/// survives exec: a node started by a large parent would report the
+/// parent's peak.
+double peak_rss_mb() {
+  if (auto* f = std::fopen("/proc/self/status", "r")) {
+    std::array<char, 256> line{};
+    long long kib = -1;
+    while (kib < 0 && std::fgets(line.data(), line.size(), f) != nullptr)
+      if (std::sscanf(line.data(), "VmHWM: %lld kB", &kib) != 1)
+        kib = -1;
+    std::fclose(f);
+    if (kib >= 0)
+      return static_cast<double>(kib) / 1024.0;
+  }
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0; // KiB on Linux
+}
+
+/// Directory of the running executable ("" if /proc is unavailable).
+std::string executable_dir() {
+  std::array<char, 4096> buf{};
+  auto n = ::readlink("/proc/self/exe", buf.data(), buf.size() - 1);
+  if (n <= 0)
+    return {};
+  std::string path{buf.data(), static_cast<size_t>(n)};
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? std::string{} : path.substr(0, slash);
+}
+
+/// The registry key of `name` (at most 10 characters).
+caf::atom_value registry_key(const char* name) {
+  return caf::atom_from_string(caf::string_view{name, std::strlen(name)});
+}
+
+caf::actor lookup(caf::actor_system& sys, const char* name) {
+  return caf::actor_cast<caf::actor>(sys.registry().get(registry_key(name)));
+}
+
+/// Wraps a start function so that each new instance is registered under the
+/// child's name, where its siblings look it up when they (re)start.
+child_spec registered(const char* name,
+                      std::function<caf::actor(caf::actor_system&)> start) {
+  child_spec spec;
+  spec.name = name;
+  spec.start = [name, start = std::move(start)](caf::actor_system& sys) {
+    auto a = start(sys);
+    if (a) {
+      // CAF 0.17's registry neither replaces an existing entry nor drops the
+      // entry of an actor that terminated: without the erase, a restarted
+      // child's siblings (and the node's own stop request) would keep
+      // reaching its dead predecessor.
+      auto key = registry_key(name);
+      sys.registry().erase(key);
+      sys.registry().put(key, caf::actor_cast<caf::strong_actor_ptr>(a));
+    }
+    return a;
+  };
+  return spec;
+}
+
+/// Reads the latest durable checkpoint with the offsets stored for `topic`
+/// (default: the source topic) over a short-lived connection.
+std::optional<stored_checkpoint>
+load_checkpoint(const node_config& cfg, std::string& error,
+                const std::string& topic = {}) {
+  auto store = metrics_store::open(cfg.db);
+  if (!store) {
+    error = store.error().message;
+    return std::nullopt;
+  }
+  auto ck = store->load_latest_checkpoint(topic.empty() ? cfg.topic : topic);
+  if (!ck) {
+    error = ck.error().message;
+    return std::nullopt;
+  }
+  return ck.value() ? std::move(ck.value()) : stored_checkpoint{};
+}
+
+/// Where a source resumes from a stored checkpoint.
+source_resume to_resume(stored_checkpoint&& ck) {
+  source_resume out;
+  out.checkpoint = ck.id;
+  out.merger_state = std::move(ck.merger_state);
+  for (const auto& po : ck.offsets)
+    out.offsets[po.partition] = po.next_offset;
+  return out;
+}
+
+/// How long tearing the runtime down may take once the node stopped.
+constexpr auto shutdown_grace = std::chrono::seconds(10);
+
+/// How often the node polls the merger's counters for the metrics.
+constexpr auto metrics_poll_interval = std::chrono::milliseconds(500);
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void log_event(const supervisor_event& ev) {
+  if (ev.kind == supervisor_event::started)
+    return;
+  logf(log_level::info, "supervisor " + ev.supervisor, "%s %s%s%s",
+       ev.child.c_str(), to_string(ev.kind), ev.reason.empty() ? "" : ": ",
+       ev.reason.c_str());
+}
+
+} // namespace
+
+void add_node_options(option_set& opts, node_config& cfg) {
+  opts.add("brokers", "Kafka bootstrap servers (host:port,...)", &cfg.brokers);
+  opts.add("topic", "topic of request events", &cfg.topic);
+  opts.add("dlq-topic", "dead-letter topic (default <topic>.dlq)",
+           &cfg.dlq_topic);
+  opts.add("group", "Kafka consumer group", &cfg.group);
+  opts.add("db", "SQLite database file", &cfg.db);
+  opts.add("http-host",
+           "address of the HTTP server (health, readiness, metrics, API)",
+           &cfg.http_host);
+  opts.add("http-port", "port of the HTTP server (0 = any free port)",
+           &cfg.http_port);
+  opts.add("web-root",
+           "directory of the dashboard served at / (default: the web "
+           "directory next to the vigil binary)",
+           &cfg.web_root);
+  opts.add("console-host",
+           "address of the operator console endpoint (CAF BASP has no "
+           "authentication: keep it on loopback)",
+           &cfg.console_host);
+  opts.add("console-port",
+           "port of the operator console endpoint (0 = any free port)",
+           &cfg.console_port);
+  opts.add("window", "tumbling window size", &cfg.window);
+  opts.add("out-of-order", "out-of-orderness bound of watermarks",
+           &cfg.out_of_order);
+  opts.add("lateness", "allowed lateness after a window closes", &cfg.lateness);
+  opts.add("idle-timeout",
+           "a partition at its end this long stops holding windows open",
+           &cfg.idle_timeout);
+  opts.add("checkpoint-interval", "interval between checkpoints",
+           &cfg.checkpoint_interval);
+  opts.add("stall-timeout",
+           "a partition with lag and no progress this long is reported "
+           "stalled (0 = never)",
+           &cfg.stall_timeout);
+  opts.add("session-timeout",
+           "how long the consumer group waits for a silent member before "
+           "moving its partitions (6s..30m)",
+           &cfg.session_timeout);
+  opts.add("max-services", "cap on distinct services tracked",
+           &cfg.max_services);
+  opts.add("max-event-bytes", "largest accepted event", &cfg.max_event_bytes);
+  opts.add("batch-size", "records per batch handed to a partition task",
+           &cfg.batch_size);
+  opts.add("credit", "unacknowledged batches per partition before pausing it",
+           &cfg.credit);
+  opts.add("start",
+           "where partitions without a checkpoint start: "
+           "earliest or latest",
+           &cfg.start);
+  opts.add("workers", "scheduler threads (0 = one per core)", &cfg.workers);
+  opts.add("drain",
+           "consume to the end offsets seen at start, flush, commit, exit",
+           &cfg.drain);
+  opts.add("seed", "seed of the supervisors' backoff jitter", &cfg.seed);
+  opts.add("fault-task-throw-at",
+           "TESTING ONLY: the partition task that receives the Nth batch of "
+           "the process throws once (0 = off)",
+           &cfg.fault_task_throw_at);
+  opts.add("fault-task-throw-always",
+           "TESTING ONLY: every partition task throws on its Nth batch, "
+           "N = --fault-task-throw-at (a fault that persists)",
+           &cfg.fault_task_throw_always);
+  opts.add("fault-task-delay-ms",
+           "TESTING ONLY: every partition task spends this long on each "
+           "batch (a slow consumer, for backpressure tests)",
+           &cfg.fault_task_delay_ms);
+}
+
+std::string validate(const node_config& cfg) {
+  if (cfg.brokers.empty())
+    return "no Kafka brokers: pass --brokers HOST:PORT (or set "
+           "VIGIL_BROKERS); for a local broker run 'vigil broker'";
+  if (cfg.topic.empty())
+    return "empty --topic: name the topic of request events";
+  if (cfg.db.empty())
+    return "empty --db: give a database file such as ./data/vigil.db";
+  if (auto err = db_setting_error(cfg.db); !err.empty())
+    return err;
+  if (cfg.window.count() <= 0)
+    return "--window must be positive, e.g. --window 10s";
+  if (cfg.checkpoint_interval.count() <= 0)
+    return "--checkpoint-interval must be positive, e.g. 1s";
+  if (cfg.stall_timeout.count() < 0)
+    return "--stall-timeout must be 0 (off) or positive, e.g. 30s";
+  if (cfg.session_timeout < std::chrono::seconds(6)
+      || cfg.session_timeout > std::chrono::minutes(30))
+    return "--session-timeout must be between 6s and 30m (Kafka brokers "
+           "refuse others by default), e.g. --session-timeout 10s";
+  if (cfg.batch_size == 0 || cfg.credit == 0)
+    return "--batch-size and --credit must be at least 1";
+  if (cfg.max_services == 0)
+    return "--max-services must be at least 1";
+  if (cfg.http_host.empty())
+    return "empty --http-host: give an address such as 127.0.0.1";
+  if (cfg.http_port > 65535)
+    return "--http-port must be in 0..65535 (0 = any free port)";
+  if (cfg.console_host.empty())
+    return "empty --console-host: give an address such as 127.0.0.1";
+  if (cfg.console_port > 65535)
+    return "--console-port must be in 0..65535 (0 = any free port)";
+  if (cfg.start != "earliest" && cfg.start != "latest")
+    return "--start must be 'earliest' or 'latest' (got '" + cfg.start + "')";
+  return {};
+}
+
+std::string default_web_root() {
+  auto dir = executable_dir();
+  if (dir.empty())
+    return {};
+  auto web = dir + "/web";
+  struct stat st {};
+  if (::stat(web.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return {};
+  return web;
+}
+
+namespace {
+
+// -- the supervision tree -----------------------------------------------------
+
+/// What the children of a node's supervision tree share.
+struct node_parts {
+  node_config cfg;
+  /// The dead-letter topic.
+  std::string dlq_topic;
+  /// Settings of every partition task.
+  partition_processor_config processor;
+  std::shared_ptr<metric_factory> metrics;
+  /// Published by the source for the HTTP handlers and the metrics poll.
+  std::shared_ptr<source_status> source;
+  /// Where the source reports `drained`: the node's receive loop.
+  caf::actor listener;
+};
+
+/// Settings of every partition task.
+partition_processor_config processor_config(const node_config& cfg) {
+  partition_processor_config proc;
+  proc.window_ms = cfg.window.count();
+  proc.lateness_ms = cfg.lateness.count();
+  proc.limits.max_bytes = cfg.max_event_bytes;
+  proc.max_services = cfg.max_services;
+  proc.fault_throw_at = cfg.fault_task_throw_at;
+  proc.fault_always = cfg.fault_task_throw_always;
+  proc.fault_delay = std::chrono::milliseconds(cfg.fault_task_delay_ms);
+  return proc;
+}
+
+child_spec dlq_child(const node_parts& p) {
+  return registered("dlq", [p](caf::actor_system& sys) {
+    dlq_producer_config ds;
+    ds.brokers = p.cfg.brokers;
+    ds.topic = p.dlq_topic;
+    ds.metrics = p.metrics;
+    std::string err;
+    if (auto ck = load_checkpoint(p.cfg, err))
+      ds.replay_from = ck->offsets;
+    if (auto ck = load_checkpoint(p.cfg, err, p.dlq_topic))
+      ds.positions = ck->offsets;
+    return spawn_dlq_producer_actor(sys, std::move(ds));
+  });
+}
+
+child_spec db_writer_child(const node_parts& p) {
+  return registered("db_writer", [p](caf::actor_system& sys) {
+    db_writer_config wc;
+    wc.metrics = p.metrics;
+    wc.path = p.cfg.db;
+    wc.topic = p.cfg.topic;
+    wc.seed = p.cfg.seed;
+    wc.dead_letters = [&sys] { return lookup(sys, "dlq"); };
+    wc.dlq_topic = p.dlq_topic;
+    return spawn_db_writer_actor(sys, std::move(wc));
+  });
+}
+
+child_spec narrator_child(const node_parts& p) {
+  return registered("narrator", [cfg = p.cfg](caf::actor_system& sys) {
+    std::string err;
+    auto ck = load_checkpoint(cfg, err);
+    narrator_actor_config nc;
+    nc.settings.max_services = cfg.max_services;
+    if (ck) {
+      nc.restore_state = ck->narrator_state;
+      // Without a usable state, new incidents never reuse a stored id.
+      nc.settings.first_id = ck->last_incident_id + 1;
+    }
+    nc.db_writer = lookup(sys, "db_writer");
+    return spawn_narrator_actor(sys, std::move(nc));
+  });
+}
+
+child_spec detector_child(const node_parts& p) {
+  return registered("detector", [cfg = p.cfg](caf::actor_system& sys) {
+    std::string err;
+    auto ck = load_checkpoint(cfg, err);
+    detector_actor_config dc;
+    if (ck)
+      dc.restore_state = ck->detector_state;
+    dc.downstream = lookup(sys, "narrator");
+    return spawn_detector_actor(sys, std::move(dc));
+  });
+}
+
+child_spec merger_child(const node_parts& p) {
+  return registered("merger", [cfg = p.cfg](caf::actor_system& sys) {
+    std::string err;
+    auto ck = load_checkpoint(cfg, err);
+    window_merger_actor_config ms;
+    ms.windows.window_ms = cfg.window.count();
+    ms.windows.bound_ms = cfg.out_of_order.count();
+    ms.windows.lateness_ms = cfg.lateness.count();
+    ms.windows.idle_timeout = cfg.idle_timeout;
+    ms.windows.max_keys = cfg.max_services;
+    if (ck) {
+      ms.restore_state = ck->merger_state;
+      ms.last_checkpoint = ck->id;
+    }
+    return spawn_window_merger_actor(sys, std::move(ms),
+                                     lookup(sys, "detector"));
+  });
+}
+
+child_spec source_child(const node_parts& p) {
+  return registered("source", [p](caf::actor_system& sys) {
+    const auto& cfg = p.cfg;
+    std::string err;
+    auto ck = load_checkpoint(cfg, err);
+    kafka_source_config ss;
+    ss.brokers = cfg.brokers;
+    ss.topic = cfg.topic;
+    ss.group = cfg.group;
+    ss.drain = cfg.drain;
+    ss.max_batch = cfg.batch_size;
+    ss.credit = static_cast<uint32_t>(cfg.credit);
+    ss.checkpoint_interval = cfg.checkpoint_interval;
+    ss.stall_timeout = cfg.stall_timeout;
+    // A restarted source rejoins the group as a new member; the group
+    // hands out partitions once the old member is gone, at the latest
+    // after the session timeout (librdkafka's default is 45 s).
+    const auto session_ms = cfg.session_timeout.count();
+    ss.kafka["session.timeout.ms"] = std::to_string(session_ms);
+    ss.kafka["heartbeat.interval.ms"]
+        = std::to_string(std::min<int64_t>(3000, session_ms / 3));
+    ss.metrics = p.metrics;
+    ss.status = p.source;
+    ss.start = cfg.start == "latest" ? start_position::latest
+                                     : start_position::earliest;
+    if (ck)
+      ss.resume = to_resume(std::move(*ck));
+    ss.reload = [cfg](source_resume& out, std::string& error) {
+      auto latest = load_checkpoint(cfg, error);
+      if (latest)
+        out = to_resume(std::move(*latest));
+      return latest.has_value();
+    };
+    auto merger = lookup(sys, "merger");
+    auto dlq = lookup(sys, "dlq");
+    auto make_task = [&sys, proc = p.processor, merger,
+                      dlq](int32_t partition) {
+      return spawn_partition_task_actor(sys, partition, proc, merger, dlq);
+    };
+    return spawn_kafka_source_actor(sys, std::move(ss), merger,
+                                    std::move(make_task), p.listener);
+  });
+}
+
+/// The supervision tree of a node. Every child is permanent and registered
+/// under its name, where its siblings look it up when they (re)start. The
+/// children start in this order, the sink first and the source last, so
+/// that each stage's downstream runs before anything sends to it.
+supervisor_spec node_tree(const node_parts& p,
+                          std::shared_ptr<supervisor_history> history) {
+  supervisor_spec root;
+  root.name = "node";
+  // A failed child restarts together with every child started after it,
+  // i.e. with every stage upstream of it: all of them resume from the same
+  // durable checkpoint, so nothing is counted twice or lost.
+  root.strategy = restart_strategy::rest_for_one;
+  root.seed = p.cfg.seed;
+  root.on_event = [metrics = p.metrics, history](const supervisor_event& ev) {
+    log_event(ev);
+    history->record(ev, wall_ms());
+    // Runs in the supervisor's thread; prometheus counters are atomic.
+    if (ev.kind == supervisor_event::restarted)
+      metrics->actor_restarts(ev.child).Increment();
+  };
+  root.children = {
+      // First: when it restarts, so does everything after it, and no
+      // checkpoint whose dead letters it held is committed by the writer.
+      dlq_child(p),
+      db_writer_child(p),
+      // Between the writer and the detector: its restart restarts the
+      // detector (which sends to it) and everything upstream with it.
+      narrator_child(p),
+      detector_child(p),
+      merger_child(p),
+      // Last, so restarted alone: it rolls the merger back to the checkpoint
+      // it resumes from.
+      source_child(p),
+  };
+  return root;
+}
+
+// -- assembly -----------------------------------------------------------------
+
+/// Starts the HTTP server with the node's routes and says where it serves.
+std::unique_ptr<http_server>
+start_http(const node_config& cfg, std::shared_ptr<metric_factory> metrics,
+           std::shared_ptr<node_http_context> ctx) {
+  http_options http_opts;
+  http_opts.metrics = [metrics] { return metrics->serialize(); };
+  http_opts.static_dir
+      = cfg.web_root.empty() ? default_web_root() : cfg.web_root;
+  auto http_opts_dir = http_opts.static_dir;
+  auto http
+      = http_server::start(cfg.http_host, static_cast<uint16_t>(cfg.http_port),
+                           std::move(http_opts));
+  if (!http) {
+    logf(log_level::error, "vigil run", "%s", http.error().c_str());
+    return nullptr;
+  }
+  install_node_routes(*http.value(), std::move(ctx));
+  logf(log_level::info, "vigil", "http on http://%s:%u",
+       http.value()->host().c_str(),
+       static_cast<unsigned>(http.value()->port()));
+  if (http_opts_dir.empty())
+    logf(log_level::info, "vigil",
+         "no dashboard: %s/web is missing (build the vigil_web target or pass "
+         "--web-root DIR)",
+         executable_dir().c_str());
+  else
+    logf(log_level::info, "vigil", "dashboard on http://%s:%u/ from %s",
+         http.value()->host().c_str(),
+         static_cast<unsigned>(http.value()->port()), http_opts_dir.c_str());
+  return std::move(http.value());
+}
+
+/// The actor system's settings: vigil's messages and errors, the network
+/// (for the console) and the scheduler's threads.
+void configure_actor_system(caf::actor_system_config& sys_cfg,
+                            const node_config& cfg) {
+  sys_cfg.add_message_types<caf::id_block::vigil>();
+  add_error_category(sys_cfg);
+  sys_cfg.load<caf::io::middleman>();
+  if (cfg.workers > 0)
+    sys_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.workers));
+  sys_cfg.set("logger.console", caf::atom("none"));
+}
+
+/// Spawns the console and publishes it; an invalid handle if it cannot
+/// listen (the reason is logged).
+caf::actor start_console(caf::actor_system& sys, const node_config& cfg,
+                         const std::atomic<bool>& stop,
+                         std::shared_ptr<node_http_context> node,
+                         std::shared_ptr<supervisor_history> history,
+                         const stored_checkpoint& initial) {
+  console_context console_ctx;
+  console_ctx.identity = "pid " + std::to_string(::getpid()) + ", topic "
+                         + cfg.topic + ", group " + cfg.group + ", db "
+                         + cfg.db;
+  console_ctx.started_ms = wall_ms();
+  console_ctx.drain = cfg.drain;
+  console_ctx.stop = &stop;
+  console_ctx.db = cfg.db;
+  console_ctx.topic = cfg.topic;
+  console_ctx.max_services = cfg.max_services;
+  console_ctx.node = std::move(node);
+  console_ctx.history = std::move(history);
+  console_ctx.initial_checkpoint = initial.id;
+  console_ctx.initial_checkpoint_ms = initial.created_at;
+  auto console = spawn_console_actor(sys, std::move(console_ctx));
+  auto console_port = publish_console(sys, console, cfg.console_host,
+                                      static_cast<uint16_t>(cfg.console_port));
+  if (!console_port) {
+    logf(log_level::error, "vigil run", "%s", console_port.error().c_str());
+    caf::anon_send_exit(console, caf::exit_reason::user_shutdown);
+    return {};
+  }
+  logf(log_level::info, "vigil",
+       "console on %s:%u (vigil console --connect %s:%u)",
+       cfg.console_host.c_str(), static_cast<unsigned>(*console_port),
+       cfg.console_host.c_str(), static_cast<unsigned>(*console_port));
+  return console;
+}
+
+/// Prints the drain summary line that `vigil run --drain` ends with.
+void print_drain_summary(const pipeline_stats& st, uint64_t checkpoint,
+                         double secs, uint64_t credit_pauses) {
+  uint64_t invalid = 0;
+  for (size_t i = 0; i < st.invalid.size(); ++i)
+    if (i != static_cast<size_t>(invalid_reason::too_late))
+      invalid += st.invalid[i];
+  auto late_idx = static_cast<size_t>(invalid_reason::too_late);
+  uint64_t too_late = st.invalid.size() > late_idx ? st.invalid[late_idx] : 0;
+  std::printf("drained: events=%llu windows=%llu invalid=%llu "
+              "late=%llu too_late=%llu repaired=%llu reorderings=%llu "
+              "checkpoint=%llu seconds=%.2f events/s=%.0f "
+              "peak_rss_mb=%.0f credit_pauses=%llu\n",
+              static_cast<unsigned long long>(st.events),
+              static_cast<unsigned long long>(st.windows),
+              static_cast<unsigned long long>(invalid),
+              static_cast<unsigned long long>(st.late_accepted),
+              static_cast<unsigned long long>(too_late),
+              static_cast<unsigned long long>(st.repaired),
+              static_cast<unsigned long long>(st.reorderings),
+              static_cast<unsigned long long>(checkpoint), secs,
+              secs > 0 ? static_cast<double>(st.events) / secs : 0.0,
+              peak_rss_mb(), static_cast<unsigned long long>(credit_pauses));
+  std::fflush(stdout);
+}
+
+/// The node's own loop while the tree runs: polls the merger's counters for
+/// the metrics, turns the first stop signal into a graceful stop, prints the
+/// drain summary and waits for the tree to terminate.
+class node_loop {
+public:
+  node_loop(caf::actor_system& sys, caf::scoped_actor& self,
+            const std::atomic<bool>& stop, node_parts& parts,
+            std::shared_ptr<node_http_context> ctx, int64_t initial_ms)
+      : sys_(sys), self_(self), stop_(stop), parts_(parts),
+        ctx_(std::move(ctx)), pipeline_(parts.metrics),
+        initial_checkpoint_ms_(initial_ms) {
+    // nop
+  }
+
+  /// Runs until `tree` terminated; returns the exit code of the node.
+  int run(const caf::actor& tree) {
+    tree_ = tree;
+    started_ = std::chrono::steady_clock::now();
+    last_poll_ = started_;
+    self_->monitor(tree_);
+    while (!done_) {
+      self_->receive(
+          [&](atom::drained, uint64_t checkpoint) { on_drained(checkpoint); },
+          [&](caf::down_msg& down) { on_down(down); },
+          caf::after(std::chrono::milliseconds(100)) >> [&] { on_idle(); });
+    }
+    return rc_;
+  }
+
+private:
+  void on_drained(uint64_t checkpoint) {
+    if (graceful_) {
+      // A graceful stop: everything read is durable in `checkpoint`.
+      self_
+          ->request(lookup(sys_, "dlq"), std::chrono::seconds(30),
+                    atom::flush_v)
+          .receive([&](uint64_t) {}, [&](caf::error&) {});
+      logf(log_level::info, "vigil", "stopped cleanly at checkpoint %llu",
+           static_cast<unsigned long long>(checkpoint));
+      stop_tree();
+      return;
+    }
+    auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now()
+                                              - started_)
+                    .count();
+    pipeline_stats st;
+    self_
+        ->request(lookup(sys_, "merger"), std::chrono::seconds(10),
+                  atom::stats_v)
+        .receive([&](pipeline_stats& x) { st = std::move(x); },
+                 [&](caf::error&) {});
+    self_->request(lookup(sys_, "dlq"), std::chrono::seconds(30), atom::flush_v)
+        .receive([&](uint64_t) {},
+                 [&](caf::error& err) {
+                   logf(log_level::error, "vigil",
+                        "dead-letter flush failed: %s",
+                        caf::to_string(err).c_str());
+                   rc_ = 1;
+                 });
+    print_drain_summary(st, checkpoint, secs,
+                        parts_.source->credit_pauses.load());
+    stop_tree();
+  }
+
+  void on_down(const caf::down_msg& down) {
+    if (!stopping_ && down.reason) {
+      logf(log_level::error, "vigil", "node stopped: %s",
+           sys_.render(down.reason).c_str());
+      rc_ = 1;
+    }
+    done_ = true;
+  }
+
+  void on_idle() {
+    auto now = std::chrono::steady_clock::now();
+    if (!stopping_ && now - last_poll_ >= metrics_poll_interval) {
+      last_poll_ = now;
+      poll_metrics();
+    }
+    if (stop_.load() && !stopping_ && !graceful_) {
+      // First SIGINT/SIGTERM: stop reading and finish a checkpoint (a
+      // second signal ends the process at once; recovery covers that too).
+      log(log_level::info, "vigil",
+          "stopping: finishing the checkpoint in flight");
+      graceful_ = true;
+      graceful_since_ = now;
+      if (auto source = lookup(sys_, "source"))
+        self_->send(source, atom::shutdown_v);
+      else
+        graceful_since_ = now - graceful_timeout;
+    }
+    if (graceful_ && !stopping_ && now - graceful_since_ >= graceful_timeout) {
+      log(log_level::info, "vigil",
+          "stopping without a final checkpoint (none became durable in time; "
+          "the next start replays from the last one)");
+      stop_tree();
+    }
+  }
+
+  void poll_metrics() {
+    if (auto merger = lookup(sys_, "merger")) {
+      self_->request(merger, std::chrono::milliseconds(200), atom::stats_v)
+          .receive(
+              [&](pipeline_stats& st) {
+                pipeline_.update(st, wall_ms());
+                std::lock_guard<std::mutex> guard{ctx_->mtx};
+                ctx_->pipeline = std::move(st);
+                ctx_->have_pipeline = true;
+              },
+              [&](caf::error&) {
+                // A restarting or busy merger: the next poll catches up.
+              });
+    }
+    // Before the first durable checkpoint of this run, its age counts from
+    // the loaded one (or from the start of the node).
+    auto durable = parts_.source->last_durable_ms.load();
+    auto since = durable != 0 ? durable : initial_checkpoint_ms_;
+    parts_.metrics->checkpoint_age().Set(
+        static_cast<double>(std::max<int64_t>(0, wall_ms() - since)) / 1000.0);
+  }
+
+  void stop_tree() {
+    self_->send_exit(tree_, caf::exit_reason::user_shutdown);
+    stopping_ = true;
+  }
+
+  static constexpr auto graceful_timeout = std::chrono::seconds(30);
+
+  caf::actor_system& sys_;
+  caf::scoped_actor& self_;
+  const std::atomic<bool>& stop_;
+  node_parts& parts_;
+  std::shared_ptr<node_http_context> ctx_;
+  pipeline_metrics pipeline_;
+  int64_t initial_checkpoint_ms_;
+  caf::actor tree_;
+  std::chrono::steady_clock::time_point started_;
+  std::chrono::steady_clock::time_point last_poll_;
+  std::chrono::steady_clock::time_point graceful_since_;
+  int rc_ = 0;
+  bool done_ = false;
+  bool stopping_ = false;
+  bool graceful_ = false;
+};
+
+} // namespace
+
+int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
+  if (auto err = validate(cfg); !err.empty()) {
+    logf(log_level::error, "vigil run", "%s", err.c_str());
+    return 2;
+  }
+  std::string error;
+  auto initial = load_checkpoint(cfg, error);
+  if (!initial && names_newer_schema(error)) {
+    logf(log_level::error, "vigil run", "cannot open database %s: %s",
+         cfg.db.c_str(), error.c_str());
+    return 1;
+  }
+  if (!initial) {
+    logf(log_level::error, "vigil run",
+         "cannot open database %s: %s\n  check that its directory is writable "
+         "and that no other vigil node writes to it ('vigil doctor' tells "
+         "which process holds it)",
+         cfg.db.c_str(), error.c_str());
+    return 1;
+  }
+  // Declared before everything it guards: destroyed after them.
+  exit_watchdog watchdog;
+  node_parts parts;
+  parts.cfg = cfg;
+  parts.dlq_topic = cfg.dlq_topic.empty() ? cfg.topic + ".dlq" : cfg.dlq_topic;
+  parts.processor = processor_config(cfg);
+  parts.metrics = cfg.metrics
+                      ? cfg.metrics
+                      : std::make_shared<metric_factory>(node_label_sets());
+  parts.source = std::make_shared<source_status>();
+  auto ctx = std::make_shared<node_http_context>();
+  ctx->brokers = cfg.brokers;
+  ctx->db = cfg.db;
+  ctx->metrics = parts.metrics;
+  ctx->source = parts.source;
+  auto http = start_http(cfg, parts.metrics, ctx);
+  if (!http)
+    return 1;
+  if (initial->id != 0)
+    logf(log_level::info, "vigil",
+         "resuming from checkpoint %llu (%zu partitions)",
+         static_cast<unsigned long long>(initial->id), initial->offsets.size());
+  caf::actor_system_config sys_cfg;
+  configure_actor_system(sys_cfg, cfg);
+  caf::actor_system sys{sys_cfg};
+  caf::scoped_actor self{sys};
+  parts.listener = caf::actor{self};
+  auto history = std::make_shared<supervisor_history>();
+  auto console = start_console(sys, cfg, stop, ctx, history, *initial);
+  if (!console)
+    return 1;
+  // Before the first durable checkpoint of this run, the checkpoint age
+  // counts from the loaded one (or from the start of the node).
+  auto initial_ms = initial->id != 0 ? initial->created_at : wall_ms();
+  node_loop loop{sys, self, stop, parts, ctx, initial_ms};
+  auto tree = spawn_supervisor_actor(sys, node_tree(parts, history));
+  sys.registry().put(registry_key(console_tree_name),
+                     caf::actor_cast<caf::strong_actor_ptr>(tree));
+  auto rc = loop.run(tree);
+  // The registry holds strong references; detached actors (the source) only
+  // release their thread once nothing refers to them.
+  for (const auto* name :
+       {"dlq", "db_writer", "narrator", "detector", "merger", "source"})
+    sys.registry().erase(registry_key(name));
+  sys.registry().erase(registry_key(console_tree_name));
+  self->send_exit(console, caf::exit_reason::user_shutdown);
+  // Everything the node read is durable or replayed by the next start: the
+  // teardown below (actor system, network, HTTP server, Kafka clients) must
+  // not keep the process alive past a supervisor's stop timeout.
+  watchdog.arm(shutdown_grace, rc,
+               "the runtime's shutdown after the node stopped");
+  return rc;
+}
+
+} // namespace vigil
