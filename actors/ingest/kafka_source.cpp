@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdio>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -22,6 +21,7 @@
 #include "actors/node/metrics.hpp"
 #include "runtime/fault_episode.hpp"
 #include "runtime/kafka.hpp"
+#include "runtime/log.hpp"
 #include "runtime/partition_flow.hpp"
 #include "runtime/spawn.hpp"
 #include "runtime/stall_detector.hpp"
@@ -335,12 +335,12 @@ void kafka_source_state::apply_hold() {
     return;
   flow.hold(wanted);
   apply_flow();
-  std::fprintf(stderr,
-               wanted ? "kafka_source: consumption paused by the operator "
-                        "(%zu partitions kept)\n"
-                      : "kafka_source: consumption resumed by the operator "
-                        "(%zu partitions)\n",
-               partitions.size());
+  logf(log_level::info, "kafka_source",
+       wanted ? "consumption paused by the operator "
+                "(%zu partitions kept)"
+              : "consumption resumed by the operator "
+                "(%zu partitions)",
+       partitions.size());
   publish(true);
 }
 
@@ -360,8 +360,9 @@ void kafka_source_state::on_assign(rd_kafka_topic_partition_list_t* list) {
     auto err = rd_kafka_query_watermark_offsets(rk, tp.topic, tp.partition,
                                                 &low, &high, 10000);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-      std::fprintf(stderr, "kafka_source: cannot read offsets of %s[%d]: %s\n",
-                   tp.topic, tp.partition, rd_kafka_err2str(err));
+      logf(log_level::warning, "kafka_source",
+           "cannot read offsets of %s[%d]: %s", tp.topic, tp.partition,
+           rd_kafka_err2str(err));
     partition_info info;
     auto stored = settings.resume.offsets.find(tp.partition);
     if (stored != settings.resume.offsets.end()) {
@@ -390,20 +391,20 @@ void kafka_source_state::on_assign(rd_kafka_topic_partition_list_t* list) {
   // assignment: every assigned partition is paused or resumed explicitly
   // (the operator's hold covers partitions assigned during it).
   apply_flow();
-  std::fprintf(stderr, "kafka_source: assigned %d partitions of %s\n",
-               list->cnt, settings.topic.c_str());
+  logf(log_level::info, "kafka_source", "assigned %d partitions of %s",
+       list->cnt, settings.topic.c_str());
   if (!settings.drain) {
     // Each node's merger sees only its own partitions: a group shared with
     // another member means each stores partial windows.
     auto total = topic_partition_count();
     if (total > list->cnt)
-      std::fprintf(stderr,
-                   "kafka_source: warning: %d of the %d partitions of %s are "
-                   "held by other members of consumer group %s; this node's "
-                   "windows count only its own partitions (give each node "
-                   "its own --group)\n",
-                   total - list->cnt, total, settings.topic.c_str(),
-                   settings.group.c_str());
+      logf(log_level::warning, "kafka_source",
+           "warning: %d of the %d partitions of %s are "
+           "held by other members of consumer group %s; this node's "
+           "windows count only its own partitions (give each node "
+           "its own --group)",
+           total - list->cnt, total, settings.topic.c_str(),
+           settings.group.c_str());
   }
   for (auto& [p, info] : partitions)
     check_finished(p, info);
@@ -439,12 +440,12 @@ void kafka_source_state::on_revoke(rd_kafka_topic_partition_list_t* list) {
                               ? std::string{}
                               : " (checkpoint " + std::to_string(abandoned)
                                     + ", in flight, is abandoned)";
-  std::fprintf(stderr,
-               "kafka_source: %d partitions revoked by a consumer-group "
-               "rebalance; what was read after checkpoint %llu is read again "
-               "once partitions are assigned%s\n",
-               revoked, static_cast<unsigned long long>(last_durable),
-               in_flight.c_str());
+  logf(log_level::info, "kafka_source",
+       "%d partitions revoked by a consumer-group "
+       "rebalance; what was read after checkpoint %llu is read again "
+       "once partitions are assigned%s",
+       revoked, static_cast<unsigned long long>(last_durable),
+       in_flight.c_str());
   if (stopping && !drained) {
     // A graceful stop ends here: nothing read after the last durable
     // checkpoint will become durable in this run.
@@ -485,10 +486,10 @@ bool kafka_source_state::resume_after_rebalance() {
   next_checkpoint = std::max(next_checkpoint, settings.resume.checkpoint + 1);
   self->send(merger, atom::rollback_v, settings.resume.merger_state,
              settings.resume.checkpoint, epoch);
-  std::fprintf(stderr,
-               "kafka_source: resuming from checkpoint %llu after the "
-               "rebalance\n",
-               static_cast<unsigned long long>(settings.resume.checkpoint));
+  logf(log_level::info, "kafka_source",
+       "resuming from checkpoint %llu after the "
+       "rebalance",
+       static_cast<unsigned long long>(settings.resume.checkpoint));
   return true;
 }
 
@@ -611,25 +612,24 @@ void kafka_source_state::detect_stalls(const std::map<int32_t, int64_t>& lag) {
     if (ep.stalled) {
       if (settings.metrics)
         settings.metrics->partition_stalls().Increment();
-      std::fprintf(
-          stderr,
-          "kafka_source: partition %d of %s stalled: lag %lld, no progress "
-          "for %.0f s (state %s, consumer %s, %u of %u batches "
-          "unacknowledged, epoch %llu, %s); see docs/operations.md, "
-          "\"Stalled partitions\"\n",
-          ep.partition, settings.topic.c_str(), static_cast<long long>(ep.lag),
-          secs, to_string(flow.state(ep.partition)),
-          flow.consumer_paused(ep.partition) ? "paused" : "fetching",
-          flow.in_flight(ep.partition), settings.credit,
-          static_cast<unsigned long long>(epoch),
-          it != partitions.end() && it->second.fetched
-              ? "fetched since its assignment"
-              : "nothing fetched since its assignment");
+      logf(log_level::warning, "kafka_source",
+           "partition %d of %s stalled: lag %lld, no progress "
+           "for %.0f s (state %s, consumer %s, %u of %u batches "
+           "unacknowledged, epoch %llu, %s); see docs/operations.md, "
+           "\"Stalled partitions\"",
+           ep.partition, settings.topic.c_str(), static_cast<long long>(ep.lag),
+           secs, to_string(flow.state(ep.partition)),
+           flow.consumer_paused(ep.partition) ? "paused" : "fetching",
+           flow.in_flight(ep.partition), settings.credit,
+           static_cast<unsigned long long>(epoch),
+           it != partitions.end() && it->second.fetched
+               ? "fetched since its assignment"
+               : "nothing fetched since its assignment");
     } else {
-      std::fprintf(stderr,
-                   "kafka_source: partition %d of %s moves again after %.0f s "
-                   "stalled\n",
-                   ep.partition, settings.topic.c_str(), secs);
+      logf(log_level::info, "kafka_source",
+           "partition %d of %s moves again after %.0f s "
+           "stalled",
+           ep.partition, settings.topic.c_str(), secs);
     }
   }
 }
