@@ -195,22 +195,9 @@ BOOST_AUTO_TEST_CASE(every_dashboard_query_returns_data_and_every_rule_loads) {
   BOOST_REQUIRE_EQUAL(replace_all(config, "_interval: 15s", "_interval: 1s"),
                       2u);
   std::ofstream{dir.file("prometheus.yml")} << config;
-  auto prom_port = test::free_loopback_port();
-  test::background_process prom{
-      {prometheus_binary, "--config.file=" + dir.file("prometheus.yml"),
-       "--storage.tsdb.path=" + dir.file("tsdb"),
-       "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
-      dir.file("prometheus.out"),
-      dir.file("prometheus.err")};
-  BOOST_REQUIRE_MESSAGE(
-      test::wait_until(
-          60s,
-          [&] {
-            return test::http_get("127.0.0.1", prom_port, "/-/ready").status
-                   == 200;
-          }),
-      "Prometheus did not become ready: "
-          << test::read_file(dir.file("prometheus.err")));
+  auto prom = test::start_prometheus(prometheus_binary,
+                                     dir.file("prometheus.yml"), dir);
+  auto prom_port = prom.port;
 
   // Per-service series exist once the node's results are scraped (and rate()
   // needs two scrapes).
@@ -290,9 +277,9 @@ BOOST_AUTO_TEST_CASE(every_dashboard_query_returns_data_and_every_rule_loads) {
       }
     }
 
-  prom.signal(SIGTERM);
-  if (prom.wait(30s) == -1000)
-    prom.signal(SIGKILL);
+  prom.process->signal(SIGTERM);
+  if (prom.process->wait(30s) == -1000)
+    prom.process->signal(SIGKILL);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -54,6 +54,37 @@ inline std::optional<double> metric_value(const std::string& text,
   return std::strtod(m[2].str().c_str(), nullptr);
 }
 
+/// A real Prometheus server on a free loopback port.
+struct prometheus_server {
+  int port = 0;
+  std::unique_ptr<background_process> process;
+};
+
+/// Starts `binary` (Debian's prometheus) with the configuration file
+/// `config`, its database and logs in `dir`, on a free loopback port; fails
+/// the current test unless it is ready within 60 s.
+inline prometheus_server start_prometheus(const std::string& binary,
+                                          const std::string& config,
+                                          const temp_dir& dir) {
+  prometheus_server server;
+  server.port = free_loopback_port();
+  server.process = std::make_unique<background_process>(
+      std::vector<std::string>{binary, "--config.file=" + config,
+                               "--storage.tsdb.path=" + dir.file("tsdb"),
+                               "--web.listen-address=127.0.0.1:"
+                                   + std::to_string(server.port)},
+      dir.file("prometheus.out"), dir.file("prometheus.err"));
+  BOOST_REQUIRE_MESSAGE(
+      wait_until(std::chrono::seconds(60),
+                 [&] {
+                   return http_get("127.0.0.1", server.port, "/-/ready").status
+                          == 200;
+                 }),
+      "Prometheus did not become ready: "
+          << read_file(dir.file("prometheus.err")));
+  return server;
+}
+
 /// Broker, produced events and a node serving HTTP and its console on free
 /// ports.
 struct node_fixture : produced_topic {

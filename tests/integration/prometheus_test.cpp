@@ -54,22 +54,8 @@ BOOST_AUTO_TEST_CASE(prometheus_scrapes_the_exact_count_of_consumed_events) {
                            "    static_configs:\n"
                            "      - targets: ['127.0.0.1:"
                         << port << "']\n";
-  auto prom_port = test::free_loopback_port();
-  test::background_process prom{
-      {prometheus_binary, "--config.file=" + config,
-       "--storage.tsdb.path=" + dir.file("tsdb"),
-       "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
-      dir.file("prometheus.out"),
-      dir.file("prometheus.err")};
-  BOOST_REQUIRE_MESSAGE(
-      test::wait_until(
-          60s,
-          [&] {
-            return test::http_get("127.0.0.1", prom_port, "/-/ready").status
-                   == 200;
-          }),
-      "Prometheus did not become ready: "
-          << test::read_file(dir.file("prometheus.err")));
+  auto prom = test::start_prometheus(prometheus_binary, config, dir);
+  auto prom_port = prom.port;
 
   std::optional<double> scraped;
   BOOST_CHECK(test::wait_until(60s, [&] {
@@ -85,9 +71,9 @@ BOOST_AUTO_TEST_CASE(prometheus_scrapes_the_exact_count_of_consumed_events) {
   auto up = query_value(prom_port, "up");
   BOOST_CHECK(up.has_value() && *up == 1.0);
 
-  prom.signal(SIGTERM);
-  if (prom.wait(30s) == -1000)
-    prom.signal(SIGKILL);
+  prom.process->signal(SIGTERM);
+  if (prom.process->wait(30s) == -1000)
+    prom.process->signal(SIGKILL);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
