@@ -171,6 +171,8 @@ db_result<sqlite_db> sqlite_db::open(const std::string& path, open_mode mode,
   int flags = SQLITE_OPEN_NOMUTEX;
   if (mode == open_mode::read_only) {
     flags |= SQLITE_OPEN_READONLY;
+  } else if (mode == open_mode::read_write) {
+    flags |= SQLITE_OPEN_READWRITE;
   } else {
     flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     auto parent = std::filesystem::path{path}.parent_path();
@@ -243,6 +245,15 @@ db_status sqlite_db::rollback() {
 
 bool sqlite_db::in_transaction() const noexcept {
   return handle_ != nullptr && sqlite3_get_autocommit(handle_) == 0;
+}
+
+db_status probe_write_lock(const std::string& path, int busy_timeout_ms) {
+  auto db = sqlite_db::open(path, open_mode::read_write, busy_timeout_ms);
+  if (!db)
+    return db.error();
+  if (auto st = db.value().begin_immediate(); !st)
+    return st;
+  return db.value().rollback();
 }
 
 } // namespace vigil

@@ -192,6 +192,9 @@ private:
 enum class open_mode {
   /// Read-only, short-lived connections of readers (dashboard, console).
   read_only,
+  /// An existing database, read-write, never created and its journal mode
+  /// left as it is (probes that take the write lock briefly).
+  read_write,
   /// The writer: creates the file (and its directory), WAL mode,
   /// synchronous=NORMAL.
   read_write_create,
@@ -251,6 +254,11 @@ private:
 
   sqlite3* handle_ = nullptr;
 };
+
+/// Takes the write lock of the existing database `path` and releases it at
+/// once (BEGIN IMMEDIATE; ROLLBACK), waiting up to `busy_timeout_ms` for
+/// it: whether a writer could write now. Never creates the file.
+db_status probe_write_lock(const std::string& path, int busy_timeout_ms);
 
 /// Builds a `db_error` from a SQLite result code.
 db_error make_db_error(int rc, std::string_view what, std::string_view detail);

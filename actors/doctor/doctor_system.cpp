@@ -16,11 +16,12 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sqlite3.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+
+#include "runtime/sqlite.hpp"
 
 namespace fs = std::filesystem;
 
@@ -129,36 +130,28 @@ check_result check_config_paths(const std::string& db_path,
 
 namespace {
 
-/// Closes a raw connection on scope exit.
-struct connection {
-  sqlite3* db = nullptr;
-  ~connection() {
-    sqlite3_close_v2(db);
-  }
-};
-
-/// Runs `sql` and returns its rows, each column as text.
-bool query(sqlite3* db, const char* sql,
-           std::vector<std::vector<std::string>>& rows, std::string& error) {
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) != SQLITE_OK) {
-    error = sqlite3_errmsg(db);
+/// Runs `sql` and returns its rows, each column as text; on failure sets
+/// `error` and returns false.
+bool query(sqlite_db& db, std::string_view sql,
+           std::vector<std::vector<std::string>>& rows, db_error& error) {
+  auto stmt = db.prepare(sql);
+  if (!stmt) {
+    error = stmt.error();
     return false;
   }
-  int rc = 0;
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+  auto& st = stmt.value();
+  step_result rc;
+  while ((rc = st.step()) == step_result::row) {
     std::vector<std::string> row;
-    for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
-      const auto* text = sqlite3_column_text(stmt, i);
-      row.emplace_back(text != nullptr ? reinterpret_cast<const char*>(text)
-                                       : "");
-    }
+    for (int i = 0; i < st.column_count(); ++i)
+      row.push_back(st.column_text(i));
     rows.push_back(std::move(row));
   }
-  if (rc != SQLITE_DONE)
-    error = sqlite3_errmsg(db);
-  sqlite3_finalize(stmt);
-  return rc == SQLITE_DONE;
+  if (rc == step_result::error) {
+    error = st.error();
+    return false;
+  }
+  return true;
 }
 
 } // namespace
@@ -177,31 +170,26 @@ check_result check_database(const std::string& db_path,
   bool busy = false;
   std::string busy_error;
   {
-    connection ro;
-    auto rc = sqlite3_open_v2(db_path.c_str(), &ro.db, SQLITE_OPEN_READONLY,
-                              nullptr);
-    if (rc != SQLITE_OK)
-      return make(
-          name, check_result::fail,
-          "cannot open " + db_path + " read-only: "
-              + (ro.db != nullptr ? sqlite3_errmsg(ro.db) : sqlite3_errstr(rc)),
-          "check the file's permissions (ls -l " + db_path + ")");
-    sqlite3_extended_result_codes(ro.db, 1);
-    sqlite3_busy_timeout(ro.db, busy_timeout_ms);
+    auto ro = sqlite_db::open(db_path, open_mode::read_only, busy_timeout_ms);
+    if (!ro)
+      return make(name, check_result::fail,
+                  "cannot open " + db_path + " read-only (" + ro.error().message
+                      + ")",
+                  "check the file's permissions (ls -l " + db_path + ")");
     std::vector<std::vector<std::string>> rows;
-    std::string error;
-    if (!query(ro.db, "SELECT name FROM sqlite_master WHERE type='table'", rows,
-               error)) {
-      auto primary = sqlite3_errcode(ro.db) & 0xff;
-      if (primary != SQLITE_BUSY && primary != SQLITE_LOCKED)
+    db_error error;
+    if (!query(ro.value(), "SELECT name FROM sqlite_master WHERE type='table'",
+               rows, error)) {
+      if (!error.retryable)
         return make(name, check_result::fail,
-                    "cannot read the schema of " + db_path + ": " + error,
+                    "cannot read the schema of " + db_path + ": "
+                        + error.message,
                     "is it a SQLite database? (`file " + db_path
                         + "`); point --db at vigil's database, or move this "
                           "file away and let vigil run create a new one");
       // Rollback-journal mode with an exclusive writer: even reads block.
       busy = true;
-      busy_error = error;
+      busy_error = error.message;
     } else {
       std::string missing;
       for (const char* table : {"service_metrics", "anomalies", "incidents",
@@ -210,7 +198,7 @@ check_result check_database(const std::string& db_path,
                          [&](const auto& r) { return r[0] == table; }))
           missing += (missing.empty() ? "" : ", ") + std::string{table};
       rows.clear();
-      query(ro.db, "PRAGMA journal_mode", rows, error);
+      query(ro.value(), "PRAGMA journal_mode", rows, error);
       auto mode = rows.empty() ? std::string{"?"} : rows[0][0];
       if (!missing.empty()) {
         evidence += ": tables missing: " + missing;
@@ -220,7 +208,8 @@ check_result check_database(const std::string& db_path,
       } else {
         evidence += ": schema present";
         rows.clear();
-        if (query(ro.db, "SELECT count(*) FROM service_metrics", rows, error)
+        if (query(ro.value(), "SELECT count(*) FROM service_metrics", rows,
+                  error)
             && !rows.empty())
           evidence += ", " + rows[0][0] + " rows in service_metrics";
       }
@@ -231,32 +220,21 @@ check_result check_database(const std::string& db_path,
     }
   }
   if (!busy) {
-    // Take the write lock briefly, as the db_writer would.
-    connection rw;
-    auto rc = sqlite3_open_v2(db_path.c_str(), &rw.db, SQLITE_OPEN_READWRITE,
-                              nullptr);
-    if (rc == SQLITE_OK) {
-      sqlite3_extended_result_codes(rw.db, 1);
-      sqlite3_busy_timeout(rw.db, busy_timeout_ms);
-      rc = sqlite3_exec(rw.db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
-      if (rc == SQLITE_OK)
-        sqlite3_exec(rw.db, "ROLLBACK", nullptr, nullptr, nullptr);
-    }
-    std::string error
-        = rw.db != nullptr ? sqlite3_errmsg(rw.db) : sqlite3_errstr(rc);
-    if (rc == SQLITE_OK) {
+    // Take the write lock briefly, as the db_writer would (opened without
+    // create: the doctor never makes or converts a database).
+    auto st = probe_write_lock(db_path, busy_timeout_ms);
+    if (st) {
       evidence += ", writable (BEGIN IMMEDIATE succeeded)";
       return warning.empty()
                  ? make(name, check_result::ok, evidence)
                  : make(name, check_result::warn, evidence, warning);
     }
-    auto primary = rc & 0xff;
-    if (primary != SQLITE_BUSY && primary != SQLITE_LOCKED)
+    if (!st.error().retryable)
       return make(name, check_result::fail,
-                  evidence + "; not writable: " + error,
+                  evidence + "; not writable: " + st.error().message,
                   "make " + db_path + " and its directory writable for uid "
                       + std::to_string(::getuid()));
-    busy_error = error;
+    busy_error = st.error().message;
   }
   // Our own connections are closed: every lock left belongs to others.
   auto holders = find_lock_holders(db_path, proc_root);
@@ -290,31 +268,28 @@ std::vector<checkpoint_position> read_checkpoints(const std::string& path,
   std::error_code ec;
   if (!fs::exists(path, ec))
     return out;
-  connection ro;
-  if (sqlite3_open_v2(path.c_str(), &ro.db, SQLITE_OPEN_READONLY, nullptr)
-      != SQLITE_OK) {
+  auto ro = sqlite_db::open(path, open_mode::read_only, 1000);
+  if (!ro) {
     readable = false;
     return out;
   }
-  sqlite3_busy_timeout(ro.db, 1000);
-  sqlite3_stmt* stmt = nullptr;
-  const char* sql = "SELECT partition, next_offset FROM checkpoint_offsets "
-                    "WHERE topic = ? ORDER BY partition";
-  if (sqlite3_prepare_v2(ro.db, sql, -1, &stmt, nullptr) != SQLITE_OK) {
+  auto stmt = ro.value().prepare("SELECT partition, next_offset FROM "
+                                 "checkpoint_offsets WHERE topic = ? ORDER BY "
+                                 "partition");
+  if (!stmt) {
     // A database without the table has no checkpoint; anything else is an
     // error.
-    readable = std::string{sqlite3_errmsg(ro.db)}.find("no such table")
-               != std::string::npos;
+    readable = stmt.error().message.find("no such table") != std::string::npos;
     return out;
   }
-  sqlite3_bind_text(stmt, 1, topic.c_str(), -1, SQLITE_TRANSIENT);
-  int rc = 0;
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-    out.push_back({static_cast<int32_t>(sqlite3_column_int64(stmt, 0)),
-                   sqlite3_column_int64(stmt, 1)});
-  if (rc != SQLITE_DONE)
+  auto& st = stmt.value();
+  st.bind(1, std::string_view{topic});
+  step_result rc;
+  while ((rc = st.step()) == step_result::row)
+    out.push_back(
+        {static_cast<int32_t>(st.column_int64(0)), st.column_int64(1)});
+  if (rc == step_result::error)
     readable = false;
-  sqlite3_finalize(stmt);
   return out;
 }
 

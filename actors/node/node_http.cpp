@@ -7,7 +7,6 @@
 #include <utility>
 
 #include <nlohmann/json.hpp>
-#include <sqlite3.h>
 
 #include "actors/ingest/kafka_source.hpp"
 #include "actors/ingest/request_event.hpp"
@@ -61,28 +60,15 @@ readiness_result check_broker(const std::string& brokers) {
 }
 
 readiness_result check_database(const std::string& path) {
-  // Read-write, but never create: the db_writer owns the file. The write
-  // lock is taken and released at once (BEGIN IMMEDIATE; ROLLBACK).
-  sqlite3* db = nullptr;
-  auto rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr);
-  std::string detail;
-  if (rc == SQLITE_OK) {
-    sqlite3_busy_timeout(db, busy_timeout_ms);
-    rc = sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
-    if (rc == SQLITE_OK)
-      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-  }
-  if (rc != SQLITE_OK) {
-    detail = "database " + path + " is not writable: "
-             + (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-    if ((rc & 0xff) == SQLITE_BUSY)
-      detail += " (locked for more than " + std::to_string(busy_timeout_ms)
-                + " ms; 'vigil doctor' names the process holding it)";
-  }
-  sqlite3_close(db);
-  if (rc != SQLITE_OK)
-    return {"database", false, detail};
-  return {"database", true, "writable"};
+  // Read-write, but never create: the db_writer owns the file.
+  auto st = probe_write_lock(path, busy_timeout_ms);
+  if (st)
+    return {"database", true, "writable"};
+  auto detail = "database " + path + " is not writable: " + st.error().message;
+  if (st.error().retryable)
+    detail += " (locked for more than " + std::to_string(busy_timeout_ms)
+              + " ms; 'vigil doctor' names the process holding it)";
+  return {"database", false, detail};
 }
 
 readiness_result check_assignment(const source_status* source) {
