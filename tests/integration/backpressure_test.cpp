@@ -28,10 +28,14 @@ constexpr bool address_sanitizer = false;
 /// Peak resident set size (MiB) a node draining the backlog below with slow
 /// tasks stays under (docs/reliability.md): its baseline with librdkafka's
 /// prefetch (16 MiB) is 40-45 MiB, and at most partitions x credit x batch =
-/// 32 x 8 x 100 = 25,600 records (about 6 MB) are in flight on top. Under
-/// AddressSanitizer, shadow memory, redzones and the (capped) quarantine of
-/// freed blocks add about 120 MiB whatever the load.
-constexpr double rss_bound_mb = address_sanitizer ? 220.0 : 80.0;
+/// 32 x 8 x 100 = 25,600 records (about 6 MB) are in flight on top
+/// (measured: 36-37 MiB). Under AddressSanitizer (Debug), shadow memory,
+/// redzones and the (capped) quarantine of freed blocks add 160-190 MiB,
+/// and how much depends on the machine: 202 MiB here, 222 MiB on a fresh
+/// Debian 12 container for the same binary and backlog, while the
+/// credit-off control reaches 270-290 MiB. The sanitizer bound leaves room
+/// for that spread; the plain build's bound is the tight one.
+constexpr double rss_bound_mb = address_sanitizer ? 250.0 : 80.0;
 
 /// Partitions of the backlog.
 constexpr int32_t backlog_partitions = 32;
@@ -114,9 +118,8 @@ BOOST_AUTO_TEST_CASE(without_credit_the_same_backlog_exceeds_the_bound) {
   BOOST_CHECK_EQUAL(test::compare_windows(truth, dir.file("1000000.db")), 0u);
   BOOST_CHECK_EQUAL(summary_value(run.out, "credit_pauses"), 0);
   // Under AddressSanitizer the node reads so much more slowly that less of
-  // the backlog piles up (about 270 MiB against 170-180 with the credit):
-  // too close to the sanitizer's bound to compare, so only the plain builds
-  // do.
+  // the backlog piles up (270-290 MiB against 200-225 with the credit): too
+  // close to the sanitizer's bound to compare, so only the plain builds do.
   if (!address_sanitizer)
     BOOST_CHECK_GT(summary_value(run.out, "peak_rss_mb"), rss_bound_mb);
 }
