@@ -192,7 +192,8 @@ struct kafka_source_state {
   }
 
   /// Reports partitions that began or ended a stall (log, metrics).
-  void detect_stalls(const std::map<int32_t, int64_t>& lag);
+  void detect_stalls(std::chrono::steady_clock::time_point now,
+                     const std::map<int32_t, int64_t>& lag);
 
   /// Publishes lag, in-flight batches and paused partitions (metrics and
   /// status); at most once per `publish_interval` unless `force`.
@@ -383,8 +384,6 @@ void kafka_source_state::on_assign(rd_kafka_topic_partition_list_t* list) {
     self->send(merger, atom::assign_v, tp.partition);
     partitions[tp.partition] = std::move(info);
     flow.assign(tp.partition);
-    if (stalls)
-      stalls->forget(tp.partition);
   }
   rd_kafka_assign(rk, list);
   // The consumer keeps a partition's pause flag across revocation and
@@ -513,7 +512,7 @@ void kafka_source_state::publish(bool force) {
         && high >= 0)
       lag[p] = std::max<int64_t>(0, high - info.next_offset);
   }
-  detect_stalls(lag);
+  detect_stalls(now, lag);
   std::map<int32_t, partition_position> positions;
   for (auto& [p, info] : partitions) {
     auto& pos = positions[p];
@@ -592,9 +591,15 @@ void kafka_source_state::apply_flow() {
   rd_kafka_topic_partition_list_destroy(resume);
 }
 
-void kafka_source_state::detect_stalls(const std::map<int32_t, int64_t>& lag) {
+void kafka_source_state::detect_stalls(
+    std::chrono::steady_clock::time_point now,
+    const std::map<int32_t, int64_t>& lag) {
   if (!stalls)
     return;
+  // While the broker is unreachable nothing can move: that is reported once
+  // as the broker's outage (its own log line, /ready), not as a stall of
+  // every partition with lag.
+  bool broker_down = episodes->in_episode();
   std::vector<stall_detector::observation> readings;
   readings.reserve(partitions.size());
   for (auto& [p, info] : partitions) {
@@ -603,9 +608,9 @@ void kafka_source_state::detect_stalls(const std::map<int32_t, int64_t>& lag) {
     readings.push_back(stall_detector::observation{
         p, static_cast<uint64_t>(info.next_offset) + info.acked,
         it == lag.end() ? -1 : it->second,
-        state == flow_state::held || state == flow_state::finished});
+        broker_down || state == flow_state::held
+            || state == flow_state::finished});
   }
-  auto now = std::chrono::steady_clock::now();
   for (const auto& ep : stalls->observe(now, readings)) {
     auto secs = std::chrono::duration<double>(ep.duration).count();
     auto it = partitions.find(ep.partition);
