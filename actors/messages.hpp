@@ -6,6 +6,7 @@
 //
 //   actors/ingest/messages.hpp     source, partition tasks, dead letters
 //   actors/aggregate/messages.hpp  partition tasks to the merger
+//   actors/cluster/messages.hpp    ingest nodes and the store's coordinator
 //   actors/detect/messages.hpp     merger to detector, narrator, database
 //   actors/console/messages.hpp    `vigil console` to a node
 //   runtime/supervisor.hpp         supervision (child_status and its atoms)
@@ -21,6 +22,7 @@
 // nodes of different builds agree on them.
 
 #include "actors/aggregate/messages.hpp"
+#include "actors/cluster/messages.hpp"
 #include "actors/console/messages.hpp"
 #include "actors/detect/messages.hpp"
 #include "actors/ingest/messages.hpp"
@@ -72,5 +74,20 @@ CAF_ADD_TYPE_ID(vigil, (vigil::incident_row))
 
 // -- dead letters
 CAF_ADD_TYPE_ID(vigil, (vigil::dead_letter_positions))
+
+// -- cluster
+CAF_ADD_TYPE_ID(vigil, (vigil::node_hello))
+CAF_ADD_TYPE_ID(vigil, (vigil::assignment_report))
+CAF_ADD_TYPE_ID(vigil, (vigil::cluster_resume))
+CAF_ADD_TYPE_ID(vigil, (vigil::cluster_barrier))
+CAF_ADD_TYPE_ID(vigil, (vigil::node_heartbeat))
+CAF_ADD_TYPE_ID(vigil, (vigil::coordinator_request))
+CAF_ADD_TYPE_ID(vigil, (vigil::store_link_event))
+CAF_ADD_TYPE_ID(vigil, (vigil::node_row))
+CAF_ADD_TYPE_ID(vigil, (vigil::cluster_view))
+CAF_ADD_ATOM(vigil, vigil::atom, nodes, "nodes")
+CAF_ADD_ATOM(vigil, vigil::atom, final, "final")
+CAF_ADD_TYPE_ID(vigil, (vigil::llm_reply))
+CAF_ADD_ATOM(vigil, vigil::atom, rejoin, "rejoin")
 
 CAF_END_TYPE_ID_BLOCK(vigil)

@@ -7,8 +7,9 @@ packages=(
   build-essential cmake ccache pkg-config git ca-certificates
   libcaf-dev librdkafka-dev nlohmann-json3-dev libboost-test-dev
   libsqlite3-dev libsimdjson-dev sqlite3 prometheus-cpp-dev libcpp-httplib-dev
+  libpq-dev postgresql
   clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14
-  kcat procps psmisc lsof curl
+  kcat procps psmisc lsof curl openssl libssl-dev
   prometheus python3-yaml
   chromium
 )
@@ -35,6 +36,16 @@ fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
   SUDO="sudo"
+fi
+# PostgreSQL: the tests start their own throwaway servers (initdb + pg_ctl in
+# a temporary directory, as `nobody` when run as root); the package's own
+# cluster is not needed, so none is created.
+if printf '%s\n' "${missing[@]}" | grep -qx postgresql \
+  && [ ! -d /var/lib/postgresql/15/main ]; then
+  conf=/etc/postgresql-common/createcluster.conf
+  $SUDO mkdir -p /etc/postgresql-common
+  grep -qs '^create_main_cluster' "$conf" \
+    || echo "create_main_cluster = false" | $SUDO tee -a "$conf" >/dev/null
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive

@@ -48,21 +48,20 @@ std::string redact_db_url(std::string_view db) {
          + std::string{db.substr(at)};
 }
 
+bool is_postgres_url(std::string_view db) {
+  auto scheme = db_url_scheme(db);
+  return scheme == "postgresql" || scheme == "postgres";
+}
+
 std::string db_setting_error(std::string_view db) {
   auto scheme = db_url_scheme(db);
-  if (scheme.empty())
+  if (scheme.empty() || is_postgres_url(db))
     return {};
-  std::string what = scheme == "postgresql" || scheme == "postgres"
-                         ? "PostgreSQL is not supported by this build of "
-                           "vigil yet"
-                         : "the scheme '" + scheme
-                               + "://' names no store this build of vigil "
-                                 "serves";
-  return "--db " + redact_db_url(db) + ": " + what
-         + "; this build serves only SQLite database files (no URL scheme): "
-           "pass a file path such as --db ./data/vigil.db (or "
-           "VIGIL_DB=./data/vigil.db, or `db = ./data/vigil.db` in the "
-           "--config file)";
+  return "--db " + redact_db_url(db) + ": the scheme '" + scheme
+         + "://' names no store this build of vigil serves; pass a SQLite "
+           "file path such as --db ./data/vigil.db, or a PostgreSQL URL such "
+           "as --db postgresql://vigil@127.0.0.1:5432/vigil (or set VIGIL_DB, "
+           "or `db = ...` in the --config file)";
 }
 
 } // namespace vigil

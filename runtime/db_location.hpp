@@ -1,11 +1,11 @@
 #pragma once
 
-// What `--db` may name. This build of vigil stores its results in one SQLite
-// database file; a value written as a URL (`scheme://...`, such as
-// `postgresql://user@host:5432/vigil`) names a database server vigil cannot
-// serve yet, and must not be taken for a relative file path (that would
-// create directories such as `postgresql:/user@host:5432/` and a fresh
-// SQLite file in the working directory).
+// What `--db` may name: a SQLite database file (a path), or a PostgreSQL
+// server (`postgresql://user[:pass]@host[:port]/dbname`, also `postgres://`).
+// A value with any other scheme (`mysql://...`) is refused and never taken
+// for a relative file path (that would create directories such as
+// `mysql:/user@host:3306/` and a fresh SQLite file in the working
+// directory).
 
 #include <string>
 #include <string_view>
@@ -21,7 +21,11 @@ std::string db_url_scheme(std::string_view db);
 /// values unchanged. Error messages and logs show only this form.
 std::string redact_db_url(std::string_view db);
 
-/// Empty if `db` is a setting this build can serve (a file path; emptiness
+/// True if `db` is a PostgreSQL URL (`postgresql://` or `postgres://`).
+bool is_postgres_url(std::string_view db);
+
+/// Empty if `db` is a setting this build can serve (a file path or a PostgreSQL
+/// URL; emptiness
 /// is checked by the commands themselves), else one sentence naming the
 /// value (password redacted), why it is refused and how to fix it. The one
 /// check of `--db` (VIGIL_DB, `db =`) used by `vigil run`, `vigil demo` and

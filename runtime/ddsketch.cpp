@@ -166,17 +166,25 @@ bool ddsketch::merge(const ddsketch& other) {
   return true;
 }
 
+uint64_t ddsketch::rank_of(double q, uint64_t n) {
+  if (n == 0)
+    return 0;
+  if (!(q > 0))
+    return 0; // also maps NaN to the minimum
+  if (q >= 1)
+    return n - 1;
+  auto scaled = q * static_cast<double>(n);
+  auto at_least = std::ceil(scaled - 1e-9 * std::max(1.0, scaled));
+  if (!(at_least >= 1))
+    return 0;
+  // Guards against rounding of huge counts in the double product.
+  return std::min(static_cast<uint64_t>(at_least) - 1, n - 1);
+}
+
 double ddsketch::quantile(double q) const {
   if (count_ == 0)
     return 0;
-  if (!(q > 0))
-    q = 0; // also maps NaN to the minimum
-  else if (q > 1)
-    q = 1;
-  auto rank
-      = static_cast<uint64_t>(std::floor(q * static_cast<double>(count_ - 1)));
-  // Guards against rounding of huge counts in the double product.
-  rank = std::min(rank, count_ - 1);
+  auto rank = rank_of(q, count_);
   if (rank < zero_count_)
     return 0;
   auto seen = zero_count_;

@@ -53,9 +53,18 @@ public:
   /// Returns false (and leaves this sketch unchanged) if the accuracies differ.
   bool merge(const ddsketch& other);
 
-  /// Returns the estimated value at quantile `q` in [0, 1], or 0 if empty.
-  /// The rank used is floor(q * (count - 1)), the lower nearest rank.
+  /// Returns the estimated value at quantile `q` in [0, 1], or 0 if empty:
+  /// the value at rank_of(q, count()) of the sorted values, within the
+  /// relative accuracy.
   double quantile(double q) const;
+
+  /// The nearest-rank definition of a quantile, as a 0-based rank into `n`
+  /// sorted values: the smallest value with at least q * n values at or below
+  /// it, i.e. ceil(q * n) - 1, clamped to [0, n - 1] (q = 0 is the minimum,
+  /// q = 1 the maximum). p95 of 10 values is the 10th, of 20 the 19th, of 100
+  /// the 95th. q * n is rounded to 1e-9 first, so that 0.07 * 100, which is
+  /// 7.000000000000001 in binary, is rank 6 and not 7.
+  static uint64_t rank_of(double q, uint64_t n);
 
   /// Number of values added.
   uint64_t count() const noexcept {

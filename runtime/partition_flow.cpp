@@ -48,13 +48,12 @@ bool partition_flow::sent(int32_t partition) {
   return false;
 }
 
-void partition_flow::acked(int32_t partition) {
+void partition_flow::acked(int32_t partition, uint32_t batches) {
   auto it = partitions_.find(partition);
   if (it == partitions_.end())
     return;
   auto& e = it->second;
-  if (e.in_flight > 0)
-    --e.in_flight;
+  e.in_flight -= std::min(e.in_flight, batches);
   if (e.backpressure && e.in_flight <= credit_ / 2)
     e.backpressure = false;
 }

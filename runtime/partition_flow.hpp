@@ -68,8 +68,8 @@ public:
   /// backpressure episode (the credit is now exhausted).
   bool sent(int32_t partition);
 
-  /// The merger acknowledged a batch of the partition.
-  void acked(int32_t partition);
+  /// The merger acknowledged `batches` batches of the partition.
+  void acked(int32_t partition, uint32_t batches = 1);
 
   /// Drain mode: the partition reached its end offset.
   void finish(int32_t partition);

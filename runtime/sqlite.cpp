@@ -116,6 +116,10 @@ int statement::column_count() const noexcept {
   return sqlite3_column_count(handle_);
 }
 
+int statement::column_type(int idx) const noexcept {
+  return sqlite3_column_type(handle_, idx);
+}
+
 bool statement::column_is_null(int idx) const noexcept {
   return sqlite3_column_type(handle_, idx) == SQLITE_NULL;
 }

@@ -464,9 +464,73 @@
         .filter(([, v]) => v > 0).map(([k, v]) => k + ' ×' + v).join(', ');
       tiles.push(tile('actor restarts', String(restarts),
         restarts > 0 ? 'warn' : 'ok', who || 'no restarts'));
+      if (status.cluster) {
+        const c = status.cluster;
+        const nodes = (c.nodes || []).length;
+        tiles.push(tile('cluster', c.running ? nodes + ' nodes' : 'holding',
+          c.running ? 'ok' : 'bad', 'generation ' + c.generation + ', '
+          + (c.node_losses || 0) + ' node losses'));
+      }
       renderPartitions(status.partitions || []);
     }
+    renderCluster(status ? status.cluster : null, now);
     $('health').replaceChildren(...tiles);
+  }
+
+  // "0-3,7,9-11" of sorted partition numbers.
+  function ranges(xs) {
+    const out = [];
+    for (let i = 0; i < xs.length;) {
+      let j = i;
+      while (j + 1 < xs.length && xs[j + 1] === xs[j] + 1) j++;
+      out.push(j > i ? xs[i] + '-' + xs[j] : String(xs[i]));
+      i = j + 1;
+    }
+    return out.length ? out.join(',') : 'none';
+  }
+
+  // The store's view of the cluster (absent on other nodes): who owns which
+  // partitions, and whether the cluster runs or holds.
+  function renderCluster(cluster, now) {
+    const panel = $('cluster-panel');
+    if (!cluster) {
+      panel.hidden = true;
+      return;
+    }
+    panel.hidden = false;
+    const st = $('cluster-state');
+    const n = (cluster.nodes || []).length;
+    st.textContent = (cluster.running ? 'running' : 'holding') + ' · '
+      + n + (n === 1 ? ' node' : ' nodes') + ' · generation '
+      + cluster.generation;
+    st.dataset.state = cluster.running ? 'running' : 'holding';
+    const unowned = cluster.unowned_partitions || [];
+    const u = $('cluster-unowned');
+    u.textContent = unowned.length
+      ? 'Holding: partitions without an owner: ' + ranges(unowned)
+        + ' (the consumer group moves them within the session timeout)'
+      : '';
+    u.className = 'cluster-unowned' + (unowned.length ? ' bad' : '');
+    const rows = [];
+    for (const node of cluster.nodes || []) {
+      const tr = el('tr');
+      tr.dataset.node = node.name;
+      const parts = (node.partitions || []).slice().sort((a, b) => a - b);
+      const hbAge = node.last_heartbeat_ms ? now - node.last_heartbeat_ms : null;
+      const hb = el('td', 'num' + (hbAge != null && hbAge > 5000 ? ' warn' : ''),
+        hbAge == null ? '–' : fmtAge(hbAge) + ' ago');
+      tr.append(el('td', 'node-name', node.name), el('td', '', node.role),
+        el('td', 'addr', node.address),
+        el('td', 'parts', parts.length + ': ' + ranges(parts)),
+        el('td', 'num', node.lag < 0 ? '?' : fmtCount(node.lag)),
+        el('td', 'num' + (node.restarts > 0 ? ' warn' : ''),
+          String(node.restarts)),
+        hb,
+        el('td', 'num', node.joined_ms ? fmtAge(now - node.joined_ms) + ' ago'
+          : '–'));
+      rows.push(tr);
+    }
+    $('nodes').tBodies[0].replaceChildren(...rows);
   }
 
   function renderPartitions(partitions) {

@@ -53,6 +53,18 @@ struct task_counters {
   std::vector<uint64_t> invalid;
   /// Records whose offset did not exceed the previous one (must stay 0).
   uint64_t reorderings = 0;
+
+  /// Adds the counts of `other` (the counters of consecutive batches).
+  void merge(const task_counters& other) {
+    events += other.events;
+    repaired += other.repaired;
+    late_accepted += other.late_accepted;
+    reorderings += other.reorderings;
+    if (invalid.size() < other.invalid.size())
+      invalid.resize(other.invalid.size(), 0);
+    for (size_t i = 0; i < other.invalid.size(); ++i)
+      invalid[i] += other.invalid[i];
+  }
 };
 
 template <class Inspector>
@@ -76,12 +88,16 @@ struct partial_batch {
   std::vector<window_partial> partials;
   /// Counter deltas.
   task_counters counters;
+  /// Record batches this covers (more than 1 when an ingest node combined
+  /// consecutive batches, see partial_coalescer); the merger acknowledges
+  /// each of them.
+  uint32_t batches = 1;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, partial_batch& x) {
   return f(caf::meta::type_name("partial_batch"), x.partition, x.epoch,
-           x.next_offset, x.max_event_time, x.partials, x.counters);
+           x.next_offset, x.max_event_time, x.partials, x.counters, x.batches);
 }
 
 /// The source started checkpoint `checkpoint`: the merger aligns on the

@@ -97,6 +97,8 @@ struct merger_state {
   }
 
   void on_begin(const checkpoint_begin& begin) {
+    if (final_sent)
+      return; // drained: the final checkpoint is the last one
     if (aligning != 0)
       logf(log_level::warning, "merger",
            "checkpoint %llu started while %llu aligns",
@@ -152,8 +154,11 @@ struct merger_state {
     if (batch.next_offset >= 0)
       next_offsets[batch.partition] = batch.next_offset;
     logic->apply(batch, settings.now());
+    // The acknowledgement returns the credit of every record batch the
+    // partials cover: the source counts its credit in record batches.
     if (source)
-      self->send(source, atom::ack_v, batch.partition, batch.epoch);
+      self->send(source, atom::ack_v, batch.partition, batch.epoch,
+                 std::max<uint32_t>(1, batch.batches));
   }
 
   void apply(const partition_end& end) {
@@ -227,7 +232,12 @@ struct merger_state {
       batch.offsets.push_back({p, offset});
     batch.merger_state = logic->snapshot();
     batch.durable_to = source;
+    auto id = batch.checkpoint;
     self->send(detector, std::move(batch));
+    // Whoever drives the checkpoints learns which one holds the flushed
+    // windows (a cluster's coordinator waits for it to be durable).
+    if (source)
+      self->send(source, atom::final_v, id);
   }
 
   /// Returns to the state of checkpoint `id` (the source replays from its

@@ -42,6 +42,13 @@ int run_console_command(int argc, char** argv) {
             "and --console-port of 'vigil run')",
             &connect);
   flags.add("timeout", "how long to wait for each answer", &timeout);
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
+  flags.add("tls-ca", "mutual TLS: PEM certificate of the cluster's CA",
+            &tls_ca);
+  flags.add("tls-cert", "mutual TLS: this client's PEM certificate", &tls_cert);
+  flags.add("tls-key", "mutual TLS: this client's PEM private key", &tls_key);
   auto err = flags.parse(static_cast<int>(flag_args.size()) - 1,
                          flag_args.data() + 1, environ);
   if (flags.help_requested) {
@@ -68,6 +75,15 @@ int run_console_command(int argc, char** argv) {
     std::fprintf(stderr, "vigil console: %s\n", addr.error().c_str());
     return 2;
   }
+  int tls_parts = !tls_ca.empty() + !tls_cert.empty() + !tls_key.empty();
+  if (tls_parts != 0 && tls_parts != 3) {
+    std::fprintf(stderr, "vigil console: mutual TLS needs all of --tls-ca, "
+                         "--tls-cert and --tls-key\n");
+    return 2;
+  }
+  addr->tls_ca = tls_ca;
+  addr->tls_cert = tls_cert;
+  addr->tls_key = tls_key;
   return run_console_client(*addr, command, timeout, stdin, stdout, stderr,
                             ::isatty(STDIN_FILENO) != 0);
 }

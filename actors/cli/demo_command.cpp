@@ -46,7 +46,10 @@ int run_demo_command(int argc, char** argv) {
   std::chrono::milliseconds first_incident{std::chrono::seconds(45)};
   std::chrono::milliseconds incident_every{std::chrono::minutes(5)};
   option_set opts{"demo"};
-  opts.add("db", "SQLite database file", &cfg.db);
+  opts.add("db",
+           "SQLite database file, or PostgreSQL URL "
+           "postgresql://user[:pass]@host[:port]/dbname",
+           &cfg.db);
   opts.add("http-host", "address of the HTTP server", &cfg.http_host);
   opts.add("http-port", "port of the HTTP server (0 = any free port)",
            &cfg.http_port);
@@ -130,6 +133,31 @@ int run_demo_command(int argc, char** argv) {
   std::thread generator{
       [&] { gen_rc = run_generator(live, gen_stop, &live_report); }};
 
+  // How to look at the results, in the database's own client; the password
+  // of a PostgreSQL URL is never printed.
+  auto shown = redact_db_url(cfg.db);
+  std::string look;
+  if (is_postgres_url(cfg.db))
+    look = "  psql '" + shown
+           + "' -c \"SELECT service, window_start, request_count, "
+             "error_count, round(error_rate::numeric,3), "
+             "round(p95_latency_ms::numeric,1) FROM service_metrics ORDER BY "
+             "window_start DESC LIMIT 16\"\n"
+             "  psql '"
+           + shown
+           + "' -c \"SELECT service, window_start, metric, severity FROM "
+             "anomalies ORDER BY window_start DESC LIMIT 10\"\n";
+  else
+    look = "  sqlite3 -readonly " + cfg.db
+           + " \"SELECT service, datetime(window_start/1000, 'unixepoch') AS "
+             "w, request_count, error_count, round(error_rate,3), "
+             "round(p95_latency_ms,1) FROM service_metrics ORDER BY "
+             "window_start DESC LIMIT 16\"\n"
+             "  sqlite3 -readonly "
+           + cfg.db
+           + " \"SELECT service, datetime(window_start/1000, 'unixepoch'), "
+             "metric, round(observed,3), round(expected,3), severity FROM "
+             "anomalies ORDER BY window_start DESC LIMIT 10\"\n";
   std::printf(
       "vigil demo is running (Ctrl-C stops it)\n"
       "  broker     %s (topics %s with %llu partitions, %s.dlq)\n"
@@ -138,13 +166,7 @@ int run_demo_command(int argc, char** argv) {
       "+%llds, every %llds\n"
       "  database   %s (windows of %llds; rows appear within seconds)\n\n"
       "Look at it:\n"
-      "  sqlite3 -readonly %s \"SELECT service, datetime(window_start/1000, "
-      "'unixepoch') AS w, request_count, error_count, round(error_rate,3), "
-      "round(p95_latency_ms,1) FROM service_metrics ORDER BY window_start DESC "
-      "LIMIT 16\"\n"
-      "  sqlite3 -readonly %s \"SELECT service, datetime(window_start/1000, "
-      "'unixepoch'), metric, round(observed,3), round(expected,3), severity "
-      "FROM anomalies ORDER BY window_start DESC LIMIT 10\"\n"
+      "%s"
       "  kcat -b %s -t %s -C -o -5 -e\n\n",
       cfg.brokers.c_str(), cfg.topic.c_str(),
       static_cast<unsigned long long>(partitions), cfg.topic.c_str(),
@@ -155,9 +177,9 @@ int run_demo_command(int argc, char** argv) {
       static_cast<long long>(first_incident.count() / 1000),
       services >= 3 ? event_generator::service_name(2).c_str() : "-",
       static_cast<long long>(first_incident.count() / 1000 + 90),
-      static_cast<long long>(incident_every.count() / 1000), cfg.db.c_str(),
-      static_cast<long long>(cfg.window.count() / 1000), cfg.db.c_str(),
-      cfg.db.c_str(), cfg.brokers.c_str(), cfg.topic.c_str());
+      static_cast<long long>(incident_every.count() / 1000), shown.c_str(),
+      static_cast<long long>(cfg.window.count() / 1000), look.c_str(),
+      cfg.brokers.c_str(), cfg.topic.c_str());
   std::fflush(stdout);
 
   auto rc = run_node(cfg, stop_requested);

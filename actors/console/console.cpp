@@ -9,6 +9,9 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
+#include <caf/openssl/publish.hpp>
+#include <caf/openssl/remote_actor.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
@@ -17,6 +20,7 @@
 #include "actors/ingest/kafka_source.hpp"
 #include "actors/messages.hpp"
 #include "actors/node/node_http.hpp"
+#include "runtime/db_reader.hpp"
 #include "runtime/error.hpp"
 #include "runtime/spawn.hpp"
 #include "runtime/sqlite.hpp"
@@ -47,25 +51,21 @@ console_reply failed(const std::string& what, const std::string& detail) {
 
 /// Stored checkpoints, newest first (read-only connection).
 db_result<std::vector<console_checkpoint>>
-read_checkpoint_list(const std::string& path) {
-  auto db = sqlite_db::open(path, open_mode::read_only, busy_timeout_ms);
-  if (!db)
-    return db.error();
-  auto st = db->prepare("SELECT id, created_at, length(merger_state) + "
-                        "length(detector_state) FROM checkpoints "
-                        "ORDER BY id DESC");
-  if (!st)
-    return st.error();
+read_checkpoint_list(const std::string& db) {
+  auto kind = db_kind_of(db);
+  auto rows = db_query(db,
+                       "SELECT id, " + sql_ms(kind, "created_at")
+                           + ", coalesce(length(merger_state), 0) + "
+                             "coalesce(length(detector_state), 0) FROM "
+                             "checkpoints ORDER BY id DESC",
+                       {}, busy_timeout_ms);
+  if (!rows)
+    return rows.error();
   std::vector<console_checkpoint> out;
-  for (;;) {
-    auto r = st->step();
-    if (r == step_result::done)
-      return out;
-    if (r == step_result::error)
-      return st->error();
-    out.push_back({static_cast<uint64_t>(st->column_int64(0)),
-                   st->column_int64(1), st->column_int64(2)});
-  }
+  for (size_t r = 0; r < rows->size(); ++r)
+    out.push_back({static_cast<uint64_t>(rows->int64(r, 0)), rows->int64(r, 1),
+                   rows->int64(r, 2)});
+  return out;
 }
 
 /// Checkpointed offsets of the topic, by partition.
@@ -108,6 +108,8 @@ struct console_state {
         std::lock_guard<std::mutex> guard{ctx.node->mtx};
         st.stats = ctx.node->pipeline;
         st.stats_known = ctx.node->have_pipeline;
+        st.is_store = ctx.node->role == "store";
+        st.cluster = ctx.node->cluster;
       }
       if (auto& src = ctx.node->source) {
         st.assigned = src->assigned.load();
@@ -123,6 +125,8 @@ struct console_state {
     }
     if (st.stats.last_checkpoint != 0)
       st.last_checkpoint = st.stats.last_checkpoint;
+    if (ctx.db.empty()) // role ingest: the store holds the windows
+      return st;
     if (auto rows = read_latest_windows(ctx.db))
       st.services = rows->size();
     else
@@ -177,6 +181,18 @@ struct console_state {
 
   console_reply answer(const console_command& cmd) const {
     switch (cmd.kind) {
+    case console_command::nodes: {
+      if (!ctx.node || ctx.node->role != "store")
+        return failed("nodes", "this node is not a cluster's store (role "
+                                   + (ctx.node ? ctx.node->role : "all")
+                                   + "): ask the store's console");
+      cluster_view view;
+      {
+        std::lock_guard<std::mutex> guard{ctx.node->mtx};
+        view = ctx.node->cluster;
+      }
+      return ok(format_nodes(view, wall_ms()));
+    }
     case console_command::help:
       return ok(console_help());
     case console_command::partitions:
@@ -268,8 +284,10 @@ caf::actor spawn_console_actor(caf::actor_system& sys, console_context ctx) {
 
 expected<uint16_t> publish_console(caf::actor_system& sys,
                                    const caf::actor& console,
-                                   const std::string& host, uint16_t port) {
-  auto bound = sys.middleman().publish(console, port, host.c_str(), true);
+                                   const std::string& host, uint16_t port,
+                                   bool tls) {
+  auto bound = tls ? caf::openssl::publish(console, port, host.c_str(), true)
+                   : sys.middleman().publish(console, port, host.c_str(), true);
   if (!bound)
     return make_error_text(
         "cannot serve the console on " + host + ":" + std::to_string(port)
@@ -299,7 +317,10 @@ expected<console_address> parse_console_address(const std::string& text) {
   auto n = std::stoi(port);
   if (n < 1 || n > 65535)
     return bad();
-  return console_address{host, static_cast<uint16_t>(n)};
+  console_address out;
+  out.host = host;
+  out.port = static_cast<uint16_t>(n);
+  return out;
 }
 
 int run_console_client(const console_address& addr,
@@ -310,6 +331,13 @@ int run_console_client(const console_address& addr,
   cfg.add_message_types<caf::id_block::vigil>();
   add_error_category(cfg);
   cfg.load<caf::io::middleman>();
+  const bool tls = !addr.tls_ca.empty();
+  if (tls) {
+    cfg.load<caf::openssl::manager>();
+    cfg.openssl_cafile = addr.tls_ca;
+    cfg.openssl_certificate = addr.tls_cert;
+    cfg.openssl_key = addr.tls_key;
+  }
   cfg.set("logger.console", caf::atom("none"));
   caf::actor_system sys{cfg};
   auto where = addr.host + ":" + std::to_string(addr.port);
@@ -320,7 +348,8 @@ int run_console_client(const console_address& addr,
                  where.c_str(), why.c_str());
     return 1;
   };
-  auto node = sys.middleman().remote_actor(addr.host, addr.port);
+  auto node = tls ? caf::openssl::remote_actor(sys, addr.host, addr.port)
+                  : sys.middleman().remote_actor(addr.host, addr.port);
   if (!node)
     return unreachable(sys.render(node.error()));
   caf::scoped_actor self{sys};

@@ -58,10 +58,12 @@ constexpr const char* console_tree_name = "node";
 caf::actor spawn_console_actor(caf::actor_system& sys, console_context ctx);
 
 /// Publishes `console` on `host:port` (port 0 = any free port) through the
-/// middleman; returns the bound port or what went wrong and how to fix it.
+/// middleman (with mutual TLS if `tls`: the system loaded CAF's OpenSSL
+/// manager); returns the bound port or what went wrong and how to fix it.
 expected<uint16_t> publish_console(caf::actor_system& sys,
                                    const caf::actor& console,
-                                   const std::string& host, uint16_t port);
+                                   const std::string& host, uint16_t port,
+                                   bool tls = false);
 
 /// Where `vigil console` connects.
 struct console_address {
@@ -69,6 +71,11 @@ struct console_address {
   std::string host = "127.0.0.1";
   /// TCP port.
   uint16_t port = 4242;
+  /// Mutual TLS (all three or none): the CA's certificate, the client's
+  /// certificate and its key.
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 /// Parses "HOST:PORT" (or "[V6]:PORT").

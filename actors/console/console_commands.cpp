@@ -128,6 +128,10 @@ std::string console_help() {
          "  restarts [N]             the N newest supervisor events "
          "(default 20):\n"
          "                           failures, restarts, escalations\n"
+         "  nodes                    on a cluster's store: every node, its "
+         "role,\n"
+         "                           partitions, lag, restarts, last "
+         "heartbeat\n"
          "  checkpoint               stored checkpoints and the offset "
          "stored per\n"
          "                           partition\n"
@@ -159,6 +163,8 @@ expected<console_command> parse_console_command(const std::string& line) {
     return no_args(console_command::status);
   if (name == "partitions")
     return no_args(console_command::partitions);
+  if (name == "nodes")
+    return no_args(console_command::nodes);
   if (name == "services")
     return no_args(console_command::services);
   if (name == "checkpoint" || name == "checkpoints")
@@ -339,6 +345,8 @@ std::string format_status(const console_status& st) {
   auto out = kv.render();
   if (!st.problems.empty())
     out += "\nnot available: " + st.problems + "\n";
+  if (st.is_store)
+    out += "\n" + format_nodes(st.cluster, st.now_ms);
   if (!st.children.empty()) {
     text_table t{{"ACTOR", "STATE", ">RESTARTS"}};
     for (const auto& c : st.children)
@@ -389,6 +397,53 @@ std::string format_partitions(const std::vector<console_partition>& xs) {
                                 "docs/operations.md, \"Stalled partitions\"), "
                         : "")
          + "total lag " + num(total) + "\n";
+}
+
+namespace {
+
+/// "0-3,7,9-11".
+std::string partition_ranges(const std::vector<int32_t>& xs) {
+  std::string out;
+  for (size_t i = 0; i < xs.size();) {
+    size_t j = i;
+    while (j + 1 < xs.size() && xs[j + 1] == xs[j] + 1)
+      ++j;
+    if (!out.empty())
+      out += ",";
+    out += std::to_string(xs[i]);
+    if (j > i)
+      out += "-" + std::to_string(xs[j]);
+    i = j + 1;
+  }
+  return out.empty() ? "-" : out;
+}
+
+} // namespace
+
+std::string format_nodes(const cluster_view& view, int64_t now_ms) {
+  std::string head = "cluster: generation " + num(view.generation) + ", "
+                     + (view.running ? "running" : "HOLDING") + ", "
+                     + std::to_string(view.nodes.size()) + " nodes, "
+                     + num(view.node_losses) + " lost since start";
+  if (view.topic_partitions >= 0)
+    head += ", " + std::to_string(view.topic_partitions) + " partitions";
+  head += "\n";
+  if (!view.unowned.empty())
+    head += "partitions without an owner: " + partition_ranges(view.unowned)
+            + " (the cluster holds until the consumer group gives them to a "
+              "connected ingest node)\n";
+  if (view.nodes.empty())
+    return head
+           + "no ingest node connected: start one with 'vigil run "
+             "--role ingest --store HOST:PORT'\n";
+  text_table t{{"NODE", "ROLE", "ADDRESS", "PARTITIONS", ">COUNT", ">LAG",
+                ">RESTARTS", ">HEARTBEAT", ">JOINED"}};
+  for (const auto& n : view.nodes)
+    t.add({n.name, n.role, n.address, partition_ranges(n.partitions),
+           std::to_string(n.partitions.size()), n.lag >= 0 ? num(n.lag) : "?",
+           num(n.restarts), ago(n.last_heartbeat_ms, now_ms),
+           ago(n.joined_ms, now_ms)});
+  return head + t.render();
 }
 
 std::string format_services(const std::vector<window_row>& rows,

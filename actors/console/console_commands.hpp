@@ -41,6 +41,8 @@ struct console_command {
     pause,
     /// End the hold.
     resume,
+    /// The cluster's nodes (on a store).
+    nodes,
   };
   /// The command.
   kind_t kind = help;
@@ -110,6 +112,9 @@ struct console_status {
   std::vector<console_child> children;
   /// Why `children` or `services` could not be read ("" = fine).
   std::string problems;
+  /// A store: its cluster (the nodes table follows the status).
+  bool is_store = false;
+  cluster_view cluster;
 };
 
 /// One assigned partition, as shown by `partitions`.
@@ -160,6 +165,10 @@ std::string format_status(const console_status& st);
 
 /// `partitions`.
 std::string format_partitions(const std::vector<console_partition>& xs);
+
+/// `nodes` (and the end of `status` on a store): every node of the cluster
+/// with its role, address, partitions, lag, restarts and last heartbeat.
+std::string format_nodes(const cluster_view& view, int64_t now_ms);
 
 /// `services`: the latest window of each service.
 std::string format_services(const std::vector<window_row>& rows,

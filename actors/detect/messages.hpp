@@ -72,6 +72,21 @@ typename Inspector::result_type inspect(Inspector& f, incident_row& x) {
            x.ended_at, x.severity, x.anomaly_count, x.summary);
 }
 
+/// The language-model narrator's answer for incident `id` (narrator ->
+/// llm helper: the `incident_row`; back: this). `ok` false: `why` says what
+/// failed and the template summary stays.
+struct llm_reply {
+  int64_t id = 0;
+  bool ok = false;
+  std::string summary;
+  std::string why;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, llm_reply& x) {
+  return f(caf::meta::type_name("llm_reply"), x.id, x.ok, x.summary, x.why);
+}
+
 /// Window rows emitted by the merger; with `checkpoint` > 0 it also closes
 /// that checkpoint: `offsets` and `merger_state` describe the state at the
 /// barrier and the detector and the narrator add their own states before

@@ -153,11 +153,8 @@ incident_narrator::observe(const std::vector<window_row>& rows,
     auto& inc = svc.incident;
     auto hit = found.find(window_key{row->service, row->window_start});
     if (hit == found.end()) {
-      if (svc.open && ++inc.clean >= clean_limit) {
-        changed[inc.id] = make_row(i->first, inc, false);
-        svc.open = false;
-        inc = incident_state{};
-      }
+      if (svc.open && ++inc.clean >= clean_limit)
+        close(i->first, svc, changed);
       continue;
     }
     if (!svc.open) {
@@ -196,10 +193,34 @@ void incident_narrator::close_quiet(int64_t time,
   for (auto& [service, svc] : services_) {
     if (!svc.open || time - svc.incident.last_end < settings_.quiet_period_ms)
       continue;
-    changed[svc.incident.id] = make_row(service, svc.incident, false);
-    svc.open = false;
-    svc.incident = incident_state{};
+    close(service, svc, changed);
   }
+}
+
+void incident_narrator::close(const std::string& service, service_state& svc,
+                              std::map<int64_t, incident_row>& changed) {
+  auto row = make_row(service, svc.incident, false);
+  changed[row.id] = row;
+  closed_[row.id] = std::move(row);
+  while (closed_.size() > closed_rows_kept)
+    closed_.erase(closed_.begin());
+  svc.open = false;
+  svc.incident = incident_state{};
+}
+
+std::optional<incident_row> incident_narrator::narrate(int64_t id,
+                                                       std::string summary) {
+  for (auto& [service, svc] : services_) {
+    if (svc.open && svc.incident.id == id) {
+      svc.incident.narrative = std::move(summary);
+      return make_row(service, svc.incident, true);
+    }
+  }
+  auto closed = closed_.find(id);
+  if (closed == closed_.end())
+    return std::nullopt;
+  closed->second.summary = std::move(summary);
+  return closed->second;
 }
 
 incident_row incident_narrator::make_row(const std::string& service,
@@ -212,7 +233,8 @@ incident_row incident_narrator::make_row(const std::string& service,
   row.ended_at = open ? 0 : incident.last_end;
   row.severity = to_string(incident.level);
   row.anomaly_count = incident.anomalies;
-  row.summary = summarize(service, incident, open);
+  row.summary = incident.narrative.empty() ? summarize(service, incident, open)
+                                           : incident.narrative;
   return row;
 }
 
@@ -274,6 +296,8 @@ std::string incident_narrator::snapshot() const {
                              {"windows", inc.windows},
                              {"clean", inc.clean},
                              {"metrics", std::move(metrics)}};
+      if (!inc.narrative.empty())
+        obj["incident"]["narrative"] = inc.narrative;
     }
     services[service] = std::move(obj);
   }
@@ -325,6 +349,12 @@ bool incident_narrator::restore(std::string_view text) {
           || metrics == x.end() || !metrics->is_object())
         return false;
       inc.clean = static_cast<uint32_t>(clean);
+      auto narrative = x.find("narrative");
+      if (narrative != x.end()) {
+        if (!narrative->is_string())
+          return false;
+        inc.narrative = narrative->get<std::string>();
+      }
       for (const auto& m : metrics->items()) {
         metric_peak peak;
         if (!m.value().is_object()
@@ -340,6 +370,7 @@ bool incident_narrator::restore(std::string_view text) {
     restored.emplace(item.key(), std::move(svc));
   }
   services_ = std::move(restored);
+  closed_.clear();
   next_id_ = next_id;
   event_time_ = event_time;
   return true;

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,6 +61,17 @@ public:
   /// current state) if `json` is malformed.
   bool restore(std::string_view json);
 
+  /// Takes a language model's summary of incident `id`: an open incident
+  /// keeps it (its rows carry it instead of the template summary from now
+  /// on, and snapshots keep it), and one of the last `closed_rows_kept`
+  /// closed incidents gets it on its final row. Returns the incident's row
+  /// with the new summary, or nothing if the incident is not known any
+  /// more (the answer is then dropped).
+  std::optional<incident_row> narrate(int64_t id, std::string summary);
+
+  /// Closed incidents whose final row narrate() can still update.
+  static constexpr size_t closed_rows_kept = 256;
+
   /// Incidents currently open.
   size_t open_incidents() const noexcept;
 
@@ -104,6 +116,8 @@ private:
     uint32_t clean = 0;
     /// Worst anomaly per metric name.
     std::map<std::string, metric_peak> metrics;
+    /// A language model's summary (narrate()); empty: the template's.
+    std::string narrative;
   };
 
   /// The row of `incident` of `service`; open rows have `ended_at` 0.
@@ -127,12 +141,19 @@ private:
   /// Closes every open incident whose quiet period ended before `time`.
   void close_quiet(int64_t time, std::map<int64_t, incident_row>& changed);
 
+  /// Closes the open incident of `service`: its final row goes to `changed`
+  /// and to the closed rows narrate() may still update.
+  void close(const std::string& service, service_state& svc,
+             std::map<int64_t, incident_row>& changed);
+
   narrator_config settings_;
   service_map services_;
   int64_t next_id_;
   /// Largest window start seen: the narrator's event time.
   int64_t event_time_ = INT64_MIN;
   uint64_t overflow_ = 0;
+  /// Final rows of the last closed incidents, by id (not in snapshots).
+  std::map<int64_t, incident_row> closed_;
 };
 
 } // namespace vigil

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/db_location.hpp"
 #include "runtime/timestamp.hpp"
 
 namespace vigil::doctor {
@@ -374,11 +375,14 @@ check_checkpoint_retention(const topic_probe& topic,
                            const std::string& bootstrap) {
   const std::string name = "checkpoint_retention";
   if (!db_readable)
-    return skipped(name, "the checkpoints in " + db_path + " cannot be read",
+    return skipped(name,
+                   "the checkpoints in " + redact_db_url(db_path)
+                       + " cannot be read",
                    "database");
   if (cp.empty())
     return make(name, check_result::ok,
-                "no checkpoint for " + topic.name + " in " + db_path
+                "no checkpoint for " + topic.name + " in "
+                    + redact_db_url(db_path)
                     + " yet: a new node starts at --start");
   int64_t lost = 0;
   std::string lost_parts;
@@ -432,9 +436,9 @@ check_checkpoint_retention(const topic_probe& topic,
       fix += (fix.empty() ? "" : "; ")
              + std::string{"the stored positions belong to the old topic: "
                            "with the node stopped run `sqlite3 "}
-             + db_path + " \"DELETE FROM checkpoint_offsets WHERE topic='"
-             + topic.name + "'\"` and restart (partitions then start at "
-             + "--start)";
+             + redact_db_url(db_path)
+             + " \"DELETE FROM checkpoint_offsets WHERE topic='" + topic.name
+             + "'\"` and restart (partitions then start at " + "--start)";
     }
     return make(name, check_result::fail, evidence, fix);
   }
@@ -561,6 +565,12 @@ std::vector<check_result> run_checks(const doctor_options& opts) {
   } else {
     results.push_back(needs_topic("clock_skew"));
   }
+  results.push_back(check_cluster(probe_cluster(cfg, opts.timeout)));
+  results.push_back(check_certificates(
+      {cfg.tls_ca, cfg.tls_cert, cfg.tls_key},
+      std::chrono::duration_cast<std::chrono::seconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count()));
   return results;
 }
 

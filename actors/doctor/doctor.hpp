@@ -143,6 +143,50 @@ node_probe probe_running_node(const std::string& host, uint64_t port);
 /// partition; OK when none is stalled or no node is running.
 check_result check_running_node(const node_probe& probe);
 
+// -- cluster ------------------------------------------------------------------
+
+/// What `vigil doctor` learned from a cluster's store.
+struct cluster_probe {
+  /// The node's role (all, ingest, store).
+  std::string role = "all";
+  /// host:port of the store's cluster endpoint asked ("" = not asked).
+  std::string address;
+  /// True if the store's coordinator answered.
+  bool answered = false;
+  /// Why it did not.
+  std::string error;
+  /// The store's view: generation, whether it runs, partitions without an
+  /// owner, and its nodes ("name: partitions" each).
+  uint64_t generation = 0;
+  bool running = false;
+  std::vector<int32_t> unowned;
+  std::vector<std::string> nodes;
+};
+
+/// Connects to the store's cluster endpoint (role ingest: --store; role
+/// store: --cluster-host/--cluster-port), with mutual TLS if configured,
+/// and asks its coordinator for the cluster's view.
+cluster_probe probe_cluster(const node_config& cfg,
+                            std::chrono::milliseconds timeout);
+
+/// cluster: OK for a single node; for a cluster, FAIL if the store cannot be
+/// reached (ingest) and WARN if it holds (partitions without an owner) or no
+/// store runs (store).
+check_result check_cluster(const cluster_probe& probe);
+
+/// The TLS files of the cluster and console endpoints.
+struct tls_files {
+  std::string ca;
+  std::string cert;
+  std::string key;
+};
+
+/// certificates: OK without TLS; FAIL if a file cannot be read, the
+/// certificate is not signed by the CA, the key does not match it, or
+/// either has expired or is not yet valid; WARN if either expires within
+/// 14 days. `now_s`: epoch seconds.
+check_result check_certificates(const tls_files& files, int64_t now_s);
+
 // -- settings -----------------------------------------------------------------
 
 /// Settings of `vigil doctor`: the node's settings plus the doctor's own.
@@ -201,6 +245,20 @@ check_result check_event_contract(const std::vector<sampled_message>& samples,
 check_result check_database(const std::string& db_path,
                             const std::string& proc_root = "/proc",
                             int busy_timeout_ms = 250);
+
+/// database, on PostgreSQL (`url` is the --db URL): connects (the error
+/// names the part of the URL to fix), reads the schema version (fails on a
+/// newer one), checks the user may write vigil's tables and create tables
+/// for migrations, and warns about sessions waiting for a lock
+/// (pg_stat_activity wait_event_type 'Lock') naming who blocks them.
+check_result check_pg_database(const std::string& url,
+                               int connect_timeout_s = 3);
+
+/// The checkpointed offsets of `topic` in the PostgreSQL database `url`;
+/// `readable` false if it cannot be read.
+std::vector<checkpoint_position> read_pg_checkpoints(const std::string& url,
+                                                     const std::string& topic,
+                                                     bool& readable);
 
 /// checkpoint_retention: checkpointed offsets against the broker's
 /// watermarks; fails when retention removed offsets a checkpoint still needs

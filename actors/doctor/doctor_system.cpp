@@ -21,6 +21,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "runtime/db_location.hpp"
 #include "runtime/sqlite.hpp"
 
 namespace fs = std::filesystem;
@@ -70,6 +71,10 @@ check_result check_config_paths(const std::string& db_path,
   if (db_path.empty())
     return make(name, check_result::fail, "the database path (--db) is empty",
                 "set --db ./data/vigil.db (or VIGIL_DB)");
+  if (is_postgres_url(db_path))
+    return make(name, check_result::ok,
+                "--db " + redact_db_url(db_path)
+                    + " names a PostgreSQL server: no local path to check");
   if (db_path == ":memory:")
     return make(name, check_result::warn,
                 "--db :memory: keeps results in memory only",
@@ -159,6 +164,8 @@ bool query(sqlite_db& db, std::string_view sql,
 check_result check_database(const std::string& db_path,
                             const std::string& proc_root, int busy_timeout_ms) {
   const std::string name = "database";
+  if (is_postgres_url(db_path))
+    return check_pg_database(db_path);
   std::error_code ec;
   if (!fs::exists(db_path, ec))
     return make(name, check_result::ok,
@@ -263,6 +270,8 @@ check_result check_database(const std::string& db_path,
 std::vector<checkpoint_position> read_checkpoints(const std::string& path,
                                                   const std::string& topic,
                                                   bool& readable) {
+  if (is_postgres_url(path))
+    return read_pg_checkpoints(path, topic, readable);
   readable = true;
   std::vector<checkpoint_position> out;
   std::error_code ec;

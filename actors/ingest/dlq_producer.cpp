@@ -51,8 +51,18 @@ constexpr auto broker_timeout = std::chrono::seconds(10);
 /// How long a checkpoint's flush keeps asking for the topic's end offsets.
 constexpr auto end_deadline = std::chrono::seconds(45);
 
-/// How long a flush waits for acknowledgements.
+/// How long reading the dead-letter topic's tail at start may take.
 constexpr auto flush_timeout = std::chrono::seconds(30);
+
+/// How long the producer keeps a dead letter it cannot deliver (librdkafka's
+/// message.timeout.ms): a broker outage shorter than this delays
+/// checkpoints instead of failing them.
+constexpr auto delivery_timeout = std::chrono::minutes(5);
+
+/// How long a checkpoint's flush waits for acknowledgements: until every
+/// dead letter is delivered or has failed for good (then the producer
+/// reports it), plus a margin.
+constexpr auto deliver_wait = delivery_timeout + std::chrono::seconds(30);
 
 /// Value of header `name` as an integer, if present and numeric.
 std::optional<int64_t> header_value(rd_kafka_headers_t* headers,
@@ -199,7 +209,7 @@ struct dlq_state {
 
   /// Waits until every dead letter is acknowledged.
   caf::error flush() {
-    auto status = out->flush(flush_timeout);
+    auto status = out->flush(deliver_wait);
     if (!status)
       return caf::make_error(ec::broker_unreachable, status.error());
     if (out->failed() > 0)
@@ -214,8 +224,12 @@ using dlq_actor = caf::stateful_actor<dlq_state>;
 caf::behavior dlq_state::make_behavior(dlq_producer_config settings) {
   auto& st = *this;
   st.settings = std::move(settings);
-  auto p = kafka::producer::make(st.settings.brokers, {{"linger.ms", "20"}},
-                                 count_delivered(st.settings.metrics));
+  auto p = kafka::producer::make(
+      st.settings.brokers,
+      {{"linger.ms", "20"},
+       {"message.timeout.ms",
+        std::to_string(std::chrono::milliseconds(delivery_timeout).count())}},
+      count_delivered(st.settings.metrics));
   if (!p) {
     self->quit(caf::make_error(ec::broker_unreachable, p.error()));
     return {};
@@ -283,7 +297,7 @@ caf::behavior dlq_state::make_behavior(dlq_producer_config settings) {
         if (st.ledger->moved()) {
           // A broker outage delays the checkpoint instead of failing it:
           // ask again until the broker answers or the deadline passes (the
-          // writer waits 60 s for this reply).
+          // writer waits for this reply longer than both waits together).
           auto deadline = std::chrono::steady_clock::now() + end_deadline;
           auto now = end_offsets(st.out->handle(), st.settings.brokers,
                                  st.settings.topic);

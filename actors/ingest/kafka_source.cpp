@@ -1,6 +1,7 @@
 #include "actors/ingest/kafka_source.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -15,7 +16,9 @@
 #include <caf/exit_reason.hpp>
 #include <caf/stateful_actor.hpp>
 #include <librdkafka/rdkafka.h>
+#include <unistd.h>
 
+#include "actors/cluster/store_link.hpp"
 #include "actors/ingest/request_event.hpp"
 #include "actors/messages.hpp"
 #include "actors/node/metrics.hpp"
@@ -43,6 +46,12 @@ constexpr auto publish_interval = std::chrono::milliseconds(250);
 /// rebalance: unique in the process, so the merger can tell their input
 /// apart.
 std::atomic<uint64_t> next_epoch{1};
+
+/// Source incarnations started in this process (restarts + 1).
+std::atomic<uint64_t> incarnations{0};
+
+/// How often an ingest node tells the store it is alive.
+constexpr auto heartbeat_interval = std::chrono::milliseconds(1000);
 
 /// An assigned partition. Whether it is paused is `partition_flow`'s
 /// business alone.
@@ -72,11 +81,13 @@ struct kafka_source_state {
 
   /// Takes the configuration and returns the behavior.
   caf::behavior make_behavior(kafka_source_config settings, caf::actor merger,
-                              task_factory make_task, caf::actor listener);
+                              caf::actor dead_letters, task_factory make_task,
+                              caf::actor listener);
 
   caf::stateful_actor<kafka_source_state>* self;
   kafka_source_config settings;
   caf::actor merger;
+  caf::actor dead_letters;
   task_factory make_task;
   caf::actor listener;
   rd_kafka_t* rk = nullptr;
@@ -113,6 +124,45 @@ struct kafka_source_state {
   /// When lag and backpressure state were last published.
   std::chrono::steady_clock::time_point last_publish;
 
+  // -- cluster mode (settings.store set) --------------------------------------
+
+  /// True in cluster mode.
+  bool cluster = false;
+  /// The store's coordinator while the link is up.
+  caf::actor coordinator;
+  /// The consumer group's latest assignment, and each partition's end
+  /// offset at that moment.
+  std::vector<int32_t> group_assigned;
+  std::vector<int64_t> group_ends;
+  /// True while the partitions wait for the store (no tasks run).
+  bool holding = true;
+  /// Set while a generation of the store starts the partitions.
+  bool starting = false;
+  /// Partitions of the topic, as last read from the broker's metadata.
+  int32_t topic_size = -1;
+
+  /// Tells the coordinator who this node is and what the group assigned.
+  void introduce();
+
+  /// Sends the group's assignment to the coordinator.
+  void report();
+
+  /// Stops every task and pauses every partition the group assigned.
+  void hold_all();
+
+  /// A new generation from the store.
+  void on_resume(cluster_resume& msg);
+
+  /// The store asks for the barriers of a checkpoint.
+  void on_cluster_barrier(const cluster_barrier& msg);
+
+  void on_link(store_link_event& ev);
+
+  void send_heartbeat();
+
+  /// The store asks this node to leave and join the consumer group again.
+  void rejoin();
+
   ~kafka_source_state() {
     if (settings.metrics) {
       for (auto& kv : partitions)
@@ -137,6 +187,9 @@ struct kafka_source_state {
   // -- setup ------------------------------------------------------------------
 
   caf::error start();
+
+  /// Joins the consumer group for the topic.
+  caf::error subscribe();
 
   /// Drain mode: assigns every partition of the topic directly.
   caf::error assign_all();
@@ -164,7 +217,7 @@ struct kafka_source_state {
 
   void on_poll();
 
-  void on_ack(int32_t partition, uint64_t batch_epoch);
+  void on_ack(int32_t partition, uint64_t batch_epoch, uint32_t batches);
 
   void on_tick();
 
@@ -281,11 +334,16 @@ caf::error kafka_source_state::start() {
   flow.hold(settings.status && settings.status->hold.load());
   if (settings.stall_timeout.count() > 0)
     stalls = std::make_unique<stall_detector>(settings.stall_timeout);
-  if (settings.drain) {
+  if (settings.drain && !cluster) {
     // A drain reads every partition to its end: it takes them all at once
-    // instead of waiting for a consumer-group rebalance.
+    // instead of waiting for a consumer-group rebalance (a cluster drains
+    // through the group, which spreads the partitions over its nodes).
     return assign_all();
   }
+  return subscribe();
+}
+
+caf::error kafka_source_state::subscribe() {
   auto* topics = rd_kafka_topic_partition_list_new(1);
   rd_kafka_topic_partition_list_add(topics, settings.topic.c_str(),
                                     RD_KAFKA_PARTITION_UA);
@@ -352,6 +410,33 @@ int kafka_source_state::topic_partition_count() {
 }
 
 void kafka_source_state::on_assign(rd_kafka_topic_partition_list_t* list) {
+  if (cluster && !starting) {
+    // The group's assignment: accepted, but nothing is read until the
+    // store starts a generation with it.
+    while (!partitions.empty())
+      drop_partition(partitions.begin());
+    group_assigned.clear();
+    group_ends.clear();
+    for (int i = 0; i < list->cnt; ++i) {
+      auto& tp = list->elems[i];
+      int64_t low = 0;
+      int64_t high = -1;
+      if (rd_kafka_query_watermark_offsets(rk, tp.topic, tp.partition, &low,
+                                           &high, 10000)
+          != RD_KAFKA_RESP_ERR_NO_ERROR)
+        high = -1;
+      group_assigned.push_back(tp.partition);
+      group_ends.push_back(high);
+    }
+    hold_all();
+    logf(log_level::info, "kafka_source",
+         "the consumer group assigned %d partitions of %s to this node; "
+         "waiting for the store to start them",
+         list->cnt, settings.topic.c_str());
+    report();
+    publish(true);
+    return;
+  }
   if (resume_pending && !resume_after_rebalance())
     return;
   for (int i = 0; i < list->cnt; ++i) {
@@ -379,9 +464,10 @@ void kafka_source_state::on_assign(rd_kafka_topic_partition_list_t* list) {
     info.end_offset = high;
     info.pending.partition = tp.partition;
     info.pending.epoch = epoch;
-    info.task = make_task(tp.partition);
+    info.task = make_task(tp.partition, merger, dead_letters);
     self->link_to(info.task);
-    self->send(merger, atom::assign_v, tp.partition);
+    if (!cluster)
+      self->send(merger, atom::assign_v, tp.partition);
     partitions[tp.partition] = std::move(info);
     flow.assign(tp.partition);
   }
@@ -392,7 +478,7 @@ void kafka_source_state::on_assign(rd_kafka_topic_partition_list_t* list) {
   apply_flow();
   logf(log_level::info, "kafka_source", "assigned %d partitions of %s",
        list->cnt, settings.topic.c_str());
-  if (!settings.drain) {
+  if (!settings.drain && !cluster) {
     // Each node's merger sees only its own partitions: a group shared with
     // another member means each stores partial windows.
     auto total = topic_partition_count();
@@ -413,6 +499,20 @@ void kafka_source_state::on_assign(rd_kafka_topic_partition_list_t* list) {
 void kafka_source_state::on_revoke(rd_kafka_topic_partition_list_t* list) {
   if (closing)
     return;
+  if (cluster) {
+    if (settings.metrics && !group_assigned.empty())
+      settings.metrics->rebalances().Increment();
+    while (!partitions.empty())
+      drop_partition(partitions.begin());
+    group_assigned.clear();
+    group_ends.clear();
+    holding = true;
+    logf(log_level::info, "kafka_source",
+         "%d partitions revoked by a consumer-group rebalance", list->cnt);
+    report();
+    publish(true);
+    return;
+  }
   int revoked = 0;
   for (int i = 0; i < list->cnt; ++i) {
     auto p = list->elems[i].partition;
@@ -457,7 +557,9 @@ void kafka_source_state::drop_partition(
     std::unordered_map<int32_t, partition_info>::iterator it) {
   self->unlink_from(it->second.task);
   self->send_exit(it->second.task, caf::exit_reason::user_shutdown);
-  self->send(merger, atom::revoke_v, it->first);
+  // In a cluster the store rolls its merger back at every change instead.
+  if (!cluster)
+    self->send(merger, atom::revoke_v, it->first);
   if (settings.metrics)
     settings.metrics->release_partition(it->first);
   flow.revoke(it->first);
@@ -710,18 +812,25 @@ void kafka_source_state::on_poll() {
     self->send(self, atom::poll_v);
 }
 
-void kafka_source_state::on_ack(int32_t partition, uint64_t batch_epoch) {
+void kafka_source_state::on_ack(int32_t partition, uint64_t batch_epoch,
+                                uint32_t batches) {
   if (batch_epoch != epoch)
     return; // a batch of a partition task dropped at a rebalance
   auto it = partitions.find(partition);
   if (it == partitions.end())
     return;
-  ++it->second.acked;
-  flow.acked(partition);
+  it->second.acked += batches;
+  flow.acked(partition, batches);
   apply_flow();
 }
 
 void kafka_source_state::on_tick() {
+  if (cluster) {
+    // The store starts checkpoints; the node only says it is alive.
+    self->delayed_send(self, heartbeat_interval, atom::tick_v);
+    send_heartbeat();
+    return;
+  }
   self->delayed_send(self, settings.checkpoint_interval, atom::tick_v);
   if (checkpoint_in_flight != 0 || partitions.empty() || all_finished()
       || stopping)
@@ -748,6 +857,14 @@ void kafka_source_state::begin_checkpoint() {
 void kafka_source_state::on_shutdown() {
   if (stopping || drained)
     return;
+  if (cluster) {
+    // Nothing is durable on an ingest node: the store replays what this
+    // node read after its last checkpoint, on whichever node owns it next.
+    stopping = true;
+    drained = true;
+    self->send(listener, atom::drained_v, last_durable);
+    return;
+  }
   // Stop reading, then make everything read so far durable: the checkpoint
   // in flight if there is one, else a new one.
   stopping = true;
@@ -777,10 +894,14 @@ void kafka_source_state::on_durable(const checkpoint_durable& msg) {
         = std::chrono::duration_cast<std::chrono::milliseconds>(
               std::chrono::system_clock::now().time_since_epoch())
               .count();
-  if (!msg.offsets.empty() && msg.checkpoint >= commit_from) {
-    auto* list = rd_kafka_topic_partition_list_new(
-        static_cast<int>(msg.offsets.size()));
-    for (const auto& po : msg.offsets)
+  std::vector<partition_offset> mine;
+  for (const auto& po : msg.offsets)
+    if (!cluster || partitions.count(po.partition) > 0)
+      mine.push_back(po);
+  if (!mine.empty() && msg.checkpoint >= commit_from) {
+    auto* list
+        = rd_kafka_topic_partition_list_new(static_cast<int>(mine.size()));
+    for (const auto& po : mine)
       rd_kafka_topic_partition_list_add(list, settings.topic.c_str(),
                                         po.partition)
           ->offset
@@ -800,7 +921,7 @@ void kafka_source_state::on_durable(const checkpoint_durable& msg) {
     self->send(listener, atom::drained_v, msg.checkpoint);
     return;
   }
-  if (settings.drain && all_finished() && !drained) {
+  if (settings.drain && all_finished() && !drained && !cluster) {
     // The merger only closes a checkpoint with every partition finished
     // once it flushed everything: this is the final one.
     bool covers_all = std::all_of(
@@ -820,45 +941,239 @@ void kafka_source_state::on_durable(const checkpoint_durable& msg) {
 
 caf::behavior kafka_source_state::make_behavior(kafka_source_config settings,
                                                 caf::actor merger,
+                                                caf::actor dead_letters,
                                                 task_factory make_task,
                                                 caf::actor listener) {
   auto& st = *this;
   st.settings = std::move(settings);
   st.merger = std::move(merger);
+  st.dead_letters = std::move(dead_letters);
   st.make_task = std::move(make_task);
   st.listener = std::move(listener);
   st.epoch = next_epoch++;
+  st.cluster = !st.settings.store.empty();
+  ++incarnations;
   // Whatever the merger applied after this checkpoint is replayed from the
   // stored offsets: roll it back first (same sender, so this arrives before
-  // the partition assignments and batches).
-  self->send(st.merger, atom::rollback_v, st.settings.resume.merger_state,
-             st.settings.resume.checkpoint, st.epoch);
+  // the partition assignments and batches). In a cluster the store does.
+  if (!st.cluster)
+    self->send(st.merger, atom::rollback_v, st.settings.resume.merger_state,
+               st.settings.resume.checkpoint, st.epoch);
   if (auto err = st.start()) {
     self->quit(err);
     return {};
+  }
+  if (st.cluster) {
+    store_link_config link;
+    auto colon = st.settings.store.rfind(':');
+    link.host = st.settings.store.substr(0, colon);
+    link.port = static_cast<uint16_t>(
+        std::stoul(st.settings.store.substr(colon + 1)));
+    link.node_name = st.settings.node_name;
+    link.connect = st.settings.connect_store;
+    spawn_store_link(self->system(), std::move(link),
+                     caf::actor_cast<caf::actor>(self));
   }
   self->send(self, atom::poll_v);
   self->delayed_send(self, st.settings.checkpoint_interval, atom::tick_v);
   return {
       [this](atom::poll) { on_poll(); },
-      [this](atom::ack, int32_t partition, uint64_t epoch) {
-        on_ack(partition, epoch);
+      [this](atom::ack, int32_t partition, uint64_t epoch, uint32_t batches) {
+        on_ack(partition, epoch, batches);
       },
       [this](atom::tick) { on_tick(); },
       [this](atom::shutdown) { on_shutdown(); },
       [this](const checkpoint_durable& msg) { on_durable(msg); },
+      [](atom::final, uint64_t) {
+        // The merger's final checkpoint of a drain: the source learns it
+        // is durable from the writer (on_durable).
+      },
+      [this](store_link_event& ev) { on_link(ev); },
+      [this](cluster_resume& msg) { on_resume(msg); },
+      [this](atom::rejoin) { rejoin(); },
+      [this](const cluster_barrier& msg) { on_cluster_barrier(msg); },
+      [this](atom::drained, uint64_t checkpoint) {
+        // A cluster drain is complete (the store says so).
+        if (drained)
+          return;
+        drained = true;
+        self->send(this->listener, atom::drained_v, checkpoint);
+      },
   };
+}
+
+// -- cluster mode -------------------------------------------------------------
+
+void kafka_source_state::introduce() {
+  if (!coordinator)
+    return;
+  std::array<char, 256> host{};
+  ::gethostname(host.data(), host.size() - 1);
+  node_hello hello;
+  hello.name = settings.node_name;
+  hello.role = settings.role;
+  hello.address
+      = std::string{host.data()} + " pid " + std::to_string(::getpid());
+  topic_size = topic_partition_count();
+  hello.topic_partitions = topic_size;
+  self->send(coordinator, std::move(hello));
+}
+
+void kafka_source_state::rejoin() {
+  if (!cluster || rk == nullptr)
+    return;
+  // The store saw this node claim partitions another node owns for longer
+  // than a rebalance takes: this node's view of the group is stale (a
+  // rebalance it was not told about). Leaving and joining again makes the
+  // group send it its real assignment.
+  logf(log_level::warning, "kafka_source",
+       "the store sees partitions of this node owned by another node too; "
+       "leaving and joining consumer group %s again",
+       settings.group.c_str());
+  hold_all();
+  group_assigned.clear();
+  group_ends.clear();
+  report();
+  rd_kafka_unsubscribe(rk);
+  if (auto err = subscribe())
+    self->quit(std::move(err));
+}
+
+void kafka_source_state::report() {
+  if (!coordinator)
+    return;
+  if (topic_size < 0)
+    topic_size = topic_partition_count();
+  self->send(coordinator,
+             assignment_report{group_assigned, group_ends, topic_size});
+}
+
+void kafka_source_state::hold_all() {
+  while (!partitions.empty())
+    drop_partition(partitions.begin());
+  holding = true;
+  checkpoint_in_flight = 0;
+  // The consumer fetches nothing while the partitions wait: its assignment
+  // is emptied (the group's stays), and the next generation assigns them
+  // again at the store's offsets. Pausing instead would leave pause flags
+  // that outlive the reassignment.
+  rd_kafka_assign(rk, nullptr);
+}
+
+void kafka_source_state::on_resume(cluster_resume& msg) {
+  if (msg.generation == 0) {
+    // The store dropped this node (a heartbeat timeout): join again.
+    hold_all();
+    introduce();
+    report();
+    return;
+  }
+  hold_all();
+  epoch = msg.generation;
+  merger = std::move(msg.merger);
+  dead_letters = std::move(msg.dead_letters);
+  last_durable = std::max(last_durable, msg.checkpoint);
+  if (!msg.run) {
+    publish(true);
+    return;
+  }
+  settings.resume.checkpoint = msg.checkpoint;
+  settings.resume.merger_state.clear();
+  settings.resume.offsets.clear();
+  for (const auto& po : msg.offsets)
+    settings.resume.offsets[po.partition] = po.next_offset;
+  std::vector<int32_t> start;
+  for (auto p : msg.partitions)
+    if (std::find(group_assigned.begin(), group_assigned.end(), p)
+        != group_assigned.end())
+      start.push_back(p);
+  holding = false;
+  if (start.empty()) {
+    publish(true);
+    return;
+  }
+  auto* list
+      = rd_kafka_topic_partition_list_new(static_cast<int>(start.size()));
+  for (auto p : start)
+    rd_kafka_topic_partition_list_add(list, settings.topic.c_str(), p);
+  starting = true;
+  on_assign(list);
+  starting = false;
+  rd_kafka_topic_partition_list_destroy(list);
+}
+
+void kafka_source_state::on_cluster_barrier(const cluster_barrier& msg) {
+  if (msg.generation != epoch || holding || partitions.empty())
+    return; // a new generation is on its way
+  for (auto& [p, info] : partitions)
+    send_pending(p, info);
+  for (auto& [p, info] : partitions)
+    self->send(info.task,
+               partition_barrier{msg.checkpoint, p, info.next_offset, epoch});
+  checkpoint_in_flight = msg.checkpoint;
+  checkpoint_started = std::chrono::steady_clock::now();
+}
+
+void kafka_source_state::on_link(store_link_event& ev) {
+  if (ev.coordinator) {
+    coordinator = std::move(ev.coordinator);
+    introduce();
+    report();
+    return;
+  }
+  coordinator = caf::actor{};
+  if (settings.metrics)
+    settings.metrics->store_disconnects().Increment();
+  // Bounded memory while the store is away: no task runs, the consumer
+  // fetches nothing; the store's next generation restarts the partitions
+  // from its last durable checkpoint.
+  hold_all();
+  publish(true);
+}
+
+void kafka_source_state::send_heartbeat() {
+  if (!coordinator)
+    return;
+  if (topic_size < 0) {
+    // The metadata request of the hello or the report failed (a busy
+    // broker): the store cannot tell whether every partition has an owner
+    // until it knows the topic's size, so ask again and report it.
+    topic_size = topic_partition_count();
+    if (topic_size >= 0)
+      report();
+  }
+  node_heartbeat hb;
+  int64_t lag = 0;
+  bool known = false;
+  for (auto& [p, info] : partitions) {
+    hb.partitions.push_back(p);
+    int64_t low = 0;
+    int64_t high = -1;
+    if (rd_kafka_get_watermark_offsets(rk, settings.topic.c_str(), p, &low,
+                                       &high)
+            == RD_KAFKA_RESP_ERR_NO_ERROR
+        && high >= 0) {
+      lag += std::max<int64_t>(0, high - info.next_offset);
+      known = true;
+    }
+  }
+  std::sort(hb.partitions.begin(), hb.partitions.end());
+  hb.lag = known ? lag : -1;
+  hb.restarts = incarnations.load() - 1;
+  hb.generation = holding ? 0 : epoch;
+  self->send(coordinator, std::move(hb));
 }
 
 } // namespace
 
 caf::actor spawn_kafka_source_actor(caf::actor_system& sys,
                                     kafka_source_config settings,
-                                    caf::actor merger, task_factory make_task,
+                                    caf::actor merger, caf::actor dead_letters,
+                                    task_factory make_task,
                                     caf::actor listener) {
   return spawn_stateful<kafka_source_state, caf::detached>(
-      sys, std::move(settings), std::move(merger), std::move(make_task),
-      std::move(listener));
+      sys, std::move(settings), std::move(merger), std::move(dead_letters),
+      std::move(make_task), std::move(listener));
 }
 
 } // namespace vigil

@@ -120,10 +120,28 @@ struct kafka_source_config {
   std::shared_ptr<metric_factory> metrics;
   /// Published state for other threads; may be null.
   std::shared_ptr<source_status> status;
+  /// Cluster mode (role ingest): the store's address, HOST:PORT. The
+  /// source then follows the store's coordinator (actors/cluster): it
+  /// reports each assignment, starts its partitions only when told, at the
+  /// offsets and generation the store gives, injects barriers when the
+  /// store asks, and holds every partition while the store is unreachable.
+  /// Empty: a single node.
+  std::string store;
+  /// Cluster mode: this node's name and role as the store lists them.
+  std::string node_name;
+  std::string role = "ingest";
+  /// Cluster mode: connects to the store's published gateway (plain BASP
+  /// or mutual TLS, chosen by the node).
+  std::function<caf::expected<caf::actor>(
+      caf::actor_system&, const std::string& host, uint16_t port)>
+      connect_store;
 };
 
-/// Creates the task actor of one partition.
-using task_factory = std::function<caf::actor(int32_t partition)>;
+/// Creates the task actor of one partition, sending to `merger` and
+/// `dead_letters`.
+using task_factory
+    = std::function<caf::actor(int32_t partition, const caf::actor& merger,
+                               const caf::actor& dead_letters)>;
 
 /// Spawns the Kafka source: a consumer-group member with manual offset
 /// commits. It creates one partition task per assigned partition (linked to
@@ -137,9 +155,13 @@ using task_factory = std::function<caf::actor(int32_t partition)>;
 /// everything read since the last durable one: the source reloads that
 /// checkpoint, rolls the merger back to it and resumes every assigned
 /// partition at its stored offset, under a new epoch.
+///
+/// In cluster mode (`settings.store` set) `merger` and `dead_letters` are
+/// unused: the store's coordinator names them with each generation.
 caf::actor spawn_kafka_source_actor(caf::actor_system& sys,
                                     kafka_source_config settings,
-                                    caf::actor merger, task_factory make_task,
+                                    caf::actor merger, caf::actor dead_letters,
+                                    task_factory make_task,
                                     caf::actor listener);
 
 } // namespace vigil

@@ -6,7 +6,8 @@
 // Contract:
 // - kafka_source -> partition_task: `record_batch`, then `partition_barrier`
 //   behind the last batch before a checkpoint, and `partition_end`; the task
-//   answers each batch with `atom::ack` to return its credit.
+//   answers each batch with `(atom::ack, partition, epoch, batches)` to
+//   return its credit (batches > 1 when an ingest node combined them).
 // - merger -> partition_task: `watermark_update` after the combined watermark
 //   moved, so that tasks classify late events.
 // - partition_task -> dlq_producer: `dead_letter_batch`; at a checkpoint the

@@ -30,6 +30,10 @@ struct partition_processor_config {
   bool fault_always = false;
   /// Fault injection for tests: extra time each batch takes.
   std::chrono::milliseconds fault_delay{0};
+  /// Record batches whose partials the task combines into one message to
+  /// the merger (partial_coalescer; 1 = one message per batch). Ingest nodes
+  /// of a cluster combine, so that the store's work per event shrinks.
+  uint32_t coalesce_batches = 1;
 };
 
 /// The result of processing one record batch.

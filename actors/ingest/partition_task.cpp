@@ -11,6 +11,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "actors/ingest/partial_coalescer.hpp"
 #include "actors/messages.hpp"
 #include "runtime/spawn.hpp"
 
@@ -45,6 +46,13 @@ struct partition_task_state {
   caf::actor merger;
   caf::actor dlq;
   int64_t watermark = INT64_MIN;
+  /// Partials held until several batches are combined (1 batch: none).
+  partial_coalescer pending{1};
+
+  void flush() {
+    if (!pending.empty())
+      self->send(merger, pending.take());
+  }
 };
 
 using partition_task_actor = caf::stateful_actor<partition_task_state>;
@@ -54,6 +62,7 @@ partition_task_state::make_behavior(int32_t partition,
                                     partition_processor_config settings,
                                     caf::actor merger, caf::actor dlq) {
   this->processor.emplace(partition, settings);
+  this->pending = partial_coalescer{settings.coalesce_batches};
   this->merger = std::move(merger);
   this->dlq = std::move(dlq);
   return {
@@ -77,12 +86,20 @@ partition_task_state::make_behavior(int32_t partition,
         result.partials.epoch = batch.epoch;
         if (!result.dead_letters.empty() && st.dlq)
           self->send(st.dlq, dead_letter_batch{std::move(result.dead_letters)});
-        self->send(st.merger, std::move(result.partials));
+        if (!st.pending.empty() && st.pending.epoch() != batch.epoch)
+          st.flush();
+        if (st.pending.add(std::move(result.partials)))
+          st.flush();
       },
       [this](const partition_barrier& barrier) {
+        // The checkpoint covers everything before its barrier.
+        flush();
         self->send(this->merger, barrier);
       },
-      [this](const partition_end& end) { self->send(this->merger, end); },
+      [this](const partition_end& end) {
+        flush();
+        self->send(this->merger, end);
+      },
       [this](const watermark_update& update) {
         auto& st = *this;
         st.watermark = std::max(st.watermark, update.watermark);

@@ -178,7 +178,8 @@ std::vector<metric_info> make_catalog() {
        "vigil_db_retries_total",
        mk::counter,
        "",
-       "Database operations retried after a busy or locked database.",
+       "Database operations retried after a busy or locked database or a "
+       "lost PostgreSQL connection.",
        {}},
       {id::checkpoint_duration, "vigil_checkpoint_duration_seconds",
        mk::histogram, "",
@@ -233,6 +234,33 @@ std::vector<metric_info> make_catalog() {
        "service",
        "Incidents of the service not yet closed.",
        {}},
+      {id::cluster_nodes,
+       "vigil_cluster_nodes",
+       mk::gauge,
+       "",
+       "Store: ingest nodes connected to the coordinator.",
+       {}},
+      {id::cluster_node_losses,
+       "vigil_cluster_node_losses_total",
+       mk::counter,
+       "",
+       "Store: ingest nodes lost (connection closed or heartbeat timeout); "
+       "their partitions move to the others through the consumer group.",
+       {}},
+      {id::cluster_generations,
+       "vigil_cluster_generations_total",
+       mk::counter,
+       "",
+       "Store: cluster generations started (every change of membership or "
+       "assignment; each resumes from the last durable checkpoint).",
+       {}},
+      {id::store_disconnects,
+       "vigil_store_disconnects_total",
+       mk::counter,
+       "",
+       "Ingest: connections to the store lost (the node holds its "
+       "partitions and reconnects with backoff).",
+       {}},
   };
 }
 
@@ -271,9 +299,9 @@ const std::vector<metric_info>& metric_catalog() {
 
 const std::vector<std::string_view>& metric_unit_suffixes() {
   static const std::vector<std::string_view> suffixes{
-      "_total",      "_seconds",    "_messages", "_batches",
-      "_bytes",      "_partitions", "_services", "_checks",
-      "_per_second", "_ratio",      "_incidents"};
+      "_total",      "_seconds",    "_messages",  "_batches",
+      "_bytes",      "_partitions", "_services",  "_checks",
+      "_per_second", "_ratio",      "_incidents", "_nodes"};
   return suffixes;
 }
 
@@ -501,6 +529,22 @@ prometheus::Counter& metric_factory::actor_restarts(std::string_view actor) {
 
 prometheus::Gauge& metric_factory::failing_readiness_checks() noexcept {
   return *gauges_[index(id::failing_readiness_checks)];
+}
+
+prometheus::Gauge& metric_factory::cluster_nodes() noexcept {
+  return *gauges_[index(id::cluster_nodes)];
+}
+
+prometheus::Counter& metric_factory::cluster_node_losses() noexcept {
+  return *counters_[index(id::cluster_node_losses)];
+}
+
+prometheus::Counter& metric_factory::cluster_generations() noexcept {
+  return *counters_[index(id::cluster_generations)];
+}
+
+prometheus::Counter& metric_factory::store_disconnects() noexcept {
+  return *counters_[index(id::store_disconnects)];
 }
 
 void metric_factory::set_services(const std::vector<service_sample>& samples) {

@@ -83,10 +83,14 @@ enum class metric_id : uint8_t {
   service_error_ratio,
   service_p95_latency,
   service_open_incidents,
+  cluster_nodes,
+  cluster_node_losses,
+  cluster_generations,
+  store_disconnects,
 };
 
 /// Number of families in the catalog.
-constexpr size_t metric_count = 34;
+constexpr size_t metric_count = 38;
 
 /// Static description of one family.
 struct metric_info {
@@ -284,6 +288,18 @@ public:
   /// vigil_failing_readiness_checks: readiness checks of GET /ready failing
   /// at the last refresh (0: the node is ready).
   prometheus::Gauge& failing_readiness_checks() noexcept;
+
+  /// Store: ingest nodes connected to the coordinator.
+  prometheus::Gauge& cluster_nodes() noexcept;
+
+  /// Store: ingest nodes lost (connection closed or heartbeat timeout).
+  prometheus::Counter& cluster_node_losses() noexcept;
+
+  /// Store: generations started (each rolls back to the last checkpoint).
+  prometheus::Counter& cluster_generations() noexcept;
+
+  /// Ingest: connections to the store lost.
+  prometheus::Counter& store_disconnects() noexcept;
 
   /// Sets vigil_service_requests_per_second, vigil_service_error_ratio,
   /// vigil_service_p95_latency_seconds and vigil_service_open_incidents from

@@ -16,9 +16,13 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
+#include <caf/openssl/publish.hpp>
+#include <caf/openssl/remote_actor.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include "actors/aggregate/window_merger_actor.hpp"
+#include "actors/cluster/coordinator_actor.hpp"
 #include "actors/console/console.hpp"
 #include "actors/console/console_commands.hpp"
 #include "actors/detect/detector_actor.hpp"
@@ -111,12 +115,12 @@ child_spec registered(const char* name,
 std::optional<stored_checkpoint>
 load_checkpoint(const node_config& cfg, std::string& error,
                 const std::string& topic = {}) {
-  auto store = metrics_store::open(cfg.db);
+  auto store = open_result_store(cfg.db);
   if (!store) {
     error = store.error().message;
     return std::nullopt;
   }
-  auto ck = store->load_latest_checkpoint(topic.empty() ? cfg.topic : topic);
+  auto ck = (*store)->load_latest_checkpoint(topic.empty() ? cfg.topic : topic);
   if (!ck) {
     error = ck.error().message;
     return std::nullopt;
@@ -162,7 +166,10 @@ void add_node_options(option_set& opts, node_config& cfg) {
   opts.add("dlq-topic", "dead-letter topic (default <topic>.dlq)",
            &cfg.dlq_topic);
   opts.add("group", "Kafka consumer group", &cfg.group);
-  opts.add("db", "SQLite database file", &cfg.db);
+  opts.add("db",
+           "SQLite database file, or PostgreSQL URL "
+           "postgresql://user[:pass]@host[:port]/dbname",
+           &cfg.db);
   opts.add("http-host",
            "address of the HTTP server (health, readiness, metrics, API)",
            &cfg.http_host);
@@ -212,6 +219,38 @@ void add_node_options(option_set& opts, node_config& cfg) {
            "consume to the end offsets seen at start, flush, commit, exit",
            &cfg.drain);
   opts.add("seed", "seed of the supervisors' backoff jitter", &cfg.seed);
+  opts.add("role",
+           "what this node runs: all (one node), ingest (source and "
+           "partition tasks, sending partials to --store) or store (merger, "
+           "detector, database, dashboard and the cluster's coordinator)",
+           &cfg.role);
+  opts.add("store", "role ingest: the store's cluster address HOST:PORT",
+           &cfg.store);
+  opts.add("cluster-host",
+           "role store: address of the cluster endpoint (loopback unless "
+           "--tls-* are set)",
+           &cfg.cluster_host);
+  opts.add("cluster-port", "role store: port of the cluster endpoint",
+           &cfg.cluster_port);
+  opts.add("node-name", "this node's name in the cluster (default host:pid)",
+           &cfg.node_name);
+  opts.add("tls-ca",
+           "mutual TLS: PEM certificate of the cluster's CA (with "
+           "--tls-cert and --tls-key; required to bind a non-loopback "
+           "address)",
+           &cfg.tls_ca);
+  opts.add("tls-cert", "mutual TLS: this node's PEM certificate",
+           &cfg.tls_cert);
+  opts.add("tls-key", "mutual TLS: this node's PEM private key", &cfg.tls_key);
+  opts.add("narrator-url",
+           "an Ollama-compatible server http://HOST:PORT asked for a "
+           "two-sentence summary of each incident (the template summary "
+           "stays the default and the fallback; nothing waits for it)",
+           &cfg.narrator_url);
+  opts.add("narrator-model", "the model --narrator-url runs",
+           &cfg.narrator_model);
+  opts.add("narrator-timeout", "how long one --narrator-url summary may take",
+           &cfg.narrator_timeout);
   opts.add("fault-task-throw-at",
            "TESTING ONLY: the partition task that receives the Nth batch of "
            "the process throws once (0 = off)",
@@ -226,7 +265,55 @@ void add_node_options(option_set& opts, node_config& cfg) {
            &cfg.fault_task_delay_ms);
 }
 
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]"
+         || host.rfind("127.", 0) == 0;
+}
+
 std::string validate(const node_config& cfg) {
+  if (cfg.role != "all" && cfg.role != "ingest" && cfg.role != "store")
+    return "--role must be all, ingest or store (got '" + cfg.role + "')";
+  int tls_parts
+      = !cfg.tls_ca.empty() + !cfg.tls_cert.empty() + !cfg.tls_key.empty();
+  if (tls_parts != 0 && tls_parts != 3)
+    return "mutual TLS needs all of --tls-ca, --tls-cert and --tls-key "
+           "(docs/deploy.md, \"Cluster certificates\", shows how to make "
+           "them)";
+  for (const auto* f : {&cfg.tls_ca, &cfg.tls_cert, &cfg.tls_key})
+    if (!f->empty() && ::access(f->c_str(), R_OK) != 0)
+      return "cannot read TLS file " + *f + ": " + std::strerror(errno);
+  if (tls_parts == 0) {
+    // CAF's BASP has no authentication of its own.
+    if (cfg.role == "store" && !is_loopback(cfg.cluster_host))
+      return "refusing to serve the cluster endpoint on " + cfg.cluster_host
+             + " without mutual TLS: anyone reaching it could join the "
+               "cluster; pass --tls-ca, --tls-cert and --tls-key, or keep "
+               "--cluster-host 127.0.0.1";
+    if (!is_loopback(cfg.console_host))
+      return "refusing to serve the console on " + cfg.console_host
+             + " without mutual TLS: anyone reaching it could steer the "
+               "node; pass --tls-ca, --tls-cert and --tls-key, or keep "
+               "--console-host 127.0.0.1";
+  }
+  if (cfg.role == "ingest") {
+    auto colon = cfg.store.rfind(':');
+    bool ok = colon != std::string::npos && colon > 0
+              && colon + 1 < cfg.store.size()
+              && cfg.store.find_first_not_of("0123456789", colon + 1)
+                     == std::string::npos
+              && cfg.store.size() - colon - 1 <= 5
+              && std::stoul(cfg.store.substr(colon + 1)) >= 1
+              && std::stoul(cfg.store.substr(colon + 1)) <= 65535;
+    if (!ok)
+      return "role ingest needs --store HOST:PORT, the store's "
+             "--cluster-host and --cluster-port (got '"
+             + cfg.store + "')";
+  } else if (!cfg.store.empty()) {
+    return "--store is for role ingest (this node's --role is " + cfg.role
+           + ")";
+  }
+  if (cfg.cluster_port == 0 || cfg.cluster_port > 65535)
+    return "--cluster-port must be in 1..65535";
   if (cfg.brokers.empty())
     return "no Kafka brokers: pass --brokers HOST:PORT (or set "
            "VIGIL_BROKERS); for a local broker run 'vigil broker'";
@@ -240,6 +327,17 @@ std::string validate(const node_config& cfg) {
     return "--window must be positive, e.g. --window 10s";
   if (cfg.checkpoint_interval.count() <= 0)
     return "--checkpoint-interval must be positive, e.g. 1s";
+  if (!cfg.narrator_url.empty()) {
+    std::string host;
+    int port = 0;
+    std::string error;
+    if (!parse_llm_url(cfg.narrator_url, host, port, error))
+      return error + ", e.g. --narrator-url http://127.0.0.1:11434";
+    if (cfg.narrator_model.empty())
+      return "empty --narrator-model: name the model the server runs";
+    if (cfg.narrator_timeout.count() <= 0)
+      return "--narrator-timeout must be positive, e.g. 5s";
+  }
   if (cfg.stall_timeout.count() < 0)
     return "--stall-timeout must be 0 (off) or positive, e.g. 30s";
   if (cfg.session_timeout < std::chrono::seconds(6)
@@ -290,6 +388,9 @@ struct node_parts {
   std::shared_ptr<source_status> source;
   /// Where the source reports `drained`: the node's receive loop.
   caf::actor listener;
+  /// The language-model helper of the narrator (null without
+  /// --narrator-url).
+  caf::actor llm;
 };
 
 /// Settings of every partition task.
@@ -302,6 +403,14 @@ partition_processor_config processor_config(const node_config& cfg) {
   proc.fault_throw_at = cfg.fault_task_throw_at;
   proc.fault_always = cfg.fault_task_throw_always;
   proc.fault_delay = std::chrono::milliseconds(cfg.fault_task_delay_ms);
+  // An ingest node sends its partials over the network to the store: it
+  // combines up to half the credit of batches per message (the other half
+  // keeps the partition fetching while they wait), so that the store
+  // deserializes and merges one sketch per service and window per several
+  // batches instead of one per batch.
+  if (cfg.role == "ingest")
+    proc.coalesce_batches
+        = std::max<uint32_t>(1, static_cast<uint32_t>(cfg.credit / 2));
   return proc;
 }
 
@@ -334,19 +443,23 @@ child_spec db_writer_child(const node_parts& p) {
 }
 
 child_spec narrator_child(const node_parts& p) {
-  return registered("narrator", [cfg = p.cfg](caf::actor_system& sys) {
-    std::string err;
-    auto ck = load_checkpoint(cfg, err);
-    narrator_actor_config nc;
-    nc.settings.max_services = cfg.max_services;
-    if (ck) {
-      nc.restore_state = ck->narrator_state;
-      // Without a usable state, new incidents never reuse a stored id.
-      nc.settings.first_id = ck->last_incident_id + 1;
-    }
-    nc.db_writer = lookup(sys, "db_writer");
-    return spawn_narrator_actor(sys, std::move(nc));
-  });
+  return registered("narrator",
+                    [cfg = p.cfg, llm = p.llm](caf::actor_system& sys) {
+                      std::string err;
+                      auto ck = load_checkpoint(cfg, err);
+                      narrator_actor_config nc;
+                      nc.settings.max_services = cfg.max_services;
+                      if (ck) {
+                        nc.restore_state = ck->narrator_state;
+                        // Without a usable state, new incidents never reuse a
+                        // stored id.
+                        nc.settings.first_id = ck->last_incident_id + 1;
+                      }
+                      nc.db_writer = lookup(sys, "db_writer");
+                      nc.llm = llm;
+                      nc.llm_timeout = cfg.narrator_timeout;
+                      return spawn_narrator_actor(sys, std::move(nc));
+                    });
 }
 
 child_spec detector_child(const node_parts& p) {
@@ -380,11 +493,29 @@ child_spec merger_child(const node_parts& p) {
   });
 }
 
+/// How an ingest node reaches the store's published gateway.
+caf::expected<caf::actor> connect_store(caf::actor_system& sys,
+                                        const std::string& host, uint16_t port,
+                                        bool tls) {
+  if (tls)
+    return caf::openssl::remote_actor(sys, host, port);
+  return sys.middleman().remote_actor(host, port);
+}
+
+std::string default_node_name() {
+  std::array<char, 256> host{};
+  ::gethostname(host.data(), host.size() - 1);
+  return std::string{host.data()} + ":" + std::to_string(::getpid());
+}
+
 child_spec source_child(const node_parts& p) {
   return registered("source", [p](caf::actor_system& sys) {
     const auto& cfg = p.cfg;
+    const bool ingest = cfg.role == "ingest";
     std::string err;
-    auto ck = load_checkpoint(cfg, err);
+    // An ingest node has no database: the store names the offsets.
+    auto ck = ingest ? std::optional<stored_checkpoint>{}
+                     : load_checkpoint(cfg, err);
     kafka_source_config ss;
     ss.brokers = cfg.brokers;
     ss.topic = cfg.topic;
@@ -407,20 +538,51 @@ child_spec source_child(const node_parts& p) {
                                      : start_position::earliest;
     if (ck)
       ss.resume = to_resume(std::move(*ck));
-    ss.reload = [cfg](source_resume& out, std::string& error) {
+    if (ingest) {
+      ss.store = cfg.store;
+      ss.node_name
+          = cfg.node_name.empty() ? default_node_name() : cfg.node_name;
+      ss.connect_store = [tls = !cfg.tls_ca.empty()](caf::actor_system& sys,
+                                                     const std::string& host,
+                                                     uint16_t port) {
+        return connect_store(sys, host, port, tls);
+      };
+    } else {
+      ss.reload = [cfg](source_resume& out, std::string& error) {
+        auto latest = load_checkpoint(cfg, error);
+        if (latest)
+          out = to_resume(std::move(*latest));
+        return latest.has_value();
+      };
+    }
+    auto merger = ingest ? caf::actor{} : lookup(sys, "merger");
+    auto dlq = ingest ? caf::actor{} : lookup(sys, "dlq");
+    auto make_task = [&sys, proc = p.processor](int32_t partition,
+                                                const caf::actor& merger,
+                                                const caf::actor& dlq) {
+      return spawn_partition_task_actor(sys, partition, proc, merger, dlq);
+    };
+    return spawn_kafka_source_actor(sys, std::move(ss), merger, dlq,
+                                    std::move(make_task), p.listener);
+  });
+}
+
+child_spec coordinator_child(const node_parts& p) {
+  return registered("coord", [p](caf::actor_system& sys) {
+    coordinator_config cc;
+    cc.checkpoint_interval = p.cfg.checkpoint_interval;
+    cc.drain = p.cfg.drain;
+    cc.metrics = p.metrics;
+    cc.status = p.source;
+    cc.reload = [cfg = p.cfg](source_resume& out, std::string& error) {
       auto latest = load_checkpoint(cfg, error);
       if (latest)
         out = to_resume(std::move(*latest));
       return latest.has_value();
     };
-    auto merger = lookup(sys, "merger");
-    auto dlq = lookup(sys, "dlq");
-    auto make_task = [&sys, proc = p.processor, merger,
-                      dlq](int32_t partition) {
-      return spawn_partition_task_actor(sys, partition, proc, merger, dlq);
-    };
-    return spawn_kafka_source_actor(sys, std::move(ss), merger,
-                                    std::move(make_task), p.listener);
+    cc.merger = [&sys] { return lookup(sys, "merger"); };
+    cc.dead_letters = [&sys] { return lookup(sys, "dlq"); };
+    return spawn_coordinator_actor(sys, std::move(cc), p.listener);
   });
 }
 
@@ -444,6 +606,12 @@ supervisor_spec node_tree(const node_parts& p,
     if (ev.kind == supervisor_event::restarted)
       metrics->actor_restarts(ev.child).Increment();
   };
+  if (p.cfg.role == "ingest") {
+    // The store holds everything durable: the source alone, restarted
+    // with backoff, joins the store's next generation.
+    root.children = {source_child(p)};
+    return root;
+  }
   root.children = {
       // First: when it restarts, so does everything after it, and no
       // checkpoint whose dead letters it held is committed by the writer.
@@ -455,8 +623,9 @@ supervisor_spec node_tree(const node_parts& p,
       detector_child(p),
       merger_child(p),
       // Last, so restarted alone: it rolls the merger back to the checkpoint
-      // it resumes from.
-      source_child(p),
+      // it resumes from (in a store, the coordinator does, at every new
+      // generation of the cluster).
+      p.cfg.role == "store" ? coordinator_child(p) : source_child(p),
   };
   return root;
 }
@@ -502,6 +671,19 @@ void configure_actor_system(caf::actor_system_config& sys_cfg,
   sys_cfg.add_message_types<caf::id_block::vigil>();
   add_error_category(sys_cfg);
   sys_cfg.load<caf::io::middleman>();
+  if (!cfg.tls_ca.empty()) {
+    // Mutual TLS: peers must present a certificate signed by the CA.
+    sys_cfg.load<caf::openssl::manager>();
+    sys_cfg.openssl_cafile = cfg.tls_ca;
+    sys_cfg.openssl_certificate = cfg.tls_cert;
+    sys_cfg.openssl_key = cfg.tls_key;
+  }
+  // A frozen peer (SIGSTOP, a partitioned host) sends no heartbeat: its
+  // connection is closed after the timeout, and its actors are down.
+  sys_cfg.set("middleman.heartbeat-interval",
+              caf::timespan{std::chrono::seconds(1)});
+  sys_cfg.set("middleman.connection-timeout",
+              caf::timespan{std::chrono::seconds(5)});
   if (cfg.workers > 0)
     sys_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.workers));
   sys_cfg.set("logger.console", caf::atom("none"));
@@ -515,13 +697,17 @@ caf::actor start_console(caf::actor_system& sys, const node_config& cfg,
                          std::shared_ptr<supervisor_history> history,
                          const stored_checkpoint& initial) {
   console_context console_ctx;
-  console_ctx.identity = "pid " + std::to_string(::getpid()) + ", topic "
-                         + cfg.topic + ", group " + cfg.group + ", db "
-                         + cfg.db;
+  console_ctx.identity
+      = "pid " + std::to_string(::getpid()) + ", topic " + cfg.topic
+        + ", group " + cfg.group
+        + (cfg.role == "ingest"
+               ? ", role ingest, store " + cfg.store
+               : ", db " + redact_db_url(cfg.db)
+                     + (cfg.role == "store" ? ", role store" : std::string{}));
   console_ctx.started_ms = wall_ms();
   console_ctx.drain = cfg.drain;
   console_ctx.stop = &stop;
-  console_ctx.db = cfg.db;
+  console_ctx.db = cfg.role == "ingest" ? std::string{} : cfg.db;
   console_ctx.topic = cfg.topic;
   console_ctx.max_services = cfg.max_services;
   console_ctx.node = std::move(node);
@@ -530,7 +716,8 @@ caf::actor start_console(caf::actor_system& sys, const node_config& cfg,
   console_ctx.initial_checkpoint_ms = initial.created_at;
   auto console = spawn_console_actor(sys, std::move(console_ctx));
   auto console_port = publish_console(sys, console, cfg.console_host,
-                                      static_cast<uint16_t>(cfg.console_port));
+                                      static_cast<uint16_t>(cfg.console_port),
+                                      !cfg.tls_ca.empty());
   if (!console_port) {
     logf(log_level::error, "vigil run", "%s", console_port.error().c_str());
     caf::anon_send_exit(console, caf::exit_reason::user_shutdown);
@@ -600,6 +787,16 @@ public:
 
 private:
   void on_drained(uint64_t checkpoint) {
+    if (parts_.cfg.role == "ingest") {
+      // The store holds the results; it reports the drain.
+      logf(log_level::info, "vigil",
+           graceful_ ? "stopped (the store replays what this node read "
+                       "after checkpoint %llu)"
+                     : "the cluster drained the topic (checkpoint %llu)",
+           static_cast<unsigned long long>(checkpoint));
+      stop_tree();
+      return;
+    }
     if (graceful_) {
       // A graceful stop: everything read is durable in `checkpoint`.
       self_
@@ -669,6 +866,16 @@ private:
   }
 
   void poll_metrics() {
+    if (auto coord = lookup(sys_, "coord")) {
+      self_->request(coord, std::chrono::milliseconds(200), atom::nodes_v)
+          .receive(
+              [&](cluster_view& view) {
+                std::lock_guard<std::mutex> guard{ctx_->mtx};
+                ctx_->cluster = std::move(view);
+                ctx_->have_cluster = true;
+              },
+              [&](caf::error&) {});
+    }
     if (auto merger = lookup(sys_, "merger")) {
       self_->request(merger, std::chrono::milliseconds(200), atom::stats_v)
           .receive(
@@ -722,10 +929,18 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
     return 2;
   }
   std::string error;
-  auto initial = load_checkpoint(cfg, error);
+  const bool ingest = cfg.role == "ingest";
+  auto initial = ingest ? std::optional<stored_checkpoint>{stored_checkpoint{}}
+                        : load_checkpoint(cfg, error);
   if (!initial && names_newer_schema(error)) {
     logf(log_level::error, "vigil run", "cannot open database %s: %s",
-         cfg.db.c_str(), error.c_str());
+         redact_db_url(cfg.db).c_str(), error.c_str());
+    return 1;
+  }
+  if (!initial && is_postgres_url(cfg.db)) {
+    // The error names the part of the --db URL to fix.
+    logf(log_level::error, "vigil run", "cannot open database %s: %s",
+         redact_db_url(cfg.db).c_str(), error.c_str());
     return 1;
   }
   if (!initial) {
@@ -748,7 +963,8 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   parts.source = std::make_shared<source_status>();
   auto ctx = std::make_shared<node_http_context>();
   ctx->brokers = cfg.brokers;
-  ctx->db = cfg.db;
+  ctx->db = ingest ? std::string{} : cfg.db;
+  ctx->role = cfg.role;
   ctx->metrics = parts.metrics;
   ctx->source = parts.source;
   auto http = start_http(cfg, parts.metrics, ctx);
@@ -767,9 +983,47 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   auto console = start_console(sys, cfg, stop, ctx, history, *initial);
   if (!console)
     return 1;
+  caf::actor gateway;
+  if (cfg.role == "store") {
+    gateway = spawn_cluster_gateway_actor(sys);
+    auto port = static_cast<uint16_t>(cfg.cluster_port);
+    auto bound = cfg.tls_ca.empty()
+                     ? sys.middleman().publish(gateway, port,
+                                               cfg.cluster_host.c_str(), true)
+                     : caf::openssl::publish(gateway, port,
+                                             cfg.cluster_host.c_str(), true);
+    if (!bound) {
+      logf(log_level::error, "vigil run",
+           "cannot serve the cluster endpoint on %s:%u: %s (another process "
+           "may hold the port: choose another with --cluster-port N)",
+           cfg.cluster_host.c_str(), static_cast<unsigned>(port),
+           sys.render(bound.error()).c_str());
+      caf::anon_send_exit(gateway, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(console, caf::exit_reason::user_shutdown);
+      return 1;
+    }
+    logf(log_level::info, "vigil",
+         "cluster endpoint on %s:%u%s (ingest "
+         "nodes: vigil run --role ingest --store %s:%u)",
+         cfg.cluster_host.c_str(), static_cast<unsigned>(*bound),
+         cfg.tls_ca.empty() ? "" : " with mutual TLS", cfg.cluster_host.c_str(),
+         static_cast<unsigned>(*bound));
+  }
   // Before the first durable checkpoint of this run, the checkpoint age
   // counts from the loaded one (or from the start of the node).
   auto initial_ms = initial->id != 0 ? initial->created_at : wall_ms();
+  if (!cfg.narrator_url.empty() && !ingest) {
+    llm_config lc;
+    lc.url = cfg.narrator_url;
+    lc.model = cfg.narrator_model;
+    lc.timeout = cfg.narrator_timeout;
+    parts.llm = spawn_llm_narrator_actor(sys, lc);
+    logf(log_level::info, "vigil",
+         "narrator asks %s (model %s) for incident summaries; the template "
+         "summary stays when it does not answer within %lld ms",
+         cfg.narrator_url.c_str(), cfg.narrator_model.c_str(),
+         static_cast<long long>(cfg.narrator_timeout.count()));
+  }
   node_loop loop{sys, self, stop, parts, ctx, initial_ms};
   auto tree = spawn_supervisor_actor(sys, node_tree(parts, history));
   sys.registry().put(registry_key(console_tree_name),
@@ -777,11 +1031,15 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   auto rc = loop.run(tree);
   // The registry holds strong references; detached actors (the source) only
   // release their thread once nothing refers to them.
-  for (const auto* name :
-       {"dlq", "db_writer", "narrator", "detector", "merger", "source"})
+  for (const auto* name : {"dlq", "db_writer", "narrator", "detector", "merger",
+                           "source", "coord"})
     sys.registry().erase(registry_key(name));
   sys.registry().erase(registry_key(console_tree_name));
   self->send_exit(console, caf::exit_reason::user_shutdown);
+  if (parts.llm)
+    self->send_exit(parts.llm, caf::exit_reason::user_shutdown);
+  if (gateway)
+    self->send_exit(gateway, caf::exit_reason::user_shutdown);
   // Everything the node read is durable or replayed by the next start: the
   // teardown below (actor system, network, HTTP server, Kafka clients) must
   // not keep the process alive past a supervisor's stop timeout.

@@ -75,6 +75,31 @@ struct node_config {
   bool fault_task_throw_always = false;
   /// Fault injection for tests: each task batch takes this long (ms).
   uint64_t fault_task_delay_ms = 0;
+  /// What the node runs: "all" (one node: source, tasks, merger, detector,
+  /// narrator, database), "ingest" (source and partition tasks, sending
+  /// window partials to a store) or "store" (everything else, and the
+  /// cluster's checkpoint coordinator).
+  std::string role = "all";
+  /// Role ingest: the store's cluster address, HOST:PORT.
+  std::string store;
+  /// Role store: the address and port the cluster endpoint binds to.
+  std::string cluster_host = "127.0.0.1";
+  uint64_t cluster_port = 4243;
+  /// This node's name in the cluster ("" = host:pid).
+  std::string node_name;
+  /// Mutual TLS of the cluster and console endpoints (all three or none):
+  /// the cluster CA's certificate, this node's certificate and its key.
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
+  /// Optional language-model narrator: an Ollama-compatible server
+  /// (http://host:port) asked for two-sentence incident summaries; empty:
+  /// template summaries only.
+  std::string narrator_url;
+  /// The model it runs.
+  std::string narrator_model = "llama3.2";
+  /// How long one summary may take; later answers are ignored.
+  std::chrono::milliseconds narrator_timeout{5000};
   /// The metrics served at /metrics; null: the node builds its own (with
   /// `node_label_sets()`). `vigil demo` shares it with its generator.
   std::shared_ptr<metric_factory> metrics;

@@ -12,8 +12,11 @@
 #include "actors/ingest/request_event.hpp"
 #include "actors/node/metrics.hpp"
 #include "actors/node/node_scrape.hpp"
+#include "runtime/db_location.hpp"
+#include "runtime/db_reader.hpp"
 #include "runtime/http_server.hpp"
 #include "runtime/kafka.hpp"
+#include "runtime/pg.hpp"
 #include "runtime/sqlite.hpp"
 
 namespace vigil {
@@ -60,6 +63,19 @@ readiness_result check_broker(const std::string& brokers) {
 }
 
 readiness_result check_database(const std::string& path) {
+  if (is_postgres_url(path)) {
+    // A fresh connection per probe; the writer reconnects on its own.
+    auto conn = pg_connection::connect(path, 2);
+    if (!conn)
+      return {"database", false,
+              "database " + redact_db_url(path)
+                  + " is unreachable: " + conn.error().message};
+    if (auto st = conn->exec("SELECT 1"); !st)
+      return {"database", false,
+              "database " + redact_db_url(path)
+                  + " does not answer: " + st.error().message};
+    return {"database", true, "PostgreSQL " + conn->describe() + " answers"};
+  }
   // Read-write, but never create: the db_writer owns the file.
   auto st = probe_write_lock(path, busy_timeout_ms);
   if (st)
@@ -126,27 +142,41 @@ http_reply unavailable(const db_error& err) {
       {{"error", "database unavailable"}, {"detail", err.message}}, 503);
 }
 
-constexpr const char* window_columns
-    = "service, window_start, window_end, request_count, error_count, "
-      "error_rate, avg_latency_ms, p50_latency_ms, p95_latency_ms, "
-      "p99_latency_ms, max_latency_ms, late_count, updated_at";
+/// The columns of a window row, times as epoch milliseconds.
+std::string window_columns(db_kind kind) {
+  return "service, " + sql_ms(kind, "window_start") + ", "
+         + sql_ms(kind, "window_end")
+         + ", request_count, error_count, error_rate, avg_latency_ms, "
+           "p50_latency_ms, p95_latency_ms, p99_latency_ms, max_latency_ms, "
+           "late_count, "
+         + sql_ms(kind, "updated_at");
+}
 
-window_row window_from(const statement& st) {
+window_row window_from(const db_rows& rs, size_t r) {
   window_row row;
-  row.service = st.column_text(0);
-  row.window_start = st.column_int64(1);
-  row.window_end = st.column_int64(2);
-  row.request_count = st.column_int64(3);
-  row.error_count = st.column_int64(4);
-  row.error_rate = st.column_double(5);
-  row.avg_latency_ms = st.column_double(6);
-  row.p50_latency_ms = st.column_double(7);
-  row.p95_latency_ms = st.column_double(8);
-  row.p99_latency_ms = st.column_double(9);
-  row.max_latency_ms = st.column_double(10);
-  row.late_count = st.column_int64(11);
-  row.updated_at = st.column_int64(12);
+  row.service = rs.text(r, 0);
+  row.window_start = rs.int64(r, 1);
+  row.window_end = rs.int64(r, 2);
+  row.request_count = rs.int64(r, 3);
+  row.error_count = rs.int64(r, 4);
+  row.error_rate = rs.real(r, 5);
+  row.avg_latency_ms = rs.real(r, 6);
+  row.p50_latency_ms = rs.real(r, 7);
+  row.p95_latency_ms = rs.real(r, 8);
+  row.p99_latency_ms = rs.real(r, 9);
+  row.max_latency_ms = rs.real(r, 10);
+  row.late_count = rs.int64(r, 11);
+  row.updated_at = rs.int64(r, 12);
   return row;
+}
+
+/// `ms` within the range PostgreSQL's TIMESTAMPTZ arithmetic takes (about
+/// +-3000 years): callers pass INT64_MIN and INT64_MAX for "any time".
+int64_t time_param(db_kind kind, int64_t ms) {
+  constexpr int64_t bound = 100'000'000'000'000;
+  if (kind == db_kind::sqlite)
+    return ms;
+  return std::clamp(ms, -bound, bound);
 }
 
 json window_json(const window_row& row) {
@@ -185,28 +215,19 @@ json incident_json(const incident_row& row) {
           {"summary", row.summary}};
 }
 
-/// Runs `sql` over a short-lived read-only connection with the bindings of
-/// `bind` and collects every row with `read`.
-template <class T, class Bind, class Read>
-db_result<std::vector<T>> read_rows(const std::string& path,
-                                    const std::string& sql, Bind bind,
-                                    Read read) {
-  auto db = sqlite_db::open(path, open_mode::read_only, busy_timeout_ms);
-  if (!db)
-    return db.error();
-  auto st = db->prepare(sql);
-  if (!st)
-    return st.error();
-  bind(*st);
+/// Runs `sql` over a short-lived read connection with `params` and
+/// collects every row with `read`.
+template <class T, class Read>
+db_result<std::vector<T>>
+read_rows(const std::string& db, const std::string& sql,
+          const std::vector<db_value>& params, Read read) {
+  auto rs = db_query(db, sql, params, busy_timeout_ms);
+  if (!rs)
+    return rs.error();
   std::vector<T> rows;
-  for (;;) {
-    auto r = st->step();
-    if (r == step_result::done)
-      break;
-    if (r == step_result::error)
-      return st->error();
-    rows.push_back(read(*st));
-  }
+  rows.reserve(rs->size());
+  for (size_t r = 0; r < rs->size(); ++r)
+    rows.push_back(read(*rs, r));
   return rows;
 }
 
@@ -234,14 +255,12 @@ http_reply api_windows(const node_http_context& ctx, const http_request& req) {
   auto service = req.params.find("service");
   if (service == req.params.end() || service->second.empty())
     return json_reply({{"error", "missing parameter: service"}}, 400);
-  auto sql = std::string{"SELECT "} + window_columns
+  auto kind = db_kind_of(ctx.db);
+  auto sql = "SELECT " + window_columns(kind)
              + " FROM service_metrics WHERE service = ?1 AND window_start >= "
-               "?2 ORDER BY window_start";
-  auto name = service->second;
+             + sql_time(kind, 2) + " ORDER BY window_start";
   auto rows = read_rows<window_row>(
-      ctx.db, sql,
-      [&](statement& st) { st.bind(1, std::string_view{name}).bind(2, since); },
-      window_from);
+      ctx.db, sql, {service->second, time_param(kind, since)}, window_from);
   return rows_reply(std::move(rows), "windows", window_json);
 }
 
@@ -334,48 +353,71 @@ http_reply api_status(node_http_context& ctx) {
       {"paused_since", held_since},
       {"partitions", partitions},
       {"total_lag", total_lag},
+      {"role", ctx.role},
   };
+  std::lock_guard<std::mutex> guard{ctx.mtx};
+  if (ctx.have_cluster) {
+    const auto& c = ctx.cluster;
+    json nodes = json::array();
+    int64_t lag = 0;
+    for (const auto& n : c.nodes) {
+      nodes.push_back({{"name", n.name},
+                       {"role", n.role},
+                       {"address", n.address},
+                       {"partitions", n.partitions},
+                       {"lag", n.lag},
+                       {"restarts", n.restarts},
+                       {"last_heartbeat_ms", n.last_heartbeat_ms},
+                       {"joined_ms", n.joined_ms}});
+      lag += std::max<int64_t>(0, n.lag);
+    }
+    body["cluster"] = {{"generation", c.generation},
+                       {"running", c.running},
+                       {"topic_partitions", c.topic_partitions},
+                       {"unowned_partitions", c.unowned},
+                       {"node_losses", c.node_losses},
+                       {"nodes", nodes}};
+    body["total_lag"] = lag;
+  }
   return json_reply(body);
 }
 
 } // namespace
 
 db_result<std::vector<window_row>> read_latest_windows(const std::string& db) {
-  auto sql = std::string{"SELECT "} + window_columns
+  auto sql = "SELECT " + window_columns(db_kind_of(db))
              + " FROM service_metrics AS m WHERE window_start = "
                "(SELECT max(window_start) FROM service_metrics "
                "WHERE service = m.service) ORDER BY service";
-  return read_rows<window_row>(
-      db, sql, [](statement&) {}, window_from);
+  return read_rows<window_row>(db, sql, {}, window_from);
 }
 
 db_result<std::vector<anomaly_row>> read_anomalies(const std::string& db,
                                                    int64_t since_ms,
                                                    const std::string& service,
                                                    int64_t limit) {
-  const std::string sql
-      = "SELECT service, window_start, metric, observed, expected, score, "
-        "severity, detector, detected_at FROM anomalies WHERE window_start >= "
-        "?1 AND (?2 = '' OR service = ?2) ORDER BY window_start DESC, "
-        "service, metric LIMIT ?3";
-  return read_rows<anomaly_row>(
-      db, sql,
-      [&](statement& st) {
-        st.bind(1, since_ms).bind(2, std::string_view{service}).bind(3, limit);
-      },
-      [](const statement& st) {
-        anomaly_row row;
-        row.service = st.column_text(0);
-        row.window_start = st.column_int64(1);
-        row.metric = st.column_text(2);
-        row.observed = st.column_double(3);
-        row.expected = st.column_double(4);
-        row.score = st.column_double(5);
-        row.severity = st.column_text(6);
-        row.detector = st.column_text(7);
-        row.detected_at = st.column_int64(8);
-        return row;
-      });
+  auto kind = db_kind_of(db);
+  auto sql = "SELECT service, " + sql_ms(kind, "window_start")
+             + ", metric, observed, expected, score, severity, detector, "
+             + sql_ms(kind, "detected_at")
+             + " FROM anomalies WHERE window_start >= " + sql_time(kind, 1)
+             + " AND (?2 = '' OR service = ?2) ORDER BY window_start DESC, "
+               "service, metric LIMIT ?3";
+  return read_rows<anomaly_row>(db, sql,
+                                {time_param(kind, since_ms), service, limit},
+                                [](const db_rows& rs, size_t r) {
+                                  anomaly_row row;
+                                  row.service = rs.text(r, 0);
+                                  row.window_start = rs.int64(r, 1);
+                                  row.metric = rs.text(r, 2);
+                                  row.observed = rs.real(r, 3);
+                                  row.expected = rs.real(r, 4);
+                                  row.score = rs.real(r, 5);
+                                  row.severity = rs.text(r, 6);
+                                  row.detector = rs.text(r, 7);
+                                  row.detected_at = rs.int64(r, 8);
+                                  return row;
+                                });
 }
 
 metric_label_sets node_label_sets() {
@@ -440,7 +482,8 @@ void pipeline_metrics::update(const pipeline_stats& st, int64_t wall_ms) {
 void install_node_routes(http_server& server,
                          const std::shared_ptr<node_http_context>& ctx) {
   server.add_readiness_check([ctx] { return check_broker(ctx->brokers); });
-  server.add_readiness_check([ctx] { return check_database(ctx->db); });
+  if (!ctx->db.empty())
+    server.add_readiness_check([ctx] { return check_database(ctx->db); });
   server.add_readiness_check(
       [ctx] { return check_assignment(ctx->source.get()); });
   server.add_readiness_check([ctx] { return check_stalls(ctx->source.get()); });
@@ -468,25 +511,29 @@ db_result<std::vector<incident_row>>
 read_incidents(const std::string& db, int64_t since_ms, int64_t limit) {
   // Open incidents whatever their age, then those that ended in the range;
   // the most severe first within each group, then the newest.
-  const std::string sql
-      = "SELECT id, service, started_at, ended_at, severity, anomaly_count, "
-        "summary FROM incidents WHERE ended_at IS NULL OR ended_at >= ?1 "
-        "ORDER BY ended_at IS NULL DESC, CASE severity WHEN 'critical' THEN 4 "
-        "WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END "
-        "DESC, started_at DESC, id DESC LIMIT ?2";
-  return read_rows<incident_row>(
-      db, sql, [&](statement& st) { st.bind(1, since_ms).bind(2, limit); },
-      [](const statement& st) {
-        incident_row row;
-        row.id = st.column_int64(0);
-        row.service = st.column_text(1);
-        row.started_at = st.column_int64(2);
-        row.ended_at = st.column_is_null(3) ? 0 : st.column_int64(3);
-        row.severity = st.column_text(4);
-        row.anomaly_count = st.column_int64(5);
-        row.summary = st.column_text(6);
-        return row;
-      });
+  auto kind = db_kind_of(db);
+  auto sql = "SELECT id, service, " + sql_ms(kind, "started_at") + ", "
+             + sql_ms(kind, "ended_at")
+             + ", severity, anomaly_count, summary FROM incidents WHERE "
+               "ended_at IS NULL OR ended_at >= "
+             + sql_time(kind, 1)
+             + " ORDER BY ended_at IS NULL DESC, CASE severity WHEN "
+               "'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 "
+               "WHEN 'low' THEN 1 ELSE 0 END DESC, started_at DESC, id DESC "
+               "LIMIT ?2";
+  return read_rows<incident_row>(db, sql, {time_param(kind, since_ms), limit},
+                                 [](const db_rows& rs, size_t r) {
+                                   incident_row row;
+                                   row.id = rs.int64(r, 0);
+                                   row.service = rs.text(r, 1);
+                                   row.started_at = rs.int64(r, 2);
+                                   row.ended_at
+                                       = rs.is_null(r, 3) ? 0 : rs.int64(r, 3);
+                                   row.severity = rs.text(r, 4);
+                                   row.anomaly_count = rs.int64(r, 5);
+                                   row.summary = rs.text(r, 6);
+                                   return row;
+                                 });
 }
 
 } // namespace vigil

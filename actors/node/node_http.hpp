@@ -64,6 +64,13 @@ struct node_http_context {
   pipeline_stats pipeline;
   /// False until the first poll answered.
   bool have_pipeline = false;
+  /// The node's role: all, store or ingest.
+  std::string role = "all";
+  /// Store: the cluster as the coordinator last described it (guarded by
+  /// `mtx`; refreshed by the node's poll).
+  cluster_view cluster;
+  /// False until the coordinator first answered.
+  bool have_cluster = false;
 };
 
 /// The latest window of every service, ordered by service, over a
@@ -84,7 +91,8 @@ db_result<std::vector<anomaly_row>> read_anomalies(const std::string& db,
 db_result<std::vector<incident_row>>
 read_incidents(const std::string& db, int64_t since_ms, int64_t limit);
 
-/// Registers the readiness checks `broker`, `database` and `assignment` and
+/// Registers the readiness checks `broker`, `database` (unless the node has
+/// no database: role ingest) and `assignment` and
 /// the routes /api/services, /api/windows, /api/anomalies, /api/incidents
 /// and /api/status, and refreshes the scrape-time gauges (node_scrape.hpp).
 void install_node_routes(http_server& server,

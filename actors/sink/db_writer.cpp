@@ -11,6 +11,7 @@
 
 #include "actors/detect/baseline.hpp"
 #include "actors/node/metrics.hpp"
+#include "runtime/db_location.hpp"
 
 namespace vigil {
 
@@ -23,12 +24,13 @@ caf::behavior db_writer_state::make_behavior(db_writer_config cfg) {
   backoff_.emplace(cfg_.retry, cfg_.seed);
   // Open now so that a bad path fails at start; a locked database is only
   // retried when there is something to write.
-  auto store = metrics_store::open(cfg_.path, cfg_.busy_timeout_ms,
-                                   cfg_.keep_checkpoints);
+  auto store = open_result_store(cfg_.path, cfg_.busy_timeout_ms,
+                                 cfg_.keep_checkpoints);
   if (store) {
-    store_.emplace(std::move(*store));
+    store_ = std::move(*store);
   } else if (!store.error().retryable) {
-    log("db_writer: cannot open " + cfg_.path + ": " + store.error().message);
+    log("db_writer: cannot open " + redact_db_url(cfg_.path) + ": "
+        + store.error().message);
     self_->quit(
         caf::make_error(caf::sec::runtime_error, store.error().message));
     return {};
@@ -116,8 +118,10 @@ void db_writer_state::flush_dead_letters(uint64_t checkpoint) {
     return;
   }
   ++awaiting_dead_letters_;
-  // The producer's own flush gives up after 30 s and restarts it.
-  self_->request(dlq, std::chrono::seconds(60), atom::flush_v, checkpoint)
+  // The producer waits for its dead letters as long as it keeps them (5 min
+  // and a margin; a broker outage delays the checkpoint instead of failing
+  // it), then up to 45 s for the topic's end offsets: wait longer than both.
+  self_->request(dlq, std::chrono::minutes(7), atom::flush_v, checkpoint)
       .then(
           [this, checkpoint](dead_letter_positions& reply) {
             --awaiting_dead_letters_;
@@ -138,13 +142,13 @@ void db_writer_state::try_commit() {
   if (retry_scheduled_ || awaiting_dead_letters_ > 0 || !has_pending())
     return;
   if (!store_) {
-    auto store = metrics_store::open(cfg_.path, cfg_.busy_timeout_ms,
-                                     cfg_.keep_checkpoints);
+    auto store = open_result_store(cfg_.path, cfg_.busy_timeout_ms,
+                                   cfg_.keep_checkpoints);
     if (!store) {
       on_failure(store.error());
       return;
     }
-    store_.emplace(std::move(*store));
+    store_ = std::move(*store);
   }
   auto batch = combined();
   auto started = std::chrono::steady_clock::now();
@@ -238,9 +242,13 @@ void db_writer_state::on_failure(const db_error& err) {
   // The delay grows within an episode; `reset` on success starts over.
   auto t = backoff_policy::clock_time{};
   auto delay = backoff_->next_delay(t, t);
+  // One line per episode. A SQLite error carries its result code (a lock);
+  // a PostgreSQL one is a lost or refused connection and names it.
   if (attempts_ == 1)
-    log("db_writer: database locked, retrying in "
-        + std::to_string(delay.count()) + " ms (attempt "
+    log("db_writer: "
+        + (err.code != 0 ? std::string{"database locked"}
+                         : "database unavailable (" + err.message + ")")
+        + ", retrying in " + std::to_string(delay.count()) + " ms (attempt "
         + std::to_string(attempts_) + ")");
   retry_scheduled_ = true;
   self_->delayed_send(self_, delay, atom::retry::value);

@@ -18,7 +18,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/messages.hpp"
-#include "actors/sink/store.hpp"
+#include "actors/sink/result_store.hpp"
 #include "runtime/backoff.hpp"
 
 namespace vigil {
@@ -27,7 +27,8 @@ class metric_factory;
 
 /// Configuration of the database writer.
 struct db_writer_config {
-  /// SQLite database file; its directory is created if missing.
+  /// SQLite database file (its directory is created if missing) or
+  /// PostgreSQL URL.
   std::string path = "./data/vigil.db";
   /// Source topic the checkpoint offsets belong to.
   std::string topic = "raw_events";
@@ -44,7 +45,7 @@ struct db_writer_config {
   /// How long SQLite itself waits for a lock before reporting busy.
   int busy_timeout_ms = 100;
   /// Checkpoints kept in the database.
-  size_t keep_checkpoints = metrics_store::default_keep_checkpoints;
+  size_t keep_checkpoints = result_store::default_keep_checkpoints;
   /// Buffered rows that force a commit without waiting for a checkpoint
   /// (bounds memory when checkpoints stall; upserts keep this correct).
   size_t max_buffered_rows = 100000;
@@ -93,7 +94,8 @@ typename Inspector::result_type inspect(Inspector& f, db_writer_stats& x) {
 /// of `result_batch`es without a checkpoint are buffered (newest emission of
 /// a key wins) and written in ONE transaction with the next checkpoint's
 /// states and offsets.
-/// A locked database is retried with backoff, never dropping a batch; any
+/// A locked (SQLite) or unreachable (PostgreSQL) database is retried with
+/// backoff, never dropping a batch; any
 /// other database error terminates the actor (its supervisor restarts it and
 /// the pipeline replays from the last checkpoint).
 class db_writer_state {
@@ -150,7 +152,7 @@ private:
 
   caf::stateful_actor<db_writer_state>* self_;
   db_writer_config cfg_;
-  std::optional<metrics_store> store_;
+  std::unique_ptr<result_store> store_;
   std::optional<backoff_policy> backoff_;
   std::map<row_key, window_row> rows_;
   std::map<anomaly_key, anomaly_row> anomalies_;

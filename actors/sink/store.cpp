@@ -172,13 +172,7 @@ db_status metrics_store::migrate() {
   if (!current)
     return current.error();
   if (*current > latest_version())
-    return db_error{0, false,
-                    "the database has schema version "
-                        + std::to_string(*current) + ", "
-                        + std::string{newer_schema_text} + " (up to "
-                        + std::to_string(latest_version())
-                        + "): run a vigil at least as new as the one that "
-                          "wrote it, or pass another --db"};
+    return newer_schema_error(*current, latest_version());
   if (*current < latest_version()) {
     if (auto st = db_.begin_immediate(); !st)
       return st;

@@ -11,9 +11,8 @@
 // reloading, until the page shows a newer window. Saves a screenshot of the
 // incident (SCREENSHOT with -incident before .png) and one at the end, and
 // prints a JSON summary on stdout. Exit status 0 only if every check held.
-import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { launchBrowser } from './browser.mjs';
+import { writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [url, screenshot, syncDir] = process.argv.slice(2);
@@ -45,17 +44,7 @@ async function until(what, timeoutMs, fn) {
   }
 }
 
-const profile = mkdtempSync(join(tmpdir(), 'vigil-chromium-'));
-// A fresh profile each run (playwright passes it as --user-data-dir).
-const browser = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.VIGIL_CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
-    '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-  viewport: { width: 1680, height: 1050 },
-  timeout: 60000,
-});
+const { browser, close } = await launchBrowser();
 
 try {
   const page = browser.pages()[0] || await browser.newPage();
@@ -207,8 +196,7 @@ try {
 } catch (e) {
   failures.push('exception: ' + (e && e.stack ? e.stack : e));
 } finally {
-  await browser.close();
-  rmSync(profile, { recursive: true, force: true });
+  await close();
 }
 
 for (const p of problems) failures.push(p);

@@ -32,30 +32,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// Directory of the vigil binary under test: the build directory.
-std::string build_dir() {
-  auto bin = test::vigil_binary();
-  return bin.substr(0, bin.rfind('/'));
-}
-
-/// Full path of `name` on PATH ("" if absent): the process helpers exec
-/// without a PATH search.
-std::string find_program(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::string dirs = path != nullptr ? path : "/usr/bin:/bin";
-  size_t begin = 0;
-  while (begin <= dirs.size()) {
-    auto end = dirs.find(':', begin);
-    if (end == std::string::npos)
-      end = dirs.size();
-    auto candidate = dirs.substr(begin, end - begin) + "/" + name;
-    if (::access(candidate.c_str(), X_OK) == 0)
-      return candidate;
-    begin = end + 1;
-  }
-  return {};
-}
-
 /// Runs `sql` (one integer result) on a read-only connection; -1 if the
 /// database or table is not there yet.
 int64_t query_int(const std::string& db, const char* sql) {
@@ -197,15 +173,15 @@ BOOST_AUTO_TEST_CASE(
   // meet through files in `sync`.
   auto sync = dir.file("sync");
   std::filesystem::create_directories(sync);
-  auto artifacts = build_dir() + "/test-artifacts";
+  auto artifacts = test::build_dir() + "/test-artifacts";
   std::filesystem::create_directories(artifacts);
   auto shot = artifacts + "/dashboard.png";
   auto url = "http://127.0.0.1:" + std::to_string(port) + "/";
-  auto node_js = find_program("node");
+  auto node_js = test::find_program("node");
   BOOST_REQUIRE_MESSAGE(!node_js.empty(), "node is not on PATH "
                                           "(deploy/install-deps.sh)");
   test::background_process browser{
-      {node_js, build_dir() + "/web-npm/dashboard.mjs", url, shot, sync},
+      {node_js, test::build_dir() + "/web-npm/dashboard.mjs", url, shot, sync},
       dir.file("browser.out"),
       dir.file("browser.err")};
   int early = -1000;

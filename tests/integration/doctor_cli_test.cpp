@@ -159,7 +159,7 @@ doctor_run run_doctor(const std::vector<std::string>& args) {
   BOOST_TEST_MESSAGE(res.out);
   BOOST_REQUIRE_MESSAGE(json::accept(res.out), "not JSON: " + run.raw);
   run.doc = json::parse(res.out);
-  BOOST_REQUIRE_EQUAL(run.doc["checks"].size(), 10u);
+  BOOST_REQUIRE_EQUAL(run.doc["checks"].size(), 12u);
   BOOST_TEST(run.doc["ok"] == (run.status == 0));
   return run;
 }

@@ -325,9 +325,10 @@ BOOST_AUTO_TEST_CASE(a_broker_down_for_ten_seconds_mid_drain_loses_nothing) {
 
 BOOST_AUTO_TEST_CASE(
     a_broker_down_for_a_minute_is_waited_out_without_restarts) {
-  // Longer than every timeout a checkpoint involves (30 s to flush dead
-  // letters, 45 s to read the dead-letter topic's end offsets, librdkafka's
-  // 60 s request timeouts): the node keeps its actors and waits.
+  // Longer than every timeout a checkpoint involves (45 s to read the
+  // dead-letter topic's end offsets, librdkafka's 60 s request timeouts),
+  // while dead letters may be waiting for delivery (kept 5 min): the node
+  // keeps its actors and waits.
   produce(8, 50'000, 8);
   test::background_process run{
       drain_args({"--checkpoint-interval", "100ms", "--fault-task-delay-ms",

@@ -100,7 +100,8 @@ struct window_stored {
   double p95 = 0;
 };
 
-/// Reads every `service_metrics` row (read-only connection).
+/// Reads every `service_metrics` row of the SQLite file or PostgreSQL URL
+/// `db` (read-only connection).
 std::map<window_id, window_stored> read_windows(const std::string& db);
 
 /// Compares stored windows with the truth: every window present with its

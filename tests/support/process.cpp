@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
@@ -23,6 +24,28 @@ std::string vigil_binary() {
   return "./vigil";
 }
 
+std::string build_dir() {
+  auto bin = vigil_binary();
+  auto slash = bin.rfind('/');
+  return slash == std::string::npos ? "." : bin.substr(0, slash);
+}
+
+std::string find_program(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::string dirs = path != nullptr ? path : "/usr/bin:/bin";
+  size_t begin = 0;
+  while (begin <= dirs.size()) {
+    auto end = dirs.find(':', begin);
+    if (end == std::string::npos)
+      end = dirs.size();
+    auto candidate = dirs.substr(begin, end - begin) + "/" + name;
+    if (::access(candidate.c_str(), X_OK) == 0)
+      return candidate;
+    begin = end + 1;
+  }
+  return {};
+}
+
 process_result run_process(const std::vector<std::string>& args,
                            std::chrono::milliseconds timeout) {
   int out_pipe[2];
@@ -37,6 +60,10 @@ process_result run_process(const std::vector<std::string>& args,
     dup2(err_pipe[1], 2);
     close(out_pipe[0]);
     close(err_pipe[0]);
+    // Only 1 and 2 lead to the pipes: a daemon the child leaves behind (a
+    // database server started by pg_ctl) must not hold them open.
+    close(out_pipe[1]);
+    close(err_pipe[1]);
     std::vector<char*> argv;
     for (const auto& a : args)
       argv.push_back(const_cast<char*>(a.c_str()));

@@ -23,6 +23,14 @@ struct process_result {
 /// Path of the `vigil` binary under test (VIGIL_BIN, set by CTest).
 std::string vigil_binary();
 
+/// Directory of the vigil binary under test: the build directory (holds
+/// web-npm/ with the browser tests' drivers and node_modules).
+std::string build_dir();
+
+/// Full path of `name` on PATH ("" if absent): the process helpers exec
+/// without a PATH search.
+std::string find_program(const std::string& name);
+
 /// Runs `args` (args[0] is the program) and waits at most `timeout`; a child
 /// still running then is killed and status is -1000.
 process_result run_process(const std::vector<std::string>& args,

@@ -31,16 +31,26 @@ auto fields(const dead_letter_positions& x) { return std::tie(x.positions); }
 auto fields(const checkpoint_durable& x) { return std::tie(x.checkpoint, x.offsets); }
 auto fields(const window_partial& x) { return std::tie(x.key, x.window_start, x.aggregate); }
 auto fields(const task_counters& x) { return std::tie(x.events, x.repaired, x.late_accepted, x.invalid, x.reorderings); }
-auto fields(const partial_batch& x) { return std::tie(x.partition, x.epoch, x.next_offset, x.max_event_time, x.partials, x.counters); }
+auto fields(const partial_batch& x) { return std::tie(x.partition, x.epoch, x.next_offset, x.max_event_time, x.partials, x.counters, x.batches); }
 auto fields(const checkpoint_begin& x) { return std::tie(x.checkpoint, x.partitions); }
 auto fields(const window_row& x) { return std::tie(x.service, x.window_start, x.window_end, x.request_count, x.error_count, x.error_rate, x.avg_latency_ms, x.p50_latency_ms, x.p95_latency_ms, x.p99_latency_ms, x.max_latency_ms, x.late_count, x.updated_at, x.final); }
 auto fields(const pipeline_stats& x) { return std::tie(x.events, x.invalid, x.repaired, x.late_accepted, x.windows, x.late_partials_dropped, x.key_overflow, x.watermark, x.open_windows, x.last_checkpoint, x.reorderings, x.tracked_keys); }
 auto fields(const anomaly_row& x) { return std::tie(x.service, x.window_start, x.metric, x.observed, x.expected, x.score, x.severity, x.detector, x.detected_at); }
 auto fields(const incident_row& x) { return std::tie(x.id, x.service, x.started_at, x.ended_at, x.severity, x.anomaly_count, x.summary); }
+auto fields(const llm_reply& x) { return std::tie(x.id, x.ok, x.summary, x.why); }
 auto fields(const result_batch& x) { return std::tie(x.rows, x.anomalies, x.checkpoint, x.offsets, x.merger_state, x.detector_state, x.durable_to, x.incidents, x.narrator_state, x.dead_letter_positions); }
 auto fields(const console_request& x) { return std::tie(x.line); }
 auto fields(const console_reply& x) { return std::tie(x.ok, x.text); }
 auto fields(const child_status& x) { return std::tie(x.name, x.actor, x.restarts, x.alive); }
+auto fields(const node_hello& x) { return std::tie(x.name, x.role, x.address, x.topic_partitions); }
+auto fields(const assignment_report& x) { return std::tie(x.partitions, x.end_offsets, x.topic_partitions); }
+auto fields(const cluster_resume& x) { return std::tie(x.generation, x.run, x.checkpoint, x.offsets, x.partitions, x.merger, x.dead_letters); }
+auto fields(const cluster_barrier& x) { return std::tie(x.checkpoint, x.generation); }
+auto fields(const node_heartbeat& x) { return std::tie(x.partitions, x.lag, x.restarts, x.generation); }
+auto fields(const coordinator_request& x) { return std::tie(x.name); }
+auto fields(const store_link_event& x) { return std::tie(x.coordinator, x.reason); }
+auto fields(const node_row& x) { return std::tie(x.name, x.role, x.address, x.partitions, x.lag, x.restarts, x.last_heartbeat_ms, x.joined_ms); }
+auto fields(const cluster_view& x) { return std::tie(x.generation, x.running, x.topic_partitions, x.unowned, x.nodes, x.node_losses); }
 // clang-format on
 
 // Nested messages compare by their fields too.
@@ -115,6 +125,7 @@ void fill(partial_batch& x) {
   x.partials.resize(1);
   fill(x.partials[0]);
   fill(x.counters);
+  x.batches = 5;
 }
 
 void fill(checkpoint_begin& x) {
@@ -236,6 +247,7 @@ BOOST_AUTO_TEST_CASE(
 BOOST_AUTO_TEST_CASE(every_message_of_detect_round_trips_with_all_its_fields) {
   check_filled<anomaly_row>();
   check_filled<incident_row>();
+  check(llm_reply{17, true, "checkout fails", "none"});
   result_batch batch;
   fill(batch, someone);
   check(batch);
@@ -247,6 +259,20 @@ BOOST_AUTO_TEST_CASE(console_and_supervision_messages_round_trip) {
   child_status status;
   fill(status, someone);
   check(status);
+}
+
+BOOST_AUTO_TEST_CASE(
+    every_message_of_the_cluster_round_trips_with_all_its_fields) {
+  check(node_hello{"ingest-a", "ingest", "host pid 7", 32});
+  check(assignment_report{{1, 2}, {100, 200}, 32});
+  check(cluster_resume{9, true, 4, {{1, 50}}, {1, 2}, someone, someone});
+  check(cluster_barrier{5, 9});
+  check(node_heartbeat{{1, 2}, 17, 1, 9});
+  check(coordinator_request{"ingest-a"});
+  check(store_link_event{someone, "lost"});
+  node_row row{"ingest-a", "ingest", "host pid 7", {1, 2}, 17, 1, 1000, 900};
+  check(row);
+  check(cluster_view{9, true, 32, {3}, {row}, 2});
 }
 
 BOOST_AUTO_TEST_CASE(a_partial_fill_is_told_apart_from_a_full_one) {

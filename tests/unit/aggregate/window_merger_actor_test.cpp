@@ -47,8 +47,9 @@ struct fixture : test::caf_fixture {
         [ack_log, target](caf::event_based_actor* self, int) -> caf::behavior {
           self->send(target, atom::assign_v, int32_t{0});
           self->send(target, atom::assign_v, int32_t{1});
-          return {[ack_log](atom::ack, int32_t p, uint64_t) {
-            ack_log->push_back(p);
+          return {[ack_log](atom::ack, int32_t p, uint64_t, uint32_t batches) {
+            for (uint32_t i = 0; i < batches; ++i)
+              ack_log->push_back(p);
           }};
         },
         0);

@@ -421,3 +421,52 @@ BOOST_AUTO_TEST_CASE(checkpoints_list_newest_first_with_stored_offsets) {
   BOOST_TEST(contains(out, "        1           12"), out);
   BOOST_TEST(contains(format_checkpoints({}, {}, t0), "no checkpoint stored"));
 }
+
+BOOST_AUTO_TEST_CASE(nodes_list_every_node_of_the_cluster) {
+  auto cmd = parse_console_command("nodes");
+  BOOST_REQUIRE(cmd);
+  BOOST_TEST(cmd->kind == console_command::nodes);
+  BOOST_TEST(!parse_console_command("nodes 3"));
+  cluster_view view;
+  view.generation = 12;
+  view.running = true;
+  view.topic_partitions = 8;
+  view.node_losses = 1;
+  view.nodes.push_back({"ingest-a",
+                        "ingest",
+                        "h1 pid 10",
+                        {0, 1, 2, 3},
+                        120,
+                        0,
+                        t0 - 800,
+                        t0 - 60000});
+  view.nodes.push_back({"ingest-b",
+                        "ingest",
+                        "h2 pid 11",
+                        {4, 5, 7},
+                        -1,
+                        2,
+                        t0 - 2000,
+                        t0 - 5000});
+  auto out = lines(format_nodes(view, t0));
+  BOOST_REQUIRE_EQUAL(out.size(), 5u);
+  BOOST_TEST(out[0]
+             == "cluster: generation 12, running, 2 nodes, 1 lost since "
+                "start, 8 partitions");
+  BOOST_TEST(contains(out[1], "NODE"));
+  BOOST_TEST(contains(out[1], "HEARTBEAT"));
+  BOOST_TEST(contains(out[3], "ingest-a"));
+  BOOST_TEST(contains(out[3], "0-3"));
+  BOOST_TEST(contains(out[3], "120"));
+  BOOST_TEST(contains(out[4], "4-5,7"));
+  BOOST_TEST(contains(out[4], "?")); // lag not known yet
+
+  // Partitions without an owner hold the cluster, and it says so.
+  view.running = false;
+  view.unowned = {6};
+  auto held = format_nodes(view, t0);
+  BOOST_TEST(contains(held, "HOLDING"));
+  BOOST_TEST(contains(held, "partitions without an owner: 6"));
+  view.nodes.clear();
+  BOOST_TEST(contains(format_nodes(view, t0), "no ingest node connected"));
+}

@@ -395,3 +395,69 @@ BOOST_AUTO_TEST_CASE(without_a_snapshot_ids_start_at_the_configured_first) {
       n, windows({"api"}, 0, 1, {anomaly_of("api", 0, "error_rate", "high")}));
   BOOST_TEST(got.at(0).id == 41);
 }
+
+BOOST_AUTO_TEST_CASE(
+    a_language_model_summary_replaces_the_template_and_sticks) {
+  narrator_config settings;
+  settings.clean_windows_to_close = 2;
+  incident_narrator n{settings};
+  auto got = feed(
+      n, windows({"api"}, 0, 1, {anomaly_of("api", 0, "error_rate", "high")}));
+  BOOST_REQUIRE(got.size() == 1u);
+  BOOST_TEST(got[0].summary.find("error rate up to") != std::string::npos);
+  // The answer for the open incident: its row now says it...
+  auto row = n.narrate(1, "api fails a third of its requests since 12:00.");
+  BOOST_REQUIRE(row.has_value());
+  BOOST_TEST(row->id == 1);
+  BOOST_TEST(row->ended_at == 0);
+  BOOST_TEST(row->anomaly_count == 1);
+  BOOST_TEST(row->summary == "api fails a third of its requests since 12:00.");
+  // ...and so do its later rows, and a snapshot keeps it.
+  got = feed(
+      n, windows({"api"}, 1, 2, {anomaly_of("api", 1, "error_rate", "high")}));
+  BOOST_REQUIRE(got.size() == 1u);
+  BOOST_TEST(got[0].anomaly_count == 2);
+  BOOST_TEST(got[0].summary
+             == "api fails a third of its requests since 12:00.");
+  incident_narrator restored{settings};
+  BOOST_REQUIRE(restored.restore(n.snapshot()));
+  got = feed(restored, windows({"api"}, 2, 3,
+                               {anomaly_of("api", 2, "error_rate", "high")}));
+  BOOST_REQUIRE(got.size() == 1u);
+  BOOST_TEST(got[0].summary
+             == "api fails a third of its requests since 12:00.");
+  // Closed: the final row can still get a new summary; an unknown id not.
+  got = feed(n, windows({"api"}, 2, 4));
+  BOOST_REQUIRE(got.size() == 1u);
+  BOOST_TEST(got[0].ended_at == start_of(2));
+  row = n.narrate(1, "api failed a third of its requests for 20 seconds.");
+  BOOST_REQUIRE(row.has_value());
+  BOOST_TEST(row->ended_at == start_of(2));
+  BOOST_TEST(row->anomaly_count == 2);
+  BOOST_TEST(row->summary
+             == "api failed a third of its requests for 20 seconds.");
+  BOOST_TEST(!n.narrate(99, "nobody").has_value());
+  // Without an answer, an incident keeps the template.
+  got = feed(
+      n, windows({"api"}, 4, 5, {anomaly_of("api", 4, "error_rate", "low")}));
+  BOOST_REQUIRE(got.size() == 1u);
+  BOOST_TEST(got[0].id == 2);
+  BOOST_TEST(got[0].summary.find("error rate up to") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(only_the_last_closed_incidents_can_be_narrated) {
+  narrator_config settings;
+  settings.clean_windows_to_close = 1;
+  incident_narrator n{settings};
+  const auto total = incident_narrator::closed_rows_kept + 10;
+  for (size_t i = 0; i < total; ++i) {
+    auto w = static_cast<int64_t>(2 * i);
+    feed(n, windows({"api"}, w, w + 1,
+                    {anomaly_of("api", w, "error_rate", "high")}));
+    feed(n, windows({"api"}, w + 1, w + 2));
+  }
+  BOOST_TEST(n.open_incidents() == 0u);
+  BOOST_TEST(!n.narrate(1, "api, too late").has_value());
+  BOOST_TEST(
+      n.narrate(static_cast<int64_t>(total), "api, the last one").has_value());
+}

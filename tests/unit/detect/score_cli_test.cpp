@@ -37,7 +37,8 @@ std::string naive_series(size_t n, size_t spike_at = SIZE_MAX,
   out << "timestamp,value\n";
   for (size_t i = 0; i < n; ++i) {
     auto minutes = i * 5;
-    char ts[32];
+    // Room for any size_t the format could be given (the compiler checks).
+    char ts[96];
     std::snprintf(ts, sizeof(ts), "2014-04-%02zu %02zu:%02zu:00",
                   1 + minutes / 1440, (minutes / 60) % 24, minutes % 60);
     out << ts << ',' << 100 + noise(rng) + (i == spike_at ? spike : 0) << '\n';

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "actors/ingest/partition_processor.hpp"
+#include "support/records.hpp"
 
 using namespace vigil;
 
@@ -17,23 +18,10 @@ std::string event(const std::string& service, const std::string& ts,
          + std::to_string(latency) + "}";
 }
 
-record_batch make_batch(int64_t first_offset,
-                        const std::vector<std::string>& payloads) {
-  record_batch b;
-  auto offset = first_offset;
-  for (const auto& p : payloads) {
-    b.offsets.push_back(offset++);
-    b.bytes += p;
-    b.ends.push_back(static_cast<uint32_t>(b.bytes.size()));
-  }
-  return b;
-}
+using test::make_batch;
 
 partition_processor_config settings() {
-  partition_processor_config s;
-  s.window_ms = 10'000;
-  s.lateness_ms = 5'000;
-  return s;
+  return test::processor_settings();
 }
 
 } // namespace

@@ -40,30 +40,34 @@ BOOST_AUTO_TEST_CASE(passwords_never_appear_in_messages) {
   BOOST_CHECK_EQUAL(redact_db_url("postgresql://h:5432/db?x=a@b"),
                     "postgresql://h:5432/db?x=a@b");
   BOOST_CHECK_EQUAL(redact_db_url("./a:b@c"), "./a:b@c");
-  auto err = db_setting_error("postgresql://vigil:hunter2@db:5432/vigil");
+  auto err = db_setting_error("mysql://vigil:hunter2@db:3306/vigil");
   BOOST_CHECK(!contains(err, "hunter2"));
-  BOOST_CHECK(contains(err, "postgresql://vigil:***@db:5432/vigil"));
+  BOOST_CHECK(contains(err, "mysql://vigil:***@db:3306/vigil"));
 }
 
-BOOST_AUTO_TEST_CASE(a_url_is_refused_with_the_fix_and_a_path_accepted) {
-  auto pg = db_setting_error("postgresql://user@host:5432/db");
-  BOOST_CHECK(contains(pg, "PostgreSQL is not supported"));
-  BOOST_CHECK(contains(pg, "only SQLite database files"));
-  BOOST_CHECK(contains(pg, "--db ./data/vigil.db"));
+BOOST_AUTO_TEST_CASE(
+    postgresql_urls_and_paths_are_accepted_other_urls_refused) {
+  BOOST_CHECK(db_setting_error("postgresql://user@host:5432/db").empty());
+  BOOST_CHECK(db_setting_error("postgres://user:pw@host/db").empty());
+  BOOST_CHECK(is_postgres_url("POSTGRESQL://h/db"));
+  BOOST_CHECK(!is_postgres_url("./postgresql/vigil.db"));
   auto other = db_setting_error("mysql://h/db");
   BOOST_CHECK(contains(other, "'mysql://'"));
-  BOOST_CHECK(contains(other, "only SQLite database files"));
+  BOOST_CHECK(contains(other, "--db ./data/vigil.db"));
+  BOOST_CHECK(contains(other, "postgresql://"));
   BOOST_CHECK(db_setting_error("./data/vigil.db").empty());
   BOOST_CHECK(db_setting_error("/var/lib/vigil/vigil.db").empty());
   BOOST_CHECK(db_setting_error(":memory:").empty());
 }
 
-BOOST_AUTO_TEST_CASE(node_validation_refuses_a_url) {
+BOOST_AUTO_TEST_CASE(node_validation_refuses_an_unknown_scheme_only) {
   // `vigil run` and `vigil demo` validate through `validate`.
   node_config cfg;
   cfg.brokers = "127.0.0.1:9092";
+  cfg.db = "mysql://user@host:3306/db";
+  BOOST_CHECK(contains(validate(cfg), "'mysql://'"));
   cfg.db = "postgresql://user@host:5432/db";
-  BOOST_CHECK(contains(validate(cfg), "PostgreSQL is not supported"));
+  BOOST_CHECK(validate(cfg).empty());
   cfg.db = "./data/vigil.db";
   BOOST_CHECK(validate(cfg).empty());
 }

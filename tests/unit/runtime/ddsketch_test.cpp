@@ -20,12 +20,14 @@ namespace {
 
 constexpr size_t sample_count = 100'000;
 
-/// The value at the sketch's rank definition: floor(q * (n - 1)) over the
-/// 0-based sorted values.
+/// The nearest-rank quantile of sorted values, counted out: the first value
+/// with at least q * n values at or below it.
 double exact_quantile(const std::vector<double>& sorted, double q) {
-  auto rank = static_cast<size_t>(
-      std::floor(q * static_cast<double>(sorted.size() - 1)));
-  return sorted[rank];
+  auto need = q * static_cast<double>(sorted.size());
+  for (size_t i = 0; i < sorted.size(); ++i)
+    if (static_cast<double>(i + 1) >= need - 1e-9 * need)
+      return sorted[i];
+  return sorted.back();
 }
 
 double relative_error(double estimate, double exact) {
@@ -392,4 +394,34 @@ BOOST_AUTO_TEST_CASE(caf_deserialization_rejects_counts_that_do_not_add_up) {
   auto err = source(target);
   BOOST_TEST(static_cast<bool>(err));
   BOOST_TEST(target.empty());
+}
+
+BOOST_AUTO_TEST_CASE(quantiles_are_nearest_rank) {
+  // p95 of 1..10 is 10 (9 values, 90 %, are not enough), of 1..20 is 19,
+  // of 1..100 is 95; the median of 1..4 is 2, of 1..5 is 3.
+  struct expectation {
+    uint64_t n;
+    double q;
+    uint64_t rank;
+  };
+  for (auto e :
+       {expectation{10, 0.95, 9}, expectation{20, 0.95, 18},
+        expectation{100, 0.95, 94}, expectation{100, 0.99, 98},
+        expectation{4, 0.5, 1}, expectation{5, 0.5, 2}, expectation{1, 0.95, 0},
+        expectation{7, 0.0, 0}, expectation{7, 1.0, 6},
+        expectation{60, 0.95, 56}, expectation{100, 0.07, 6}}) {
+    BOOST_TEST_INFO("n = " << e.n << ", q = " << e.q);
+    BOOST_TEST(ddsketch::rank_of(e.q, e.n) == e.rank);
+  }
+  BOOST_TEST(ddsketch::rank_of(std::nan(""), 9) == 0u);
+  BOOST_TEST(ddsketch::rank_of(2.0, 9) == 8u);
+  BOOST_TEST(ddsketch::rank_of(0.5, 0) == 0u);
+  // The sketch reports the value at that rank, within its accuracy.
+  ddsketch sketch;
+  for (int v = 1; v <= 10; ++v)
+    sketch.add(v * 10.0);
+  BOOST_TEST(relative_error(sketch.quantile(0.95), 100.0)
+             <= ddsketch::default_accuracy * (1 + 1e-9));
+  BOOST_TEST(relative_error(sketch.quantile(0.5), 50.0)
+             <= ddsketch::default_accuracy * (1 + 1e-9));
 }

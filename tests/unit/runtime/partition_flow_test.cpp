@@ -131,3 +131,22 @@ BOOST_AUTO_TEST_CASE(unknown_partitions_are_ignored) {
   BOOST_TEST(flow.size() == 0u);
   BOOST_TEST(calls(flow).empty());
 }
+
+BOOST_AUTO_TEST_CASE(one_acknowledgement_can_return_several_batches) {
+  partition_flow flow{8};
+  flow.assign(0);
+  calls(flow);
+  for (int i = 0; i < 8; ++i)
+    flow.sent(0);
+  BOOST_TEST(flow.state(0) == flow_state::backpressure);
+  // A store acknowledges the 3 batches an ingest node combined at once.
+  flow.acked(0, 3);
+  BOOST_TEST(flow.in_flight(0) == 5u);
+  BOOST_TEST(flow.state(0) == flow_state::backpressure);
+  flow.acked(0, 2);
+  BOOST_TEST(flow.in_flight(0) == 3u);
+  BOOST_TEST(flow.state(0) == flow_state::reading);
+  // More than in flight (a stale count) never goes below zero.
+  flow.acked(0, 9);
+  BOOST_TEST(flow.in_flight(0) == 0u);
+}

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "actors/sink/db_writer.hpp"
+#include "runtime/sqlite.hpp"
 #include "support/caf_fixture.hpp"
 
 using namespace vigil;
