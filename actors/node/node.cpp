@@ -39,6 +39,7 @@
 #include "runtime/db_location.hpp"
 #include "runtime/error.hpp"
 #include "runtime/exit_watchdog.hpp"
+#include "runtime/network_shutdown.hpp"
 #include "runtime/http_server.hpp"
 #include "runtime/log.hpp"
 #include "runtime/options.hpp"
@@ -1045,6 +1046,7 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   // not keep the process alive past a supervisor's stop timeout.
   watchdog.arm(shutdown_grace, rc,
                "the runtime's shutdown after the node stopped");
+  stop_network(sys);
   return rc;
 }
 
