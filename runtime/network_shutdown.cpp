@@ -13,8 +13,8 @@ namespace vigil {
 void stop_network(caf::actor_system& sys) {
   if (!sys.has_middleman())
     return;
-  auto basp = sys.middleman().named_broker<caf::io::basp_broker>(
-    caf::atom("BASP"));
+  auto basp
+      = sys.middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP"));
   sys.clock().cancel_all();
   if (basp) {
     caf::scoped_actor self{sys};

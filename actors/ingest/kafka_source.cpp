@@ -413,8 +413,10 @@ void kafka_source_state::on_assign(rd_kafka_topic_partition_list_t* list) {
   if (cluster && !starting) {
     // The group's assignment: accepted, but nothing is read until the
     // store starts a generation with it.
-    while (!partitions.empty())
-      drop_partition(partitions.begin());
+    // The assign call comes first: until the consumer answers the group's
+    // assignment it ignores every later rebalance of the group, and the
+    // end-offset queries below can take seconds on a loaded broker.
+    hold_all();
     group_assigned.clear();
     group_ends.clear();
     for (int i = 0; i < list->cnt; ++i) {
@@ -428,7 +430,6 @@ void kafka_source_state::on_assign(rd_kafka_topic_partition_list_t* list) {
       group_assigned.push_back(tp.partition);
       group_ends.push_back(high);
     }
-    hold_all();
     logf(log_level::info, "kafka_source",
          "the consumer group assigned %d partitions of %s to this node; "
          "waiting for the store to start them",
@@ -1057,7 +1058,16 @@ void kafka_source_state::hold_all() {
   // is emptied (the group's stays), and the next generation assigns them
   // again at the store's offsets. Pausing instead would leave pause flags
   // that outlive the reassignment.
-  rd_kafka_assign(rk, nullptr);
+  //
+  // An empty list, not none: inside the group's assign callback librdkafka
+  // (2.0.2) takes assign(empty) as the answer to the group's assignment
+  // and returns to its steady state, while unassign (none) leaves it
+  // waiting for an assign call, a state in which it ignores the group's
+  // next rebalances: a node then kept partitions the group had given to
+  // another node, until the store started its generation.
+  auto* empty = rd_kafka_topic_partition_list_new(0);
+  rd_kafka_assign(rk, empty);
+  rd_kafka_topic_partition_list_destroy(empty);
 }
 
 void kafka_source_state::on_resume(cluster_resume& msg) {

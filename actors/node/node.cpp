@@ -39,9 +39,9 @@
 #include "runtime/db_location.hpp"
 #include "runtime/error.hpp"
 #include "runtime/exit_watchdog.hpp"
-#include "runtime/network_shutdown.hpp"
 #include "runtime/http_server.hpp"
 #include "runtime/log.hpp"
+#include "runtime/network_shutdown.hpp"
 #include "runtime/options.hpp"
 #include "runtime/supervisor.hpp"
 

@@ -36,13 +36,12 @@ size_t broker_refs_after_teardown(std::chrono::milliseconds heartbeat,
             caf::timespan{std::chrono::seconds(5)});
     cfg.set("logger.console", caf::atom("none"));
     caf::actor_system sys{cfg};
-    auto echo = sys.spawn([]() -> caf::behavior {
-      return {[](int x) { return x; }};
-    });
+    auto echo = sys.spawn(
+        []() -> caf::behavior { return {[](int x) { return x; }}; });
     auto port = sys.middleman().publish(echo, 0, "127.0.0.1", true);
     BOOST_REQUIRE(port);
-    auto basp = sys.middleman().named_broker<caf::io::basp_broker>(
-      caf::atom("BASP"));
+    auto basp
+        = sys.middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP"));
     broker = caf::actor_cast<caf::weak_actor_ptr>(basp);
     // The heartbeat ticks while the system runs: the teardown below meets
     // a tick at a different point of its interval on every run.
@@ -64,8 +63,8 @@ BOOST_AUTO_TEST_CASE(the_broker_is_freed_whatever_the_heartbeat_phase) {
     auto lifetime = std::chrono::milliseconds(lifetime_ms(rng));
     BOOST_TEST_INFO("run " << run << ", lifetime " << lifetime.count()
                            << " ms");
-    BOOST_TEST(broker_refs_after_teardown(std::chrono::milliseconds(10),
-                                          lifetime)
-               == 0u);
+    BOOST_TEST(
+        broker_refs_after_teardown(std::chrono::milliseconds(10), lifetime)
+        == 0u);
   }
 }
