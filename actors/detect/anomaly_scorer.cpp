@@ -21,7 +21,8 @@ const char* to_string(detector_kind kind) noexcept {
 
 anomaly_scorer::anomaly_scorer(detection_config config)
     : config_(config), season_(config.seasonality), baseline_(config.baseline),
-      change_(config.change_point), spike_(config.spike) {
+      change_(config.change_point), spike_(config.spike),
+      calibration_(config.calibration) {
   if (!(config_.sensitivity > 0) || !std::isfinite(config_.sensitivity))
     config_.sensitivity = 1;
 }
@@ -64,11 +65,12 @@ scored_point anomaly_scorer::observe(int64_t t_ms, double value) {
   out.period = season_.period();
   auto sensitivity = config_.sensitivity;
   change_point_verdict change;
+  auto z = est.ready ? calibration_.observe(est.z) : est.z;
   if (est.ready && seen_ > config_.min_history) {
     if (config_.spike.enabled)
-      out.spike_score = squash(spike_.observe(est.z, sensitivity).statistic);
+      out.spike_score = squash(spike_.observe(z, sensitivity).statistic);
     if (config_.change_point.enabled) {
-      change = change_.observe(est.z, sensitivity);
+      change = change_.observe(z, sensitivity);
       out.level_shift_score = squash(change.level_statistic);
       out.variance_score = squash(change.variance_statistic);
     }

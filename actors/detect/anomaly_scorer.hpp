@@ -7,6 +7,7 @@
 #include "actors/detect/robust_baseline.hpp"
 #include "actors/detect/seasonality.hpp"
 #include "actors/detect/spike.hpp"
+#include "actors/detect/z_calibration.hpp"
 
 namespace vigil {
 
@@ -27,6 +28,9 @@ struct detection_config {
   change_point_config change_point;
   /// Point anomalies.
   spike_config spike;
+  /// The z-scores the spike and CUSUM detectors judge, in units of the
+  /// series' real tails.
+  z_calibration_config calibration;
 };
 
 /// Which detector made a score.
@@ -102,6 +106,7 @@ private:
   robust_baseline baseline_;
   change_point_detector change_;
   spike_detector spike_;
+  z_calibration calibration_;
   size_t seen_ = 0;
 };
 
