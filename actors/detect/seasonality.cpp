@@ -47,8 +47,11 @@ std::vector<double> seasonality::recent(size_t n) const {
 bool seasonality::record(int64_t t_ms, double value) {
   if (times_.empty() || !std::isfinite(value))
     return false;
-  if (count_ == 0)
-    origin_ms_ = t_ms;
+  if (count_ == 0) {
+    // Phases count from a UTC midnight: the days of a weekly profile are
+    // calendar days, so a weekend starts at a day boundary.
+    origin_ms_ = t_ms - ((t_ms % day_ms) + day_ms) % day_ms;
+  }
   times_[count_ % times_.size()] = t_ms;
   values_[count_ % values_.size()] = value;
   ++count_;
@@ -137,17 +140,43 @@ void seasonality::adopt(size_t period, int64_t period_ms) {
     auto t = history_time(n - 1 - centre);
     by_phase[phase(t)].push_back(x[centre] - sum / static_cast<double>(period));
   }
-  std::vector<double> medians(period);
+  // A weekly cycle is learned as a daily profile plus a level per day of
+  // the week: two weeks of history give each phase of the week two samples
+  // but each phase of the day fourteen.
+  auto days = period_ms == week_ms && period % 7 == 0 && period >= 7 * 4
+                  ? size_t{7}
+                  : size_t{1};
+  auto cycle = period / days;
+  std::vector<std::vector<double>> by_day_phase(cycle);
   for (size_t p = 0; p < period; ++p)
-    medians[p] = median_of(by_phase[p]);
+    for (auto v : by_phase[p])
+      by_day_phase[p % cycle].push_back(v);
+  std::vector<double> medians(cycle);
+  for (size_t p = 0; p < cycle; ++p)
+    medians[p] = median_of(by_day_phase[p]);
   // A few cycles give a noisy median per phase: smooth over neighbouring
-  // phases (a circular mean over +-2 phases), then centre on 0.
+  // phases (a circular mean over +-2 phases).
+  std::vector<double> daily(cycle);
+  for (size_t p = 0; p < cycle; ++p) {
+    double sum = 0;
+    for (size_t k = cycle - 2; k <= cycle + 2; ++k)
+      sum += medians[(p + k) % cycle];
+    daily[p] = sum / 5;
+  }
+  std::vector<double> day_level(days, 0.0);
+  if (days > 1) {
+    for (size_t d = 0; d < days; ++d) {
+      std::vector<double> rest;
+      for (size_t p = d * cycle; p < (d + 1) * cycle; ++p)
+        for (auto v : by_phase[p])
+          rest.push_back(v - daily[p % cycle]);
+      day_level[d] = median_of(rest);
+    }
+  }
+  // Then centre on 0.
   double mean = 0;
   for (size_t p = 0; p < period; ++p) {
-    double sum = 0;
-    for (size_t k = period - 2; k <= period + 2; ++k)
-      sum += medians[(p + k) % period];
-    profile_[p] = sum / 5;
+    profile_[p] = daily[p % cycle] + day_level[p / cycle];
     mean += profile_[p];
   }
   mean /= static_cast<double>(period);

@@ -52,6 +52,32 @@ BOOST_AUTO_TEST_CASE(a_weekly_cycle_replaces_the_daily_one) {
   BOOST_TEST(season.period_ms() == seasonality::week_ms);
 }
 
+BOOST_AUTO_TEST_CASE(a_weekly_profile_is_a_daily_shape_plus_a_level_per_day) {
+  // Three weeks give each phase of the week three samples but each phase
+  // of the day 21: the adopted profile is the daily shape plus each day's
+  // level (rms error 0.64 here; a profile per phase of the week had 1.52).
+  std::mt19937_64 rng(5);
+  seasonality season;
+  const size_t week = 288 * 7;
+  for (size_t i = 0; i < week * 3; ++i)
+    season.record(static_cast<int64_t>(i) * five_minutes, sample(i, rng, true));
+  BOOST_REQUIRE(season.period_ms() == seasonality::week_ms);
+  // The true pattern of `sample`, centred on 0 over the week.
+  auto truth = [](size_t i) {
+    auto day = static_cast<double>(i % 288) / 288.0;
+    return 30 * std::sin(2 * pi * day) - ((i / 288) % 7 >= 5 ? 40.0 : 0.0)
+           + 40.0 * 2 / 7;
+  };
+  double squares = 0;
+  for (size_t i = 0; i < week; ++i) {
+    auto e = season.expected(static_cast<int64_t>(i) * five_minutes) - truth(i);
+    squares += e * e;
+  }
+  auto rms = std::sqrt(squares / static_cast<double>(week));
+  BOOST_TEST_MESSAGE("weekly profile rms error " << rms << " (noise sd 3)");
+  BOOST_TEST(rms < 1.0);
+}
+
 BOOST_AUTO_TEST_CASE(noise_and_trends_adopt_no_period) {
   std::mt19937_64 rng(3);
   std::normal_distribution<double> noise(0, 1);
