@@ -22,6 +22,7 @@
 #include "actors/node/node_http.hpp"
 #include "runtime/db_reader.hpp"
 #include "runtime/error.hpp"
+#include "runtime/network_shutdown.hpp"
 #include "runtime/spawn.hpp"
 #include "runtime/sqlite.hpp"
 
@@ -338,8 +339,12 @@ int run_console_client(const console_address& addr,
     cfg.openssl_certificate = addr.tls_cert;
     cfg.openssl_key = addr.tls_key;
   }
+  // Heartbeats from the client too: the node's side of a TLS connection
+  // then reads at least every second.
+  set_network_heartbeat(cfg);
   cfg.set("logger.console", caf::atom("none"));
   caf::actor_system sys{cfg};
+  network_stopper stopper{sys};
   auto where = addr.host + ":" + std::to_string(addr.port);
   auto unreachable = [&](const std::string& why) {
     std::fprintf(err,

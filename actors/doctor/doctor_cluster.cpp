@@ -18,6 +18,7 @@
 
 #include "actors/messages.hpp"
 #include "runtime/error.hpp"
+#include "runtime/network_shutdown.hpp"
 
 namespace vigil::doctor {
 
@@ -183,8 +184,10 @@ cluster_probe probe_cluster(const node_config& cfg,
     sys_cfg.openssl_certificate = cfg.tls_cert;
     sys_cfg.openssl_key = cfg.tls_key;
   }
+  set_network_heartbeat(sys_cfg);
   sys_cfg.set("logger.console", caf::atom("none"));
   caf::actor_system sys{sys_cfg};
+  network_stopper stopper{sys};
   auto gateway = tls ? caf::openssl::remote_actor(sys, host, port)
                      : sys.middleman().remote_actor(host, port);
   if (!gateway) {

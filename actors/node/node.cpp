@@ -681,10 +681,7 @@ void configure_actor_system(caf::actor_system_config& sys_cfg,
   }
   // A frozen peer (SIGSTOP, a partitioned host) sends no heartbeat: its
   // connection is closed after the timeout, and its actors are down.
-  sys_cfg.set("middleman.heartbeat-interval",
-              caf::timespan{std::chrono::seconds(1)});
-  sys_cfg.set("middleman.connection-timeout",
-              caf::timespan{std::chrono::seconds(5)});
+  set_network_heartbeat(sys_cfg);
   if (cfg.workers > 0)
     sys_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.workers));
   sys_cfg.set("logger.console", caf::atom("none"));
@@ -978,6 +975,9 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   caf::actor_system_config sys_cfg;
   configure_actor_system(sys_cfg, cfg);
   caf::actor_system sys{sys_cfg};
+  // Stops the network before `sys` goes, on every return below (after the
+  // exit watchdog is armed on the normal one).
+  network_stopper stopper{sys};
   caf::scoped_actor self{sys};
   parts.listener = caf::actor{self};
   auto history = std::make_shared<supervisor_history>();
@@ -1046,7 +1046,6 @@ int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
   // not keep the process alive past a supervisor's stop timeout.
   watchdog.arm(shutdown_grace, rc,
                "the runtime's shutdown after the node stopped");
-  stop_network(sys);
   return rc;
 }
 
