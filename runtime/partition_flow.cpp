@@ -24,11 +24,16 @@ partition_flow::partition_flow(uint32_t credit)
 }
 
 void partition_flow::assign(int32_t partition) {
+  revoke(partition);
   partitions_[partition] = entry{};
 }
 
 void partition_flow::revoke(int32_t partition) {
-  partitions_.erase(partition);
+  auto it = partitions_.find(partition);
+  if (it == partitions_.end())
+    return;
+  total_in_flight_ -= it->second.in_flight;
+  partitions_.erase(it);
 }
 
 void partition_flow::hold(bool on) {
@@ -41,6 +46,7 @@ bool partition_flow::sent(int32_t partition) {
     return false;
   auto& e = it->second;
   ++e.in_flight;
+  peak_in_flight_ = std::max(peak_in_flight_, ++total_in_flight_);
   if (e.in_flight >= credit_ && !e.backpressure) {
     e.backpressure = true;
     return true;
@@ -53,7 +59,9 @@ void partition_flow::acked(int32_t partition, uint32_t batches) {
   if (it == partitions_.end())
     return;
   auto& e = it->second;
-  e.in_flight -= std::min(e.in_flight, batches);
+  auto returned = std::min(e.in_flight, batches);
+  e.in_flight -= returned;
+  total_in_flight_ -= returned;
   if (e.backpressure && e.in_flight <= credit_ / 2)
     e.backpressure = false;
 }

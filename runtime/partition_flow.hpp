@@ -82,6 +82,17 @@ public:
   /// Unacknowledged batches of the partition.
   uint32_t in_flight(int32_t partition) const;
 
+  /// Unacknowledged batches of all assigned partitions.
+  uint64_t total_in_flight() const noexcept {
+    return total_in_flight_;
+  }
+
+  /// The largest `total_in_flight()` seen since construction: what the
+  /// credit bounds (assigned partitions x credit), whatever the tasks' speed.
+  uint64_t peak_in_flight() const noexcept {
+    return peak_in_flight_;
+  }
+
   /// Why the partition is not fetched (`reading` if it is).
   flow_state state(int32_t partition) const;
 
@@ -119,6 +130,8 @@ private:
 
   uint32_t credit_;
   bool held_ = false;
+  uint64_t total_in_flight_ = 0;
+  uint64_t peak_in_flight_ = 0;
   std::map<int32_t, entry> partitions_;
 };
 

@@ -668,7 +668,11 @@ void kafka_source_state::send_pending(int32_t partition, partition_info& info) {
   info.pending = record_batch{};
   info.pending.partition = partition;
   info.pending.epoch = epoch;
-  if (flow.sent(partition)) {
+  bool exhausted = flow.sent(partition);
+  if (settings.status
+      && flow.peak_in_flight() > settings.status->peak_in_flight.load())
+    settings.status->peak_in_flight = flow.peak_in_flight();
+  if (exhausted) {
     apply_flow();
     if (settings.status)
       ++settings.status->credit_pauses;

@@ -56,6 +56,10 @@ struct source_status {
   /// Backpressure episodes: times a partition was paused because its
   /// unacknowledged batches reached the credit (never reset).
   std::atomic<uint64_t> credit_pauses{0};
+  /// The most batches that were sent to partition tasks and not yet
+  /// acknowledged at once, over all partitions and source restarts: what
+  /// the credit bounds (partitions x (credit + 1), see partition_flow).
+  std::atomic<uint64_t> peak_in_flight{0};
   /// Set by the console's `pause`, cleared by `resume`: the source stops
   /// fetching (keeping its partitions) until cleared. Outlives source
   /// restarts.

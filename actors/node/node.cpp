@@ -730,7 +730,7 @@ caf::actor start_console(caf::actor_system& sys, const node_config& cfg,
 
 /// Prints the drain summary line that `vigil run --drain` ends with.
 void print_drain_summary(const pipeline_stats& st, uint64_t checkpoint,
-                         double secs, uint64_t credit_pauses) {
+                         double secs, const source_status& source) {
   uint64_t invalid = 0;
   for (size_t i = 0; i < st.invalid.size(); ++i)
     if (i != static_cast<size_t>(invalid_reason::too_late))
@@ -740,7 +740,7 @@ void print_drain_summary(const pipeline_stats& st, uint64_t checkpoint,
   std::printf("drained: events=%llu windows=%llu invalid=%llu "
               "late=%llu too_late=%llu repaired=%llu reorderings=%llu "
               "checkpoint=%llu seconds=%.2f events/s=%.0f "
-              "peak_rss_mb=%.0f credit_pauses=%llu\n",
+              "peak_rss_mb=%.0f credit_pauses=%llu peak_in_flight=%llu\n",
               static_cast<unsigned long long>(st.events),
               static_cast<unsigned long long>(st.windows),
               static_cast<unsigned long long>(invalid),
@@ -750,7 +750,9 @@ void print_drain_summary(const pipeline_stats& st, uint64_t checkpoint,
               static_cast<unsigned long long>(st.reorderings),
               static_cast<unsigned long long>(checkpoint), secs,
               secs > 0 ? static_cast<double>(st.events) / secs : 0.0,
-              peak_rss_mb(), static_cast<unsigned long long>(credit_pauses));
+              peak_rss_mb(),
+              static_cast<unsigned long long>(source.credit_pauses.load()),
+              static_cast<unsigned long long>(source.peak_in_flight.load()));
   std::fflush(stdout);
 }
 
@@ -823,8 +825,7 @@ private:
                         caf::to_string(err).c_str());
                    rc_ = 1;
                  });
-    print_drain_summary(st, checkpoint, secs,
-                        parts_.source->credit_pauses.load());
+    print_drain_summary(st, checkpoint, secs, *parts_.source);
     stop_tree();
   }
 

@@ -150,3 +150,34 @@ BOOST_AUTO_TEST_CASE(one_acknowledgement_can_return_several_batches) {
   flow.acked(0, 9);
   BOOST_TEST(flow.in_flight(0) == 0u);
 }
+
+BOOST_AUTO_TEST_CASE(the_peak_counts_every_partition_and_survives_revocation) {
+  partition_flow flow{2};
+  flow.assign(0);
+  flow.assign(1);
+  calls(flow);
+  flow.sent(0);
+  flow.sent(0);
+  flow.sent(1);
+  BOOST_TEST(flow.total_in_flight() == 3u);
+  BOOST_TEST(flow.peak_in_flight() == 3u);
+  flow.acked(0, 2);
+  BOOST_TEST(flow.total_in_flight() == 1u);
+  // A revoked partition's batches no longer count (their acknowledgements
+  // are dropped by epoch), nor do they when it is assigned again.
+  flow.sent(1);
+  flow.revoke(1);
+  BOOST_TEST(flow.total_in_flight() == 0u);
+  flow.sent(0);
+  flow.assign(0);
+  BOOST_TEST(flow.total_in_flight() == 0u);
+  // Sends beyond the credit (the partial batch a poll round ends with)
+  // are counted: the peak is what was really in flight.
+  for (int i = 0; i < 5; ++i)
+    flow.sent(0);
+  BOOST_TEST(flow.total_in_flight() == 5u);
+  BOOST_TEST(flow.peak_in_flight() == 5u);
+  flow.acked(0, 9);
+  BOOST_TEST(flow.total_in_flight() == 0u);
+  BOOST_TEST(flow.peak_in_flight() == 5u);
+}
