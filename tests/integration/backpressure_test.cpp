@@ -133,8 +133,9 @@ BOOST_AUTO_TEST_CASE(without_credit_the_same_backlog_exceeds_the_bound) {
   BOOST_CHECK_EQUAL(test::compare_windows(truth, dir.file("1000000.db")), 0u);
   BOOST_CHECK_EQUAL(summary_value(run.out, "credit_pauses"), 0);
   // Both the cause and its effect exceed the bounds: the source reads far
-  // ahead of the tasks (several times the batches the credit allows) ...
-  BOOST_CHECK_GT(summary_value(run.out, "peak_in_flight"), 4 * in_flight_bound);
+  // ahead of the tasks (measured: 5,295 batches, 2,560 under ASan, against
+  // the credit's 288) ...
+  BOOST_CHECK_GT(summary_value(run.out, "peak_in_flight"), 2 * in_flight_bound);
   // ... and the backlog piles up in memory (the sanitizer's own overhead
   // hides this comparison there).
   if (!address_sanitizer)
