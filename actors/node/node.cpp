@@ -730,7 +730,8 @@ caf::actor start_console(caf::actor_system& sys, const node_config& cfg,
 
 /// Prints the drain summary line that `vigil run --drain` ends with.
 void print_drain_summary(const pipeline_stats& st, uint64_t checkpoint,
-                         double secs, const source_status& source) {
+                         double secs, double store_secs,
+                         const source_status& source) {
   uint64_t invalid = 0;
   for (size_t i = 0; i < st.invalid.size(); ++i)
     if (i != static_cast<size_t>(invalid_reason::too_late))
@@ -740,7 +741,8 @@ void print_drain_summary(const pipeline_stats& st, uint64_t checkpoint,
   std::printf("drained: events=%llu windows=%llu invalid=%llu "
               "late=%llu too_late=%llu repaired=%llu reorderings=%llu "
               "checkpoint=%llu seconds=%.2f events/s=%.0f "
-              "peak_rss_mb=%.0f credit_pauses=%llu peak_in_flight=%llu\n",
+              "peak_rss_mb=%.0f credit_pauses=%llu peak_in_flight=%llu "
+              "store_seconds=%.3f\n",
               static_cast<unsigned long long>(st.events),
               static_cast<unsigned long long>(st.windows),
               static_cast<unsigned long long>(invalid),
@@ -752,7 +754,8 @@ void print_drain_summary(const pipeline_stats& st, uint64_t checkpoint,
               secs > 0 ? static_cast<double>(st.events) / secs : 0.0,
               peak_rss_mb(),
               static_cast<unsigned long long>(source.credit_pauses.load()),
-              static_cast<unsigned long long>(source.peak_in_flight.load()));
+              static_cast<unsigned long long>(source.peak_in_flight.load()),
+              store_secs);
   std::fflush(stdout);
 }
 
@@ -825,7 +828,15 @@ private:
                         caf::to_string(err).c_str());
                    rc_ = 1;
                  });
-    print_drain_summary(st, checkpoint, secs, *parts_.source);
+    // The writer has committed the last checkpoint by now (it was durable).
+    db_writer_stats writer;
+    self_
+        ->request(lookup(sys_, "db_writer"), std::chrono::seconds(10),
+                  atom::stats_v)
+        .receive([&](db_writer_stats& x) { writer = x; },
+                 [&](caf::error&) {});
+    print_drain_summary(st, checkpoint, secs, writer.commit_seconds,
+                        *parts_.source);
     stop_tree();
   }
 

@@ -156,10 +156,12 @@ void db_writer_state::try_commit() {
     on_failure(st.error());
     return;
   }
+  auto took = std::chrono::duration<double>(std::chrono::steady_clock::now()
+                                            - started)
+                  .count();
+  stats_.commit_seconds += took;
   if (cfg_.metrics)
-    record_commit(batch, std::chrono::duration<double>(
-                             std::chrono::steady_clock::now() - started)
-                             .count());
+    record_commit(batch, took);
   on_success(batch);
 }
 
