@@ -833,8 +833,7 @@ private:
     self_
         ->request(lookup(sys_, "db_writer"), std::chrono::seconds(10),
                   atom::stats_v)
-        .receive([&](db_writer_stats& x) { writer = x; },
-                 [&](caf::error&) {});
+        .receive([&](db_writer_stats& x) { writer = x; }, [&](caf::error&) {});
     print_drain_summary(st, checkpoint, secs, writer.commit_seconds,
                         *parts_.source);
     stop_tree();

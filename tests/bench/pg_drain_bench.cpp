@@ -171,8 +171,8 @@ int main(int argc, char** argv) {
   auto pg_rate = static_cast<double>(events) / pg_s;
   std::printf("events=%llu partitions=%d rounds=%d\n",
               static_cast<unsigned long long>(events), partitions, rounds);
-  std::printf("drain into sqlite:     %.2f s  %.0f events/s (best)\n",
-              sqlite_s, sqlite_rate);
+  std::printf("drain into sqlite:     %.2f s  %.0f events/s (best)\n", sqlite_s,
+              sqlite_rate);
   std::printf("drain into postgresql: %.2f s  %.0f events/s (best)\n", pg_s,
               pg_rate);
   std::printf("ratio postgresql/sqlite, best drains: %.2f (goal >= 0.8)\n",
