@@ -270,9 +270,86 @@ bool ddsketch::restore(double accuracy, int32_t offset,
   return true;
 }
 
-caf::error ddsketch::on_load() {
-  auto consistent = [this] {
+namespace {
+
+/// Largest bucket count a sketch accepts from the wire, whatever its own
+/// limit says: a run of empty buckets costs a byte on the wire and 8 in
+/// memory, so a peer's limit alone must not size the allocation.
+constexpr size_t max_wire_buckets = size_t{1} << 20;
+
+void put_varint(std::string& out, uint64_t x) {
+  while (x >= 0x80) {
+    out.push_back(static_cast<char>((x & 0x7f) | 0x80));
+    x >>= 7;
+  }
+  out.push_back(static_cast<char>(x));
+}
+
+bool get_varint(const char*& pos, const char* end, uint64_t& x) {
+  x = 0;
+  for (int shift = 0; shift < 64 && pos != end; shift += 7) {
+    auto byte = static_cast<uint8_t>(*pos++);
+    if (shift == 63 && byte > 1)
+      return false; // more than 64 bits
+    x |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0)
+      return true;
+  }
+  return false;
+}
+
+} // namespace
+
+std::string ddsketch::pack_buckets() const {
+  std::string out;
+  out.reserve(buckets_.size() / 2 + 8);
+  uint64_t run = 0;
+  for (auto n : buckets_) {
+    if (n == 0) {
+      ++run;
+      continue;
+    }
+    if (run > 0) {
+      put_varint(out, 2 * run - 1);
+      run = 0;
+    }
+    // Counts above 2^63 cannot occur: count_ would overflow first.
+    put_varint(out, 2 * n);
+  }
+  if (run > 0)
+    put_varint(out, 2 * run - 1);
+  return out;
+}
+
+bool ddsketch::unpack_buckets(const std::string& packed, size_t limit,
+                              std::vector<uint64_t>& out) {
+  out.clear();
+  const char* pos = packed.data();
+  const char* end = pos + packed.size();
+  while (pos != end) {
+    uint64_t token = 0;
+    if (!get_varint(pos, end, token) || token == 0)
+      return false;
+    if (token % 2 == 0) {
+      if (out.size() >= limit)
+        return false;
+      out.push_back(token / 2);
+    } else {
+      auto run = token / 2 + 1;
+      if (run > limit - out.size())
+        return false;
+      out.resize(out.size() + run, 0);
+    }
+  }
+  return true;
+}
+
+caf::error ddsketch::on_load(const std::string& packed) {
+  auto consistent = [&] {
     if (!valid_accuracy(accuracy_) || max_buckets_ == 0)
+      return false;
+    if (!unpack_buckets(
+            packed, std::min<size_t>(max_buckets_, max_wire_buckets), buckets_))
       return false;
     auto total = zero_count_;
     for (auto x : buckets_)

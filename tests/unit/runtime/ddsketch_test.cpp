@@ -376,24 +376,107 @@ BOOST_AUTO_TEST_CASE(caf_binary_round_trip_preserves_the_sketch) {
   BOOST_TEST(copy.buckets().size() <= 512u);
 }
 
-BOOST_AUTO_TEST_CASE(caf_deserialization_rejects_counts_that_do_not_add_up) {
-  // Same field order as ddsketch's inspect overload, with a wrong total.
+namespace {
+
+/// The bytes of a sketch as ddsketch's inspect overload writes them, with
+/// the packed buckets given as varint tokens.
+std::vector<char> wire_form(uint32_t max_buckets, int32_t offset,
+                            const std::vector<uint64_t>& tokens,
+                            uint64_t zero_count, uint64_t count) {
+  std::string packed;
+  for (auto t : tokens) {
+    while (t >= 0x80) {
+      packed.push_back(static_cast<char>((t & 0x7f) | 0x80));
+      t >>= 7;
+    }
+    packed.push_back(static_cast<char>(t));
+  }
   std::vector<char> buf;
   caf::binary_serializer sink{nullptr, buf};
   double accuracy = 0.005;
-  uint32_t max_buckets = 4096;
-  int32_t offset = 100;
-  std::vector<uint64_t> buckets{1, 2, 3};
-  uint64_t zero_count = 1;
-  uint64_t count = 99;
   BOOST_REQUIRE(
-      !sink(accuracy, max_buckets, offset, buckets, zero_count, count));
+      !sink(accuracy, max_buckets, offset, packed, zero_count, count));
+  return buf;
+}
+
+/// Loads `buf` into a non-empty sketch; returns whether it was refused
+/// (and then checks the sketch was left empty, never half-loaded).
+bool refused(const std::vector<char>& buf) {
   ddsketch target;
   target.add(5.0);
   caf::binary_deserializer source{nullptr, buf};
   auto err = source(target);
-  BOOST_TEST(static_cast<bool>(err));
-  BOOST_TEST(target.empty());
+  if (err)
+    BOOST_TEST(target.empty());
+  return static_cast<bool>(err);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(caf_deserialization_reads_the_packed_tokens) {
+  // Counts 1, then 2 empty buckets, then 3: buckets 100..103 = {1, 0, 0, 3}.
+  ddsketch copy;
+  auto buf = wire_form(4096, 100, {2, 3, 6}, 1, 5);
+  caf::binary_deserializer source{nullptr, buf};
+  BOOST_REQUIRE(!source(copy));
+  BOOST_TEST(copy.offset() == 100);
+  BOOST_TEST(copy.buckets() == (std::vector<uint64_t>{1, 0, 0, 3}));
+  BOOST_TEST(copy.zero_count() == 1u);
+  BOOST_TEST(copy.count() == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(caf_deserialization_rejects_counts_that_do_not_add_up) {
+  BOOST_TEST(refused(wire_form(4096, 100, {2, 4, 6}, 1, 99)));
+}
+
+BOOST_AUTO_TEST_CASE(caf_deserialization_rejects_malformed_packed_buckets) {
+  // Token 0 means nothing.
+  BOOST_TEST(refused(wire_form(4096, 0, {2, 0, 2}, 0, 2)));
+  // A run of empty buckets beyond the sketch's bucket limit: one byte on the
+  // wire must not make the receiver allocate gigabytes.
+  BOOST_TEST(refused(wire_form(4096, 0, {2, 2 * 5000 - 1, 2}, 0, 2)));
+  BOOST_TEST(refused(
+      wire_form(UINT32_MAX, 0, {2, 2 * (uint64_t{1} << 40) - 1, 2}, 0, 2)));
+  // A varint cut short.
+  auto buf = wire_form(4096, 0, {2}, 0, 1);
+  // The packed string's last byte is the token; make it a continuation byte.
+  std::vector<char> cut;
+  caf::binary_serializer sink{nullptr, cut};
+  double accuracy = 0.005;
+  uint32_t max_buckets = 4096;
+  int32_t offset = 0;
+  std::string packed{"\x82"};
+  uint64_t zero_count = 0;
+  uint64_t count = 1;
+  BOOST_REQUIRE(
+      !sink(accuracy, max_buckets, offset, packed, zero_count, count));
+  BOOST_TEST(refused(cut));
+  BOOST_TEST(!refused(buf));
+}
+
+BOOST_AUTO_TEST_CASE(
+    the_packed_wire_form_is_a_fraction_of_eight_bytes_a_bucket) {
+  // A partial sketch as an ingest node sends it: 150 latencies of one
+  // service in one window and batch.
+  auto xs = lognormal_samples(5);
+  xs.resize(150);
+  auto sketch = sketch_of(xs, ddsketch::default_max_buckets);
+  auto packed = sketch.pack_buckets();
+  BOOST_TEST_MESSAGE(sketch.buckets().size()
+                     << " buckets packed into " << packed.size() << " bytes");
+  BOOST_TEST(packed.size() * 4 < sketch.buckets().size() * 8);
+  std::vector<uint64_t> back;
+  BOOST_TEST(ddsketch::unpack_buckets(packed, 4096, back));
+  BOOST_TEST(back == sketch.buckets());
+  // Large counts survive the doubling of the token.
+  ddsketch heavy;
+  heavy.add(3.0, uint64_t{1} << 62);
+  heavy.add(300.0, 7);
+  auto buf = serialize(heavy);
+  ddsketch copy;
+  caf::binary_deserializer source{nullptr, buf};
+  BOOST_REQUIRE(!source(copy));
+  BOOST_TEST((copy == heavy));
 }
 
 BOOST_AUTO_TEST_CASE(quantiles_are_nearest_rank) {
