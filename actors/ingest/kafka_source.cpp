@@ -303,7 +303,11 @@ caf::error kafka_source_state::start() {
       // librdkafka prefetches up to this much per consumer: part of the
       // memory bound, together with --credit x --batch-size per partition.
       {"queued.max.messages.kbytes", "16384"},
-      {"queued.min.messages", "20000"},
+      // queued.min.messages stays at librdkafka's 100,000 per partition: the
+      // byte limit above bounds the prefetch of the whole consumer. 20,000
+      // made fetching stall on message sets of 10,000 records (a producer
+      // with linger.ms=100): drain_bench 4.86 s against 1.42 s, same peak
+      // RSS (73 and 67 MiB).
       {"client.id", "vigil-source"},
   };
   for (const auto& [k, v] : settings.kafka)
