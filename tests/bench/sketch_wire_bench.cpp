@@ -45,6 +45,31 @@ struct timing {
   size_t bytes = 0;
 };
 
+/// One round of one wire form: `save` writes every sketch to a serializer,
+/// `load` reads them back from a deserializer (each false on an error);
+/// keeps the best times in `t`.
+template <class Save, class Load>
+bool measure(timing& t, Save save, Load load) {
+  std::vector<char> buf;
+  auto t0 = clock_type::now();
+  {
+    caf::binary_serializer sink{nullptr, buf};
+    if (!save(sink))
+      return false;
+  }
+  auto t1 = clock_type::now();
+  {
+    caf::binary_deserializer source{nullptr, buf};
+    if (!load(source))
+      return false;
+  }
+  auto t2 = clock_type::now();
+  t.save_us = std::min(t.save_us, micros(t0, t1));
+  t.load_us = std::min(t.load_us, micros(t1, t2));
+  t.bytes = buf.size();
+  return true;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -70,56 +95,45 @@ int main(int argc, char** argv) {
   uint64_t check = 0;
   // Alternating rounds, best of each: the machine is shared and noisy.
   for (int r = 0; r < rounds; ++r) {
-    std::vector<char> a;
-    auto t0 = clock_type::now();
-    {
-      caf::binary_serializer sink{nullptr, a};
-      for (auto& s : sketches)
-        if (sink(s))
-          return 1;
-    }
-    auto t1 = clock_type::now();
-    {
-      caf::binary_deserializer source{nullptr, a};
+    auto save_packed = [&](caf::binary_serializer& sink) {
+      for (auto& sketch : sketches)
+        if (sink(sketch))
+          return false;
+      return true;
+    };
+    auto load_packed = [&](caf::binary_deserializer& source) {
       for (size_t i = 0; i < n; ++i) {
         ddsketch x;
         if (source(x))
-          return 1;
+          return false;
         check += x.count();
       }
-    }
-    auto t2 = clock_type::now();
-    packed.save_us = std::min(packed.save_us, micros(t0, t1));
-    packed.load_us = std::min(packed.load_us, micros(t1, t2));
-    packed.bytes = a.size();
-    std::vector<char> b;
-    auto t3 = clock_type::now();
-    {
-      caf::binary_serializer sink{nullptr, b};
+      return true;
+    };
+    auto save_plain = [&](caf::binary_serializer& sink) {
       for (auto& p : plain)
         if (sink(p.accuracy, p.max_buckets, p.offset, p.buckets, p.zero_count,
                  p.count))
-          return 1;
-    }
-    auto t4 = clock_type::now();
-    {
-      caf::binary_deserializer source{nullptr, b};
+          return false;
+      return true;
+    };
+    auto load_plain = [&](caf::binary_deserializer& source) {
       for (size_t i = 0; i < n; ++i) {
         plain_form p;
         if (source(p.accuracy, p.max_buckets, p.offset, p.buckets, p.zero_count,
                    p.count))
-          return 1;
+          return false;
         ddsketch x;
         if (!x.restore(p.accuracy, p.offset, std::move(p.buckets),
                        p.zero_count))
-          return 1;
+          return false;
         check += x.count();
       }
-    }
-    auto t5 = clock_type::now();
-    unpacked.save_us = std::min(unpacked.save_us, micros(t3, t4));
-    unpacked.load_us = std::min(unpacked.load_us, micros(t4, t5));
-    unpacked.bytes = b.size();
+      return true;
+    };
+    if (!measure(packed, save_packed, load_packed)
+        || !measure(unpacked, save_plain, load_plain))
+      return 1;
   }
   auto each = static_cast<double>(n);
   std::printf("sketches=%zu values_per_sketch=%d buckets_per_sketch=%.0f "
