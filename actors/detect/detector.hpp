@@ -55,36 +55,72 @@ struct detector_config {
   }
 };
 
+/// What the detector actor drives: scores each service's windows once, and
+/// keeps its state in checkpoints. `service_detector` (EWMA baselines) and
+/// `combined_detector` (live_detector.hpp) implement it.
+class window_detector {
+public:
+  virtual ~window_detector() = default;
+
+  /// Scores `row` and returns its anomalies. Each (service, window_start) is
+  /// scored once, on its first emission: re-emissions of a window and windows
+  /// older than the last scored one of the service return nothing.
+  virtual std::vector<anomaly_row> observe(const window_row& row,
+                                           int64_t now_ms)
+      = 0;
+
+  /// Serializes the state a checkpoint keeps.
+  virtual std::string snapshot() const = 0;
+
+  /// Replaces the state with a `snapshot()`; returns false (and keeps the
+  /// current state) if `json` is malformed.
+  virtual bool restore(std::string_view json) = 0;
+
+  /// After `restore`: learns from a window stored before the checkpoint
+  /// (rows of a service in window order) without reporting anything, for
+  /// detectors whose history is too large for a checkpoint. Default: nothing.
+  virtual void replay(const window_row& row) {
+    (void)row;
+  }
+
+  /// Number of services tracked.
+  virtual size_t services() const noexcept = 0;
+
+  /// Rows not scored because the service cap was reached.
+  virtual uint64_t overflow() const noexcept = 0;
+
+  /// Name written to `anomaly_row::detector` (or its prefix).
+  virtual const char* kind() const noexcept = 0;
+};
+
 /// Scores each window of each service against EWMA baselines of its error
 /// rate, p95 latency and request rate; emits one `anomaly_row` per metric
 /// that deviates. Plain class: actors adapt it, tests drive it directly.
-class service_detector {
+class service_detector : public window_detector {
 public:
   /// Name written to `anomaly_row::detector`.
   static constexpr const char* name = "ewma";
 
   explicit service_detector(detector_config settings = {});
 
-  /// Scores `row` and returns its anomalies. Each (service, window_start) is
-  /// scored once, on its first emission: re-emissions of a window and windows
-  /// older than the last scored one of the service return nothing.
-  std::vector<anomaly_row> observe(const window_row& row, int64_t now_ms);
+  std::vector<anomaly_row> observe(const window_row& row,
+                                   int64_t now_ms) override;
 
   /// Serializes all baselines as JSON.
-  std::string snapshot() const;
+  std::string snapshot() const override;
 
-  /// Replaces all baselines with a `snapshot()`; returns false (and keeps the
-  /// current state) if `json` is malformed.
-  bool restore(std::string_view json);
+  bool restore(std::string_view json) override;
 
-  /// Number of services tracked.
-  size_t services() const noexcept {
+  size_t services() const noexcept override {
     return services_.size();
   }
 
-  /// Rows not scored because `max_services` was reached.
-  uint64_t overflow() const noexcept {
+  uint64_t overflow() const noexcept override {
     return overflow_;
+  }
+
+  const char* kind() const noexcept override {
+    return name;
   }
 
   const detector_config& settings() const noexcept {

@@ -2,24 +2,36 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/behavior.hpp>
 #include <caf/fwd.hpp>
 
 #include "actors/detect/detector.hpp"
+#include "actors/detect/live_detector.hpp"
 #include "actors/messages.hpp"
 
 namespace vigil {
 
 /// Configuration of the detector actor.
 struct detector_actor_config {
-  /// Baselines and guards.
+  /// Which detector runs: "combined" (`combined_detector`, the default) or
+  /// "ewma" (`service_detector`).
+  std::string detector = combined_detector::name;
+  /// Settings of the combined detector.
+  live_detection_config live;
+  /// Baselines and guards of the EWMA detector.
   detector_config settings;
   /// Detector state of the last checkpoint (`service_detector::snapshot`);
   /// empty to start fresh.
   std::string restore_state;
+  /// The stored windows to replay after the restore (oldest first per
+  /// service), for a detector that rebuilds its history from them; sets its
+  /// argument to what went wrong, if anything. Empty: nothing to replay.
+  std::function<std::vector<window_row>(std::string&)> stored_windows;
   /// The next stage, which receives every batch: the incident narrator in a
   /// node (it forwards to the database writer), or the database writer.
   caf::actor downstream;
@@ -43,8 +55,8 @@ public:
   caf::behavior make_behavior(detector_actor_config cfg);
 
   /// The wrapped detector.
-  const service_detector& detector() const noexcept {
-    return detector_;
+  const window_detector& detector() const noexcept {
+    return *detector_;
   }
 
   /// Anomalies found so far.
@@ -70,7 +82,7 @@ private:
 
   caf::stateful_actor<detector_actor_state>* self_;
   detector_actor_config cfg_;
-  service_detector detector_;
+  std::unique_ptr<window_detector> detector_;
   uint64_t anomalies_ = 0;
   bool restored_ = true;
 };

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <tuple>
 #include <sys/resource.h>
 #include <utility>
 
@@ -38,6 +39,7 @@
 #include "actors/sink/db_writer.hpp"
 #include "actors/sink/store.hpp"
 #include "runtime/db_location.hpp"
+#include "runtime/db_reader.hpp"
 #include "runtime/error.hpp"
 #include "runtime/exit_watchdog.hpp"
 #include "runtime/http_server.hpp"
@@ -128,6 +130,48 @@ load_checkpoint(const node_config& cfg, std::string& error,
     return std::nullopt;
   }
   return ck.value() ? std::move(ck.value()) : stored_checkpoint{};
+}
+
+/// The stored windows of the last `span` windows before the newest one, in
+/// window order per service, for the detector to replay.
+std::vector<window_row> stored_windows(const std::string& db,
+                                       int64_t window_ms, size_t span,
+                                       std::string& error) {
+  std::vector<window_row> out;
+  auto kind = db_kind_of(db);
+  auto newest = db_query(
+      db, "SELECT max(" + sql_ms(kind, "window_start") + ") FROM "
+          "service_metrics");
+  if (!newest) {
+    error = newest.error().message;
+    return out;
+  }
+  if (newest->size() == 0 || newest->is_null(0, 0))
+    return out;
+  auto from = newest->int64(0, 0) - static_cast<int64_t>(span) * window_ms;
+  auto rows = db_query(
+      db, "SELECT service, " + sql_ms(kind, "window_start") + ", "
+          + sql_ms(kind, "window_end")
+          + ", request_count, error_count, p95_latency_ms FROM "
+            "service_metrics WHERE window_start > "
+          + sql_time(kind, 1) + " ORDER BY service, window_start",
+      {from});
+  if (!rows) {
+    error = rows.error().message;
+    return out;
+  }
+  out.reserve(rows->size());
+  for (size_t r = 0; r < rows->size(); ++r) {
+    window_row w;
+    w.service = rows->text(r, 0);
+    w.window_start = rows->int64(r, 1);
+    w.window_end = rows->int64(r, 2);
+    w.request_count = rows->int64(r, 3);
+    w.error_count = rows->int64(r, 4);
+    w.p95_latency_ms = rows->real(r, 5);
+    out.push_back(std::move(w));
+  }
+  return out;
 }
 
 /// Where a source resumes from a stored checkpoint.
@@ -253,6 +297,28 @@ void add_node_options(option_set& opts, node_config& cfg) {
            &cfg.narrator_model);
   opts.add("narrator-timeout", "how long one --narrator-url summary may take",
            &cfg.narrator_timeout);
+  opts.add("detector",
+           "the live detector: combined (robust baseline, seasonality, "
+           "spike and change-point detectors) or ewma",
+           &cfg.detector);
+  for (auto [prefix, m] :
+       {std::pair{"error-rate", &cfg.error_rate_detection},
+        std::pair{"latency", &cfg.latency_detection},
+        std::pair{"request-rate", &cfg.request_rate_detection}}) {
+    std::string p = prefix;
+    opts.add(p + "-detectors",
+             "detectors that report on " + p
+                 + ": all, off, or a list of spike, level_shift, "
+                   "variance_change",
+             &m->detectors);
+    opts.add(p + "-sensitivity",
+             p + " sensitivity: 2 reports half the deviation, 0.5 twice it",
+             &m->sensitivity);
+    opts.add(p + "-min-history",
+             "windows of a service seen before its " + p
+                 + " anomalies are reported",
+             &m->min_history);
+  }
   opts.add("fault-task-throw-at",
            "TESTING ONLY: the partition task that receives the Nth batch of "
            "the process throws once (0 = off)",
@@ -266,6 +332,38 @@ void add_node_options(option_set& opts, node_config& cfg) {
            "batch (a slow consumer, for backpressure tests)",
            &cfg.fault_task_delay_ms);
 }
+
+namespace {
+
+/// The combined detector's settings from `cfg`; returns what is wrong or "".
+std::string live_detection(const node_config& cfg,
+                           live_detection_config& out) {
+  out = live_detection_config{};
+  out.max_services = cfg.max_services;
+  if (cfg.detector != combined_detector::name
+      && cfg.detector != service_detector::name)
+    return "--detector must be combined or ewma (got '" + cfg.detector + "')";
+  for (auto [prefix, from, to] :
+       {std::tuple{"error-rate", &cfg.error_rate_detection, &out.error_rate},
+        std::tuple{"latency", &cfg.latency_detection, &out.latency},
+        std::tuple{"request-rate", &cfg.request_rate_detection,
+                   &out.request_rate}}) {
+    std::string p = prefix;
+    if (auto err = parse_detector_list(from->detectors, *to); !err.empty())
+      return "--" + p + "-detectors: " + err + ", e.g. --" + p
+             + "-detectors spike,level_shift";
+    if (auto err = parse_sensitivity(from->sensitivity,
+                                     to->detection.sensitivity);
+        !err.empty())
+      return "--" + p + "-sensitivity: " + err;
+    if (from->min_history < 1 || from->min_history > 100000)
+      return "--" + p + "-min-history must be in 1..100000 windows, e.g. 12";
+    to->detection.min_history = from->min_history;
+  }
+  return "";
+}
+
+} // namespace
 
 bool is_loopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host == "[::1]"
@@ -339,6 +437,11 @@ std::string validate(const node_config& cfg) {
       return "empty --narrator-model: name the model the server runs";
     if (cfg.narrator_timeout.count() <= 0)
       return "--narrator-timeout must be positive, e.g. 5s";
+  }
+  {
+    live_detection_config live;
+    if (auto err = live_detection(cfg, live); !err.empty())
+      return err;
   }
   if (cfg.stall_timeout.count() < 0)
     return "--stall-timeout must be 0 (off) or positive, e.g. 30s";
@@ -469,8 +572,15 @@ child_spec detector_child(const node_parts& p) {
     std::string err;
     auto ck = load_checkpoint(cfg, err);
     detector_actor_config dc;
+    dc.detector = cfg.detector;
+    live_detection(cfg, dc.live); // validated at start
+    dc.settings.max_services = cfg.max_services;
     if (ck)
       dc.restore_state = ck->detector_state;
+    dc.stored_windows = [db = cfg.db, window_ms = cfg.window.count(),
+                         span = dc.live.replay_windows](std::string& error) {
+      return stored_windows(db, window_ms, span, error);
+    };
     dc.downstream = lookup(sys, "narrator");
     return spawn_detector_actor(sys, std::move(dc));
   });

@@ -100,6 +100,21 @@ struct node_config {
   std::string narrator_model = "llama3.2";
   /// How long one summary may take; later answers are ignored.
   std::chrono::milliseconds narrator_timeout{5000};
+  /// The live detector: "combined" (robust baseline, seasonality, spike and
+  /// change-point detectors) or "ewma" (the EWMA baselines).
+  std::string detector = "combined";
+  /// Per metric of the combined detector: which detectors report ("all",
+  /// "off", or a list of spike, level_shift, variance_change), the
+  /// sensitivity (a positive number) and the windows seen before anything
+  /// is reported.
+  struct metric_settings {
+    std::string detectors = "all";
+    std::string sensitivity = "1";
+    uint64_t min_history = 12;
+  };
+  metric_settings error_rate_detection;
+  metric_settings latency_detection;
+  metric_settings request_rate_detection;
   /// The metrics served at /metrics; null: the node builds its own (with
   /// `node_label_sets()`). `vigil demo` shares it with its generator.
   std::shared_ptr<metric_factory> metrics;

@@ -1,0 +1,158 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "actors/detect/anomaly_scorer.hpp"
+#include "actors/detect/detector.hpp"
+
+namespace vigil {
+
+/// How one metric of every service is watched by `combined_detector`.
+struct metric_detection {
+  /// False: the metric is not scored at all.
+  bool enabled = true;
+  /// Which detectors may raise an anomaly. All three run whenever the
+  /// change-point detector does (a confirmed shift re-bases the baseline);
+  /// these only decide what is reported.
+  bool spike = true;
+  bool level_shift = true;
+  bool variance_change = true;
+  /// Sensitivity, minimum history and the detectors' thresholds.
+  detection_config detection;
+};
+
+/// Settings of the combined live detector. Every field has a safe default.
+struct live_detection_config {
+  /// Errors / requests per window; only rises are reported.
+  metric_detection error_rate = rising_defaults();
+  /// p95 latency per window; only rises are reported.
+  metric_detection latency = rising_defaults();
+  /// Requests per second per window; surges and drops are reported.
+  metric_detection request_rate = both_ways_defaults();
+  /// Windows with fewer requests are not scored (nor learned) for error rate
+  /// and latency.
+  int64_t min_requests = 20;
+  /// Error-rate anomalies with fewer errors than this are not reported.
+  int64_t min_errors = 5;
+  /// Error-rate anomalies below this rate are not reported.
+  double min_error_rate = 0.05;
+  /// Distinct services tracked at most; rows of further services are counted
+  /// as overflow and not scored.
+  size_t max_services = 10000;
+  /// Stored windows per service replayed at start to rebuild the detectors'
+  /// history (a week of 5-minute windows: enough for weekly seasonality).
+  size_t replay_windows = 4032;
+
+  /// Live windows come every few seconds to minutes: 12 windows (two minutes
+  /// of 10-second windows) of history before anything is reported.
+  static constexpr size_t default_min_history = 12;
+
+  static metric_detection rising_defaults() {
+    metric_detection m;
+    m.detection.min_history = default_min_history;
+    m.detection.spike.upper_only = true;
+    return m;
+  }
+
+  static metric_detection both_ways_defaults() {
+    metric_detection m;
+    m.detection.min_history = default_min_history;
+    return m;
+  }
+};
+
+/// Parses a detector list: "all", "off", or a comma-separated subset of
+/// spike, level_shift and variance_change, into `out`. Returns "" or what is
+/// wrong.
+std::string parse_detector_list(std::string_view text, metric_detection& out);
+
+/// Parses a positive sensitivity ("1", "1.5") into `out`. Returns "" or what
+/// is wrong.
+std::string parse_sensitivity(std::string_view text, double& out);
+
+/// The live pipeline's detector: one `anomaly_scorer` (robust baseline,
+/// online seasonality, spike and change-point detectors, the same code as
+/// `vigil score`) per service and metric. An anomaly row names the detector
+/// that fired ("spike", "level_shift", "variance_change") and carries the
+/// combined score in [0, 1].
+///
+/// Its history (up to three weeks of samples per metric) is too large for a
+/// checkpoint: a snapshot keeps only the last scored window per service, and
+/// on restart the stored windows up to it are replayed through `replay` to
+/// rebuild the scorers.
+class combined_detector : public window_detector {
+public:
+  static constexpr const char* name = "combined";
+
+  explicit combined_detector(live_detection_config settings = {});
+
+  std::vector<anomaly_row> observe(const window_row& row,
+                                   int64_t now_ms) override;
+
+  /// {"version":1,"detector":"combined","services":{S:{"last_scored":T}}}.
+  std::string snapshot() const override;
+
+  /// Takes the last scored window per service from a snapshot of this or the
+  /// EWMA detector; the scorers start empty until `replay` feeds them.
+  bool restore(std::string_view json) override;
+
+  /// Learns from a stored window at or before the service's restored last
+  /// scored window, in window order; other rows are ignored.
+  void replay(const window_row& row) override;
+
+  size_t services() const noexcept override {
+    return services_.size();
+  }
+
+  uint64_t overflow() const noexcept override {
+    return overflow_;
+  }
+
+  const char* kind() const noexcept override {
+    return name;
+  }
+
+  /// Windows learned through `replay` since the last `restore`.
+  uint64_t replayed() const noexcept {
+    return replayed_;
+  }
+
+  const live_detection_config& settings() const noexcept {
+    return settings_;
+  }
+
+  /// The score of a point counting only the detectors `m` reports.
+  static scored_point reported(const metric_detection& m, scored_point p);
+
+private:
+  struct service_state {
+    explicit service_state(const live_detection_config& settings);
+
+    /// Newest window scored (or, after a restore, replayed).
+    int64_t last_scored = INT64_MIN;
+    /// After a restore: the newest window the checkpointed detector scored.
+    int64_t restored_until = INT64_MIN;
+    anomaly_scorer error_rate;
+    anomaly_scorer latency;
+    anomaly_scorer request_rate;
+  };
+
+  /// The state of `service`, created if there is room; null on overflow.
+  service_state* state_of(const std::string& service);
+
+  /// Feeds `row` to the scorers; appends anomalies to `out` unless null.
+  void score(service_state& state, const window_row& row, int64_t now_ms,
+             std::vector<anomaly_row>* out);
+
+  live_detection_config settings_;
+  std::map<std::string, service_state, std::less<>> services_;
+  uint64_t overflow_ = 0;
+  uint64_t replayed_ = 0;
+};
+
+} // namespace vigil
