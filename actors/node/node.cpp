@@ -8,8 +8,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <tuple>
 #include <sys/resource.h>
+#include <tuple>
 #include <utility>
 
 #include <sys/stat.h>
@@ -39,7 +39,6 @@
 #include "actors/sink/db_writer.hpp"
 #include "actors/sink/store.hpp"
 #include "runtime/db_location.hpp"
-#include "runtime/db_reader.hpp"
 #include "runtime/error.hpp"
 #include "runtime/exit_watchdog.hpp"
 #include "runtime/http_server.hpp"
@@ -130,48 +129,6 @@ load_checkpoint(const node_config& cfg, std::string& error,
     return std::nullopt;
   }
   return ck.value() ? std::move(ck.value()) : stored_checkpoint{};
-}
-
-/// The stored windows of the last `span` windows before the newest one, in
-/// window order per service, for the detector to replay.
-std::vector<window_row> stored_windows(const std::string& db,
-                                       int64_t window_ms, size_t span,
-                                       std::string& error) {
-  std::vector<window_row> out;
-  auto kind = db_kind_of(db);
-  auto newest = db_query(
-      db, "SELECT max(" + sql_ms(kind, "window_start") + ") FROM "
-          "service_metrics");
-  if (!newest) {
-    error = newest.error().message;
-    return out;
-  }
-  if (newest->size() == 0 || newest->is_null(0, 0))
-    return out;
-  auto from = newest->int64(0, 0) - static_cast<int64_t>(span) * window_ms;
-  auto rows = db_query(
-      db, "SELECT service, " + sql_ms(kind, "window_start") + ", "
-          + sql_ms(kind, "window_end")
-          + ", request_count, error_count, p95_latency_ms FROM "
-            "service_metrics WHERE window_start > "
-          + sql_time(kind, 1) + " ORDER BY service, window_start",
-      {from});
-  if (!rows) {
-    error = rows.error().message;
-    return out;
-  }
-  out.reserve(rows->size());
-  for (size_t r = 0; r < rows->size(); ++r) {
-    window_row w;
-    w.service = rows->text(r, 0);
-    w.window_start = rows->int64(r, 1);
-    w.window_end = rows->int64(r, 2);
-    w.request_count = rows->int64(r, 3);
-    w.error_count = rows->int64(r, 4);
-    w.p95_latency_ms = rows->real(r, 5);
-    out.push_back(std::move(w));
-  }
-  return out;
 }
 
 /// Where a source resumes from a stored checkpoint.
@@ -336,8 +293,7 @@ void add_node_options(option_set& opts, node_config& cfg) {
 namespace {
 
 /// The combined detector's settings from `cfg`; returns what is wrong or "".
-std::string live_detection(const node_config& cfg,
-                           live_detection_config& out) {
+std::string live_detection(const node_config& cfg, live_detection_config& out) {
   out = live_detection_config{};
   out.max_services = cfg.max_services;
   if (cfg.detector != combined_detector::name
@@ -352,8 +308,8 @@ std::string live_detection(const node_config& cfg,
     if (auto err = parse_detector_list(from->detectors, *to); !err.empty())
       return "--" + p + "-detectors: " + err + ", e.g. --" + p
              + "-detectors spike,level_shift";
-    if (auto err = parse_sensitivity(from->sensitivity,
-                                     to->detection.sensitivity);
+    if (auto err
+        = parse_sensitivity(from->sensitivity, to->detection.sensitivity);
         !err.empty())
       return "--" + p + "-sensitivity: " + err;
     if (from->min_history < 1 || from->min_history > 100000)
@@ -579,7 +535,12 @@ child_spec detector_child(const node_parts& p) {
       dc.restore_state = ck->detector_state;
     dc.stored_windows = [db = cfg.db, window_ms = cfg.window.count(),
                          span = dc.live.replay_windows](std::string& error) {
-      return stored_windows(db, window_ms, span, error);
+      auto rows = read_replay_windows(db, window_ms, span);
+      if (!rows) {
+        error = rows.error().message;
+        return std::vector<window_row>{};
+      }
+      return std::move(rows.value());
     };
     dc.downstream = lookup(sys, "narrator");
     return spawn_detector_actor(sys, std::move(dc));

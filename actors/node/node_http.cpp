@@ -392,6 +392,24 @@ db_result<std::vector<window_row>> read_latest_windows(const std::string& db) {
   return read_rows<window_row>(db, sql, {}, window_from);
 }
 
+db_result<std::vector<window_row>>
+read_replay_windows(const std::string& db, int64_t window_ms, size_t span) {
+  auto kind = db_kind_of(db);
+  auto sql
+      = "SELECT " + window_columns(kind)
+        + " FROM service_metrics WHERE window_start > (SELECT max("
+          "window_start) FROM service_metrics) - "
+        + (kind == db_kind::postgres ? "(?1 * interval '1 millisecond')" : "?1")
+        + " ORDER BY service, window_start";
+  // At most a century back: PostgreSQL's intervals end not much further.
+  constexpr int64_t century_ms = 3'155'760'000'000;
+  auto back
+      = window_ms > 0 && static_cast<int64_t>(span) < century_ms / window_ms
+            ? static_cast<int64_t>(span) * window_ms
+            : century_ms;
+  return read_rows<window_row>(db, sql, {back}, window_from);
+}
+
 db_result<std::vector<anomaly_row>> read_anomalies(const std::string& db,
                                                    int64_t since_ms,
                                                    const std::string& service,

@@ -77,6 +77,12 @@ struct node_http_context {
 /// short-lived read-only connection (the query of /api/services).
 db_result<std::vector<window_row>> read_latest_windows(const std::string& db);
 
+/// The windows of the `span` window lengths (`window_ms` each) before the
+/// newest stored window, ordered by service, then time: what the combined
+/// detector replays to rebuild its history at start.
+db_result<std::vector<window_row>>
+read_replay_windows(const std::string& db, int64_t window_ms, size_t span);
+
 /// Anomalies of windows starting at or after `since_ms`, newest first, at
 /// most `limit`, of `service` only unless it is empty, over a short-lived
 /// read-only connection (the query of /api/anomalies).

@@ -155,6 +155,23 @@ BOOST_AUTO_TEST_CASE(the_readers_see_the_same_rows_on_postgresql_and_sqlite) {
       BOOST_CHECK_EQUAL(x.p95_latency_ms, y.p95_latency_ms);
       BOOST_CHECK_EQUAL(x.error_rate, y.error_rate);
     }
+    // What the combined detector replays at start: the last two windows of
+    // each service (of four), by service, then time, on both databases.
+    for (const auto& db : {pgurl, lite}) {
+      auto replay = read_replay_windows(db, 10'000, 2);
+      BOOST_REQUIRE_MESSAGE(replay, (replay ? "" : replay.error().message));
+      BOOST_REQUIRE_EQUAL(replay->size(), 6u);
+      for (size_t i = 0; i < replay->size(); ++i) {
+        const auto& row = (*replay)[i];
+        BOOST_CHECK_EQUAL(row.service, (*lw)[i / 2].service);
+        BOOST_CHECK_EQUAL(row.window_start,
+                          1'767'225'600'000 + (2 + i % 2) * 10'000 + 123);
+        BOOST_CHECK_EQUAL(row.request_count, (*lw)[i / 2].request_count - 1
+                                                 + static_cast<int64_t>(i % 2));
+        BOOST_CHECK_EQUAL(row.p95_latency_ms, 45.0 / 7.0);
+      }
+      BOOST_CHECK_EQUAL(read_replay_windows(db, 10'000, 100)->size(), 12u);
+    }
     auto pa = read_anomalies(pgurl, INT64_MIN, "", 100);
     auto la = read_anomalies(lite, INT64_MIN, "", 100);
     BOOST_REQUIRE(pa && la);
