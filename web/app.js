@@ -397,7 +397,10 @@
       const detail = el('span', 'detail',
         fmtMetricValue(a.metric, a.observed) + ' (expected '
         + fmtMetricValue(a.metric, a.expected) + ')');
-      const score = el('span', 'score', 'score ' + Number(a.score).toFixed(1));
+      // The combined detector scores in [0, 1] (0.5 pages) and names the
+      // detector that fired; the EWMA detector's score is a z-score.
+      const score = el('span', 'score', (a.detector ? a.detector + ' ' : '')
+        + 'score ' + Number(a.score).toFixed(2));
       li.append(sev, when, what, detail, score);
       list.append(li);
     }

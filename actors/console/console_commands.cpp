@@ -495,7 +495,7 @@ std::string format_anomalies(const std::vector<anomaly_row>& rows,
                 ">SCORE", "SEVERITY", "DETECTOR"}};
   for (const auto& r : rows)
     t.add({format_time(r.window_start), r.service, r.metric,
-           fixed(r.observed, 3), fixed(r.expected, 3), fixed(r.score, 1),
+           fixed(r.observed, 3), fixed(r.expected, 3), fixed(r.score, 2),
            r.severity, r.detector});
   return t.render() + "\n" + std::to_string(rows.size()) + " newest anomalies"
          + of + " (at most " + num(cmd.limit) + ")\n";

@@ -85,10 +85,16 @@ try {
         '.card-anomalies li[data-metric="error_rate"]');
       return card && Number(card.dataset.anomalies) > 0 && entry && mark
         ? { anomalies: Number(card.dataset.anomalies),
-            severity: entry.dataset.severity }
+            severity: entry.dataset.severity,
+            score: entry.querySelector('.score').textContent }
         : null;
     }));
   summary.payments = marked;
+  // The combined detector names what fired and scores in [0, 1].
+  const scored = /^(spike|level_shift|variance_change) score (0\.[5-9]\d|1\.00)$/
+    .test(marked.score);
+  check(scored, 'the anomaly names its detector and a score in [0.5, 1], got '
+    + marked.score);
   summary.first = await page.$eval('.service-card',
     (e) => e.dataset.service);
   check(summary.first === 'payments', 'payments (alerting) is shown first, '

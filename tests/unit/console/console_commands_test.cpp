@@ -326,7 +326,7 @@ BOOST_AUTO_TEST_CASE(anomalies_name_the_service_filter) {
   cmd.limit = 5;
   auto out = format_anomalies({a}, cmd);
   BOOST_TEST(contains(out, "2024-05-01 12:00:00Z  cart     error_rate"), out);
-  BOOST_TEST(contains(out, "0.250     0.010    9.9  high      ewma"), out);
+  BOOST_TEST(contains(out, "0.250     0.010   9.87  high      ewma"), out);
   BOOST_TEST(contains(out, "1 newest anomalies (at most 5)"), out);
   cmd.service = "search";
   BOOST_TEST(format_anomalies({}, cmd) == "no anomalies of service 'search'\n");
