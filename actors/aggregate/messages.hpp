@@ -132,6 +132,10 @@ struct window_row {
   int64_t updated_at = 0;
   /// False for an early emission that late events may still update.
   bool final = false;
+  /// True for a window emitted before the watermark passed its end (the
+  /// flush at the end of a drain or at shutdown): its counts cover only
+  /// part of its time, so detectors do not judge it.
+  bool partial = false;
 };
 
 template <class Inspector>
@@ -140,7 +144,7 @@ typename Inspector::result_type inspect(Inspector& f, window_row& x) {
            x.window_end, x.request_count, x.error_count, x.error_rate,
            x.avg_latency_ms, x.p50_latency_ms, x.p95_latency_ms,
            x.p99_latency_ms, x.max_latency_ms, x.late_count, x.updated_at,
-           x.final);
+           x.final, x.partial);
 }
 
 /// Totals of a node's pipeline, for drain summaries, the console and metrics.

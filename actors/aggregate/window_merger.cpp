@@ -154,8 +154,11 @@ std::vector<window_row> window_merger::advance(clock_time now,
 std::vector<window_row> window_merger::flush_all(int64_t wall_ms) {
   std::vector<window_row> out;
   for (auto& [key, state] : windows_)
-    if (state.dirty || !state.final)
+    if (state.dirty || !state.final) {
       emit(key, state, true, wall_ms, out);
+      // Cut short: the watermark never passed its end.
+      out.back().partial = key.first + settings_.window_ms > watermark_;
+    }
   windows_.clear();
   key_refs_.clear();
   return out;

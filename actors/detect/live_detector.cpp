@@ -99,8 +99,8 @@ std::string parse_sensitivity(std::string_view text, double& out) {
   std::string copy{text};
   char* end = nullptr;
   auto value = std::strtod(copy.c_str(), &end);
-  if (copy.empty() || end != copy.c_str() + copy.size()
-      || !std::isfinite(value) || value <= 0 || value > 100)
+  if (copy.empty() || end != copy.c_str() + copy.size() || !std::isfinite(value)
+      || value <= 0 || value > 100)
     return "'" + copy
            + "' is not a sensitivity: expected a positive number such as 1 "
              "(the default), 2 (pages on half the deviation) or 0.5";
@@ -180,9 +180,9 @@ void combined_detector::score(service_state& state, const window_row& row,
       out->push_back(make_anomaly(row, "error_rate", rate, p, now_ms));
   }
   if (settings_.latency.enabled) {
-    auto p = reported(settings_.latency,
-                      state.latency.observe(row.window_start,
-                                            row.p95_latency_ms));
+    auto p
+        = reported(settings_.latency,
+                   state.latency.observe(row.window_start, row.p95_latency_ms));
     if (out != nullptr && p.anomalous() && row.p95_latency_ms > p.expected)
       out->push_back(
           make_anomaly(row, "p95_latency_ms", row.p95_latency_ms, p, now_ms));
@@ -192,9 +192,12 @@ void combined_detector::score(service_state& state, const window_row& row,
 std::vector<anomaly_row> combined_detector::observe(const window_row& row,
                                                     int64_t now_ms) {
   std::vector<anomaly_row> result;
+  if (row.partial)
+    return result; // a drain's last window: part of its traffic is missing
   auto* state = state_of(row.service);
   if (state == nullptr
-      || row.window_start <= std::max(state->last_scored, state->restored_until))
+      || row.window_start
+             <= std::max(state->last_scored, state->restored_until))
     return result;
   score(*state, row, now_ms, &result);
   return result;

@@ -156,6 +156,28 @@ BOOST_AUTO_TEST_CASE(flush_all_emits_every_window_as_final_once) {
   BOOST_CHECK(m.flush_all(7).empty());
 }
 
+BOOST_AUTO_TEST_CASE(flush_all_marks_the_windows_the_watermark_never_closed) {
+  window_merger m{settings()};
+  m.add_partition(0);
+  m.apply(batch(0, "api", 1'000, 1), at(0));
+  m.apply(batch(0, "api", 14'000, 2), at(0));
+  m.apply(batch(0, "api", 25'000, 3), at(0));
+  // Watermark 25,000 - 2,000: [0, 10000) and [10000, 20000) are complete.
+  auto emitted = m.advance(at(0), 0);
+  BOOST_CHECK_EQUAL(m.watermark(), 23'000);
+  BOOST_REQUIRE_EQUAL(emitted.size(), 2u);
+  for (const auto& r : emitted)
+    BOOST_CHECK(!r.partial);
+  // [0, 10000) is final already; [10000, 20000) is complete but within its
+  // lateness; [20000, 30000) was cut short.
+  auto rows = m.flush_all(7);
+  BOOST_REQUIRE_EQUAL(rows.size(), 2u);
+  BOOST_CHECK_EQUAL(rows[0].window_start, 10'000);
+  BOOST_CHECK(!rows[0].partial);
+  BOOST_CHECK_EQUAL(rows[1].window_start, 20'000);
+  BOOST_CHECK(rows[1].partial);
+}
+
 BOOST_AUTO_TEST_CASE(distinct_keys_beyond_the_cap_are_counted) {
   auto s = settings();
   s.max_keys = 2;

@@ -64,10 +64,9 @@ BOOST_AUTO_TEST_CASE(steady_traffic_raises_nothing) {
   for (uint64_t seed = 1; seed <= 10; ++seed) {
     combined_detector det;
     auto found = run(det, series(seed, 2000));
-    BOOST_TEST(found.empty(), "seed " << seed << ": " << found.size()
-                                      << " anomalies, first "
-                                      << (found.empty() ? ""
-                                                        : found[0].metric));
+    BOOST_TEST(found.empty(),
+               "seed " << seed << ": " << found.size() << " anomalies, first "
+                       << (found.empty() ? "" : found[0].metric));
   }
 }
 
@@ -139,6 +138,25 @@ BOOST_AUTO_TEST_CASE(a_traffic_drop_is_reported) {
   BOOST_TEST(found[0].metric == "request_rate");
   BOOST_TEST(found[0].observed == 10.0); // 100 requests in 10 s
   BOOST_TEST(found[0].expected > 90.0);
+}
+
+BOOST_AUTO_TEST_CASE(a_window_cut_short_by_a_drain_is_not_judged) {
+  auto rows = series(7, 200);
+  auto cut = rows[160];
+  cut.request_count /= 4; // the drain stopped a quarter into the window
+  cut.error_count = 200;
+  cut.partial = true;
+  combined_detector det;
+  for (size_t i = 0; i < 160; ++i)
+    BOOST_TEST(det.observe(rows[i], 0).empty());
+  BOOST_TEST(det.observe(cut, 0).empty());
+  BOOST_TEST(det.snapshot().find("\"last_scored\":1590000")
+             != std::string::npos);
+  // The next run completes the window: judged then, like any other.
+  rows[160].error_count = 300;
+  auto found = det.observe(rows[160], 0);
+  BOOST_REQUIRE_EQUAL(found.size(), 1u);
+  BOOST_TEST(found[0].metric == "error_rate");
 }
 
 BOOST_AUTO_TEST_CASE(nothing_is_reported_before_the_minimum_history) {

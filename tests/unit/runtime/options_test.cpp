@@ -147,3 +147,44 @@ BOOST_AUTO_TEST_CASE(default_paths_are_relative) {
   node_config cfg;
   BOOST_CHECK(cfg.db.rfind("./", 0) == 0);
 }
+
+BOOST_AUTO_TEST_CASE(detection_settings_come_per_metric_from_the_config_file) {
+  test::temp_dir dir;
+  auto file = dir.file("vigil.conf");
+  std::ofstream{file} << "brokers = 127.0.0.1:9092\n"
+                         "detector = combined\n"
+                         "latency-detectors = level_shift, variance_change\n"
+                         "latency-sensitivity = 0.5\n"
+                         "request-rate-detectors = off\n"
+                         "error-rate-min-history = 30\n";
+  node_config cfg;
+  option_set opts{"run"};
+  add_node_options(opts, cfg);
+  args argv{{"--config", file, "--error-rate-sensitivity", "2"}};
+  args env{{}};
+  auto err = opts.parse(argv.argc(), argv.argv(), env.argv());
+  BOOST_REQUIRE_MESSAGE(err.empty(), err);
+  BOOST_CHECK_EQUAL(validate(cfg), "");
+  BOOST_CHECK_EQUAL(cfg.latency_detection.detectors,
+                    "level_shift, variance_change");
+  BOOST_CHECK_EQUAL(cfg.error_rate_detection.sensitivity, "2");
+  BOOST_CHECK_EQUAL(cfg.error_rate_detection.min_history, 30u);
+  BOOST_CHECK_EQUAL(cfg.request_rate_detection.detectors, "off");
+
+  auto bad = [&](auto change, const std::string& expected) {
+    node_config c;
+    c.brokers = "127.0.0.1:9092";
+    change(c);
+    auto what = validate(c);
+    BOOST_CHECK_MESSAGE(what.find(expected) != std::string::npos,
+                        "expected '" << expected << "' in '" << what << "'");
+  };
+  bad([](node_config& c) { c.detector = "zscore"; },
+      "--detector must be combined or ewma (got 'zscore')");
+  bad([](node_config& c) { c.latency_detection.detectors = "spike,cusum"; },
+      "--latency-detectors: unknown detector 'cusum'");
+  bad([](node_config& c) { c.request_rate_detection.sensitivity = "high"; },
+      "--request-rate-sensitivity: 'high' is not a sensitivity");
+  bad([](node_config& c) { c.error_rate_detection.min_history = 0; },
+      "--error-rate-min-history must be in 1..100000");
+}
