@@ -29,11 +29,11 @@ struct metric_detection {
 /// Settings of the combined live detector. Every field has a safe default.
 struct live_detection_config {
   /// Errors / requests per window; only rises are reported.
-  metric_detection error_rate = rising_defaults();
+  metric_detection error_rate = error_rate_defaults();
   /// p95 latency per window; only rises are reported.
-  metric_detection latency = rising_defaults();
+  metric_detection latency = latency_defaults();
   /// Requests per second per window; surges and drops are reported.
-  metric_detection request_rate = both_ways_defaults();
+  metric_detection request_rate = request_rate_defaults();
   /// Windows with fewer requests are not scored (nor learned) for error rate
   /// and latency.
   int64_t min_requests = 20;
@@ -52,16 +52,37 @@ struct live_detection_config {
   /// of 10-second windows) of history before anything is reported.
   static constexpr size_t default_min_history = 12;
 
-  static metric_detection rising_defaults() {
+  /// Error rates live in [0, 1]: a scale of at least half a percentage
+  /// point keeps a near-zero rate from turning a few errors into a page.
+  static metric_detection error_rate_defaults() {
     metric_detection m;
     m.detection.min_history = default_min_history;
     m.detection.spike.upper_only = true;
+    m.detection.baseline.min_scale = 0.005;
     return m;
   }
 
-  static metric_detection both_ways_defaults() {
+  /// Tail latency and traffic: a scale of at least 10 % of the level. A
+  /// busy service's request count is so regular (Poisson: 1 % at 10,000
+  /// requests a window) that the median's lag behind a daily ramp would
+  /// otherwise read as a level shift every morning and evening; with the
+  /// floor a spike needs +-80 % and a confirmed shift about 10 % held for
+  /// a few minutes.
+  static metric_detection latency_defaults() {
     metric_detection m;
     m.detection.min_history = default_min_history;
+    m.detection.spike.upper_only = true;
+    m.detection.baseline.min_relative_scale = 0.1;
+    return m;
+  }
+
+  /// Traffic also follows its trend: a daily cycle's ramps are not level
+  /// shifts (a slow change of traffic is rarely an incident; a drop is).
+  static metric_detection request_rate_defaults() {
+    metric_detection m;
+    m.detection.min_history = default_min_history;
+    m.detection.baseline.min_relative_scale = 0.1;
+    m.detection.baseline.follow_trend = true;
     return m;
   }
 };

@@ -108,12 +108,39 @@ double robust_window::newest(size_t k) const noexcept {
 
 robust_baseline::robust_baseline(robust_baseline_config config)
     : config_(config), level_(config.window), residuals_(config.window) {
-  // nop
+  if (config_.follow_trend)
+    scratch_.reserve(config.window);
+}
+
+double robust_baseline::level() const noexcept {
+  auto n = level_.size();
+  // Halves of at least 8 values, so one outlier cannot tilt the slope.
+  if (!config_.follow_trend || n < 16)
+    return level_.median();
+  auto half = n / 2;
+  auto median_of = [this, half](size_t from) {
+    scratch_.clear();
+    for (size_t k = from; k < from + half; ++k)
+      scratch_.push_back(level_.newest(k));
+    auto mid = scratch_.begin() + static_cast<std::ptrdiff_t>(half / 2);
+    std::nth_element(scratch_.begin(), mid, scratch_.end());
+    auto upper = *mid;
+    if (half % 2 == 1)
+      return upper;
+    auto lower = *std::max_element(scratch_.begin(), mid);
+    return (lower + upper) / 2;
+  };
+  auto newer = median_of(0);
+  auto older = median_of(n - half);
+  // The halves' centres are `half` values apart; the next value lies
+  // (half + 1) / 2 after the newer half's centre.
+  auto slope = (newer - older) / static_cast<double>(half);
+  return newer + slope * (static_cast<double>(half) + 1) / 2;
 }
 
 robust_estimate robust_baseline::score(double value) const noexcept {
   robust_estimate est;
-  est.expected = level_.median();
+  est.expected = level();
   auto scale = mad_to_sigma * residuals_.mad();
   if (!(scale > 0))
     scale = mean_abs_to_sigma * residuals_.mean_absolute_deviation();

@@ -59,6 +59,12 @@ struct robust_baseline_config {
   double min_relative_scale = 1e-3;
   /// Lower bound on the scale in the series' own units.
   double min_scale = 1e-9;
+  /// Extrapolate the level along the window's robust trend: the slope
+  /// between the medians of its older and newer halves, from the newer
+  /// half's centre to the next value. A median alone lags a ramp by half the
+  /// window (a daily traffic cycle's morning rise reads as a level shift);
+  /// the trend also follows a slow drift, so it is off by default.
+  bool follow_trend = false;
 };
 
 /// The verdict of a robust baseline on one value.
@@ -109,8 +115,13 @@ public:
   }
 
 private:
+  /// The level expected for the next value (median, or trend-following).
+  double level() const noexcept;
+
   robust_baseline_config config_;
   robust_window level_;
+  /// Scratch for the halves' medians (no allocation per value).
+  mutable std::vector<double> scratch_;
   robust_window residuals_;
   size_t observations_ = 0;
 };

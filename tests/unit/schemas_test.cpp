@@ -8,6 +8,7 @@
 
 #include "actors/aggregate/window_merger.hpp"
 #include "actors/detect/detector.hpp"
+#include "actors/detect/live_detector.hpp"
 #include "actors/detect/narrator.hpp"
 #include "actors/ingest/dlq_producer.hpp"
 #include "actors/ingest/request_event.hpp"
@@ -114,8 +115,15 @@ BOOST_AUTO_TEST_CASE(checkpoint_snapshots_have_the_shape_of_the_schema) {
   windows.window_ms = 10'000;
   window_merger merger{windows};
   check("merger_state", merger.snapshot());
+  window_row row;
+  row.service = "api";
+  row.window_end = 10'000;
   service_detector detector;
+  detector.observe(row, 0);
   check("detector_state", detector.snapshot());
+  combined_detector combined;
+  combined.observe(row, 0);
+  check("detector_state", combined.snapshot());
   incident_narrator narrator;
   check("narrator_state", narrator.snapshot());
 }

@@ -141,3 +141,34 @@ BOOST_AUTO_TEST_CASE(a_shift_moves_the_level_and_keeps_the_scale) {
   BOOST_TEST(std::fabs(after.expected - before.expected - 50) < 1e-9);
   BOOST_TEST(after.scale == before.scale);
 }
+
+BOOST_AUTO_TEST_CASE(following_the_trend_predicts_a_ramp_and_ignores_outliers) {
+  robust_baseline_config cfg;
+  cfg.follow_trend = true;
+  robust_baseline trend{cfg};
+  robust_baseline spiky{cfg};
+  robust_baseline median{};
+  // A ramp of 2 per value: the median of 96 values lags it by 96.
+  for (int i = 0; i < 200; ++i) {
+    double v = 1000 + 2.0 * i;
+    trend.observe(v);
+    median.observe(v);
+    // Outliers move a half's median by at most a rank (2) each.
+    spiky.observe(i == 150 || i == 170 ? v + 5000 : v);
+  }
+  auto next = 1000 + 2.0 * 200;
+  BOOST_TEST(trend.score(next).expected == next,
+             boost::test_tools::tolerance(1e-9));
+  BOOST_TEST(std::fabs(spiky.score(next).expected - next) < 4.0);
+  BOOST_TEST(next - median.score(next).expected > 90);
+  // Fewer than 16 values: the plain median.
+  robust_baseline young{cfg};
+  for (int i = 0; i < 15; ++i)
+    young.observe(i);
+  BOOST_TEST(young.score(0).expected == 7.0);
+  // A flat series stays flat.
+  robust_baseline flat{cfg};
+  for (int i = 0; i < 100; ++i)
+    flat.observe(5);
+  BOOST_TEST(flat.score(5).expected == 5.0);
+}
