@@ -106,21 +106,16 @@ std::vector<anomaly_row> service_detector::observe(const window_row& row,
   return result;
 }
 
-std::string service_detector::snapshot() const {
-  json services = json::object();
-  for (const auto& [service, state] : services_) {
-    services[service] = json{{"last_scored", state.last_scored},
-                             {"error_rate", to_json(state.error_rate)},
-                             {"p95_latency_ms", to_json(state.latency)},
-                             {"request_rate", to_json(state.request_rate)}};
-  }
+std::string detector_snapshot(const char* name, json services) {
   json doc{{"version", snapshot_version},
            {"detector", name},
            {"services", std::move(services)}};
   return doc.dump();
 }
 
-bool service_detector::restore(std::string_view text) {
+bool read_detector_snapshot(
+    std::string_view text, size_t max_services,
+    const std::function<bool(const std::string&, int64_t, const json&)>& each) {
   auto doc = json::parse(text.begin(), text.end(), nullptr, false);
   if (doc.is_discarded() || !doc.is_object())
     return false;
@@ -129,28 +124,52 @@ bool service_detector::restore(std::string_view text) {
   if (version == doc.end() || *version != snapshot_version
       || services == doc.end() || !services->is_object())
     return false;
-  std::map<std::string, service_state, std::less<>> restored;
+  size_t n = 0;
   for (const auto& item : services->items()) {
-    const auto& obj = item.value();
-    if (restored.size() >= settings_.max_services)
+    if (n++ >= max_services)
       break;
+    const auto& obj = item.value();
     if (!obj.is_object())
       return false;
     auto last = obj.find("last_scored");
-    if (last == obj.end() || !last->is_number_integer())
+    if (last == obj.end() || !last->is_number_integer()
+        || !each(item.key(), last->get<int64_t>(), obj))
       return false;
-    service_state state{settings_};
-    state.last_scored = last->get<int64_t>();
-    auto load = [&obj](const char* key, ewma_baseline& baseline) {
-      auto i = obj.find(key);
-      return i != obj.end() && from_json(*i, baseline);
-    };
-    if (!load("error_rate", state.error_rate)
-        || !load("p95_latency_ms", state.latency)
-        || !load("request_rate", state.request_rate))
-      return false;
-    restored.emplace(item.key(), state);
   }
+  return true;
+}
+
+std::string service_detector::snapshot() const {
+  json services = json::object();
+  for (const auto& [service, state] : services_) {
+    services[service] = json{{"last_scored", state.last_scored},
+                             {"error_rate", to_json(state.error_rate)},
+                             {"p95_latency_ms", to_json(state.latency)},
+                             {"request_rate", to_json(state.request_rate)}};
+  }
+  return detector_snapshot(name, std::move(services));
+}
+
+bool service_detector::restore(std::string_view text) {
+  std::map<std::string, service_state, std::less<>> restored;
+  auto ok = read_detector_snapshot(
+      text, settings_.max_services,
+      [&](const std::string& service, int64_t last, const json& obj) {
+        service_state state{settings_};
+        state.last_scored = last;
+        auto load = [&obj](const char* key, ewma_baseline& baseline) {
+          auto i = obj.find(key);
+          return i != obj.end() && from_json(*i, baseline);
+        };
+        if (!load("error_rate", state.error_rate)
+            || !load("p95_latency_ms", state.latency)
+            || !load("request_rate", state.request_rate))
+          return false;
+        restored.emplace(service, state);
+        return true;
+      });
+  if (!ok)
+    return false;
   services_ = std::move(restored);
   return true;
 }

@@ -2,25 +2,21 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "actors/detect/baseline.hpp"
 #include "actors/messages.hpp"
 
 namespace vigil {
 
-/// Settings of the per-service anomaly detector.
-struct detector_config {
-  /// Baseline of the error rate (errors / requests), raised on spikes only.
-  baseline_config error_rate = error_rate_defaults();
-  /// Baseline of the p95 latency, raised on spikes only.
-  baseline_config latency = latency_defaults();
-  /// Baseline of the request rate (requests per second), raised on spikes
-  /// and drops.
-  baseline_config request_rate = request_rate_defaults();
+/// What every detector checks before it reports.
+struct detection_guards {
   /// Windows with fewer requests are not scored for error rate and latency.
   int64_t min_requests = 20;
   /// Error-rate anomalies with fewer errors than this are not reported.
@@ -30,6 +26,28 @@ struct detector_config {
   /// Distinct services tracked at most; rows of further services are counted
   /// as overflow and not scored.
   size_t max_services = 10000;
+};
+
+/// A detector snapshot: {"version":1,"detector":NAME,"services":SERVICES}.
+std::string detector_snapshot(const char* name, nlohmann::json services);
+
+/// Reads a detector snapshot: calls `each(service, last_scored, object)` for
+/// at most `max_services` services. False if it is malformed or `each`
+/// returns false.
+bool read_detector_snapshot(
+    std::string_view text, size_t max_services,
+    const std::function<bool(const std::string&, int64_t,
+                             const nlohmann::json&)>& each);
+
+/// Settings of the per-service anomaly detector.
+struct detector_config : detection_guards {
+  /// Baseline of the error rate (errors / requests), raised on spikes only.
+  baseline_config error_rate = error_rate_defaults();
+  /// Baseline of the p95 latency, raised on spikes only.
+  baseline_config latency = latency_defaults();
+  /// Baseline of the request rate (requests per second), raised on spikes
+  /// and drops.
+  baseline_config request_rate = request_rate_defaults();
 
   /// Error rates live in [0, 1]: an absolute stddev floor of one percentage
   /// point keeps a near-zero rate from turning every error into an anomaly.

@@ -13,8 +13,6 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr int snapshot_version = 1;
-
 const char* severity_of(double score) {
   // 0.5 is the detector's threshold; q^2/(1+q^2) is 0.8 at twice it and 0.9
   // at three times it.
@@ -220,35 +218,21 @@ std::string combined_detector::snapshot() const {
   for (const auto& [service, state] : services_)
     services[service] = json{
         {"last_scored", std::max(state.last_scored, state.restored_until)}};
-  json doc{{"version", snapshot_version},
-           {"detector", name},
-           {"services", std::move(services)}};
-  return doc.dump();
+  return detector_snapshot(name, std::move(services));
 }
 
 bool combined_detector::restore(std::string_view text) {
-  auto doc = json::parse(text.begin(), text.end(), nullptr, false);
-  if (doc.is_discarded() || !doc.is_object())
-    return false;
-  auto version = doc.find("version");
-  auto services = doc.find("services");
-  if (version == doc.end() || *version != snapshot_version
-      || services == doc.end() || !services->is_object())
-    return false;
   std::map<std::string, service_state, std::less<>> restored;
-  for (const auto& item : services->items()) {
-    if (restored.size() >= settings_.max_services)
-      break;
-    const auto& obj = item.value();
-    if (!obj.is_object())
-      return false;
-    auto last = obj.find("last_scored");
-    if (last == obj.end() || !last->is_number_integer())
-      return false;
-    service_state state{settings_};
-    state.restored_until = last->get<int64_t>();
-    restored.emplace(item.key(), std::move(state));
-  }
+  auto ok = read_detector_snapshot(
+      text, settings_.max_services,
+      [&](const std::string& service, int64_t last, const json&) {
+        service_state state{settings_};
+        state.restored_until = last;
+        restored.emplace(service, std::move(state));
+        return true;
+      });
+  if (!ok)
+    return false;
   services_ = std::move(restored);
   replayed_ = 0;
   return true;

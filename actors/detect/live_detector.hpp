@@ -27,23 +27,13 @@ struct metric_detection {
 };
 
 /// Settings of the combined live detector. Every field has a safe default.
-struct live_detection_config {
+struct live_detection_config : detection_guards {
   /// Errors / requests per window; only rises are reported.
   metric_detection error_rate = error_rate_defaults();
   /// p95 latency per window; only rises are reported.
   metric_detection latency = latency_defaults();
   /// Requests per second per window; surges and drops are reported.
   metric_detection request_rate = request_rate_defaults();
-  /// Windows with fewer requests are not scored (nor learned) for error rate
-  /// and latency.
-  int64_t min_requests = 20;
-  /// Error-rate anomalies with fewer errors than this are not reported.
-  int64_t min_errors = 5;
-  /// Error-rate anomalies below this rate are not reported.
-  double min_error_rate = 0.05;
-  /// Distinct services tracked at most; rows of further services are counted
-  /// as overflow and not scored.
-  size_t max_services = 10000;
   /// Stored windows per service replayed at start to rebuild the detectors'
   /// history (a week of 5-minute windows: enough for weekly seasonality).
   size_t replay_windows = 4032;

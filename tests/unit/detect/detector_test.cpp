@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "actors/detect/detector.hpp"
+#include "support/window_traffic.hpp"
 
 using namespace vigil;
 
@@ -14,37 +15,7 @@ namespace {
 
 constexpr int64_t window_ms = 10000;
 
-/// Seeded traffic of several services: about 1000 requests per window, 1 %
-/// errors, p95 around 200 ms with 5 % noise.
-struct traffic {
-  explicit traffic(uint64_t seed) : rng(seed) {
-    // nop
-  }
-
-  window_row next(const std::string& service, int64_t index) {
-    std::normal_distribution<double> requests{1000, 30};
-    std::normal_distribution<double> p95{200, 10};
-    window_row row;
-    row.service = service;
-    row.window_start = index * window_ms;
-    row.window_end = row.window_start + window_ms;
-    row.request_count = std::llround(requests(rng));
-    std::binomial_distribution<int64_t> errors{row.request_count, 0.01};
-    row.error_count = errors(rng);
-    row.error_rate = static_cast<double>(row.error_count)
-                     / static_cast<double>(row.request_count);
-    row.p95_latency_ms = p95(rng);
-    row.p50_latency_ms = row.p95_latency_ms / 3;
-    row.avg_latency_ms = row.p95_latency_ms / 2.5;
-    row.p99_latency_ms = row.p95_latency_ms * 1.4;
-    row.max_latency_ms = row.p95_latency_ms * 2;
-    row.updated_at = row.window_end;
-    row.final = true;
-    return row;
-  }
-
-  std::mt19937_64 rng;
-};
+using traffic = test::window_traffic;
 
 std::string service_name(int i) {
   return "svc-" + std::to_string(i);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "actors/detect/live_detector.hpp"
+#include "support/window_traffic.hpp"
 
 using namespace vigil;
 
@@ -14,33 +15,9 @@ namespace {
 
 constexpr int64_t window_ms = 10000;
 
-/// Seeded windows of one service: about 1000 requests per window, 1 %
-/// errors (binomial), p95 around 200 ms with 5 % noise.
-struct traffic {
-  explicit traffic(uint64_t seed) : rng(seed) {
-    // nop
-  }
-
-  window_row next(const std::string& service, int64_t index) {
-    std::normal_distribution<double> requests{1000, 30};
-    std::normal_distribution<double> p95{200, 10};
-    window_row row;
-    row.service = service;
-    row.window_start = index * window_ms;
-    row.window_end = row.window_start + window_ms;
-    row.request_count = std::llround(requests(rng));
-    std::binomial_distribution<int64_t> errors{row.request_count, 0.01};
-    row.error_count = errors(rng);
-    row.p95_latency_ms = p95(rng);
-    return row;
-  }
-
-  std::mt19937_64 rng;
-};
-
 std::vector<window_row> series(uint64_t seed, int64_t n,
                                const std::string& service = "api") {
-  traffic t{seed};
+  test::window_traffic t{seed};
   std::vector<window_row> out;
   for (int64_t i = 0; i < n; ++i)
     out.push_back(t.next(service, i));
@@ -70,31 +47,39 @@ BOOST_AUTO_TEST_CASE(steady_traffic_raises_nothing) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(daily_traffic_cycles_raise_nothing) {
-  // Three days of traffic swinging +-50 % and +-90 % (night at a tenth of
-  // the mean) around 100 and 10,000 requests per second, Poisson counts, in
-  // 10-second windows; a median alone lagged each ramp into a level shift.
+/// Anomalies of three days of traffic swinging by `swing` around `mean`
+/// requests per second over each day, Poisson counts, 1 % errors, steady
+/// latency, in 10-second windows.
+static std::vector<anomaly_row> daily_cycles(combined_detector& det,
+                                             double mean, double swing) {
   constexpr int64_t day_ms = 86'400'000;
+  std::mt19937_64 rng{20261206};
+  std::vector<anomaly_row> found;
+  for (int64_t t = 0; t < 3 * day_ms; t += window_ms) {
+    auto rate = mean * (1 + swing * std::sin(2 * M_PI * t / day_ms));
+    std::poisson_distribution<int64_t> requests{rate * window_ms / 1000};
+    window_row row;
+    row.service = "api";
+    row.window_start = t;
+    row.window_end = t + window_ms;
+    row.request_count = requests(rng);
+    std::binomial_distribution<int64_t> errors{row.request_count, 0.01};
+    row.error_count = errors(rng);
+    std::normal_distribution<double> p95{200, 10};
+    row.p95_latency_ms = p95(rng);
+    for (auto& a : det.observe(row, 0))
+      found.push_back(std::move(a));
+  }
+  return found;
+}
+
+BOOST_AUTO_TEST_CASE(daily_traffic_cycles_raise_nothing) {
+  // +-50 % and +-90 % (night at a tenth of the mean) around 100 and 10,000
+  // requests per second; a median alone lagged each ramp into a level shift.
   for (double mean : {100.0, 10'000.0})
     for (double swing : {0.5, 0.9}) {
-      std::mt19937_64 rng{20261206};
       combined_detector det;
-      std::vector<anomaly_row> found;
-      for (int64_t t = 0; t < 3 * day_ms; t += window_ms) {
-        auto rate = mean * (1 + swing * std::sin(2 * M_PI * t / day_ms));
-        std::poisson_distribution<int64_t> requests{rate * window_ms / 1000};
-        window_row row;
-        row.service = "api";
-        row.window_start = t;
-        row.window_end = t + window_ms;
-        row.request_count = requests(rng);
-        std::binomial_distribution<int64_t> errors{row.request_count, 0.01};
-        row.error_count = errors(rng);
-        std::normal_distribution<double> p95{200, 10};
-        row.p95_latency_ms = p95(rng);
-        for (auto& a : det.observe(row, 0))
-          found.push_back(std::move(a));
-      }
+      auto found = daily_cycles(det, mean, swing);
       BOOST_TEST(found.empty(), "mean "
                                     << mean << ", swing " << swing << ": "
                                     << found.size() << " anomalies, first "
@@ -104,21 +89,8 @@ BOOST_AUTO_TEST_CASE(daily_traffic_cycles_raise_nothing) {
   live_detection_config median_only;
   median_only.request_rate.detection.baseline.follow_trend = false;
   median_only.request_rate.detection.baseline.min_relative_scale = 1e-3;
-  std::mt19937_64 rng{20261206};
   combined_detector det{median_only};
-  size_t pages = 0;
-  for (int64_t t = 0; t < 3 * day_ms; t += window_ms) {
-    std::poisson_distribution<int64_t> requests{
-        10'000 * (1 + 0.9 * std::sin(2 * M_PI * t / day_ms)) * 10};
-    window_row row;
-    row.service = "api";
-    row.window_start = t;
-    row.window_end = t + window_ms;
-    row.request_count = requests(rng);
-    row.p95_latency_ms = 200;
-    pages += det.observe(row, 0).size();
-  }
-  BOOST_TEST(pages > 10u);
+  BOOST_TEST(daily_cycles(det, 10'000, 0.9).size() > 10u);
 }
 
 BOOST_AUTO_TEST_CASE(a_traffic_level_shift_is_found_through_the_trend) {
