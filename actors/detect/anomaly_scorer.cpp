@@ -84,17 +84,21 @@ scored_point anomaly_scorer::observe(int64_t t_ms, double value) {
         = std::clamp<size_t>(change.run_length, 1, config_.baseline.window);
     baseline_.shift(baseline_.recent_residual_median(run));
   }
-  out.score
-      = std::max({out.spike_score, out.level_shift_score, out.variance_score});
-  if (out.anomalous()) {
-    if (out.score == out.spike_score)
-      out.detector = detector_kind::spike;
-    else if (out.score == out.level_shift_score)
-      out.detector = detector_kind::level_shift;
-    else
-      out.detector = detector_kind::variance_change;
-  }
+  out.combine();
   return out;
+}
+
+void scored_point::combine() noexcept {
+  score = std::max({spike_score, level_shift_score, variance_score});
+  detector = detector_kind::none;
+  if (!anomalous())
+    return;
+  if (score == spike_score)
+    detector = detector_kind::spike;
+  else if (score == level_shift_score)
+    detector = detector_kind::level_shift;
+  else
+    detector = detector_kind::variance_change;
 }
 
 } // namespace vigil

@@ -66,6 +66,10 @@ struct scored_point {
   bool anomalous() const noexcept {
     return score >= 0.5;
   }
+
+  /// Sets `score` to the largest detector score and `detector` to the
+  /// detector that made it when anomalous (else none).
+  void combine() noexcept;
 };
 
 /// The combined online detector for one univariate series: seasonality

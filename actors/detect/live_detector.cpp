@@ -127,16 +127,7 @@ scored_point combined_detector::reported(const metric_detection& m,
     p.level_shift_score = 0;
   if (!m.variance_change)
     p.variance_score = 0;
-  p.score = std::max({p.spike_score, p.level_shift_score, p.variance_score});
-  p.detector = detector_kind::none;
-  if (p.anomalous()) {
-    if (p.score == p.spike_score)
-      p.detector = detector_kind::spike;
-    else if (p.score == p.level_shift_score)
-      p.detector = detector_kind::level_shift;
-    else
-      p.detector = detector_kind::variance_change;
-  }
+  p.combine();
   return p;
 }
 

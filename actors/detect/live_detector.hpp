@@ -45,11 +45,7 @@ struct live_detection_config : detection_guards {
   /// Error rates live in [0, 1]: a scale of at least half a percentage
   /// point keeps a near-zero rate from turning a few errors into a page.
   static metric_detection error_rate_defaults() {
-    metric_detection m;
-    m.detection.min_history = default_min_history;
-    m.detection.spike.upper_only = true;
-    m.detection.baseline.min_scale = 0.005;
-    return m;
+    return live_metric(true, 0.005, 1e-3, false);
   }
 
   /// Tail latency and traffic: a scale of at least 10 % of the level. A
@@ -59,20 +55,26 @@ struct live_detection_config : detection_guards {
   /// floor a spike needs +-80 % and a confirmed shift about 10 % held for
   /// a few minutes.
   static metric_detection latency_defaults() {
-    metric_detection m;
-    m.detection.min_history = default_min_history;
-    m.detection.spike.upper_only = true;
-    m.detection.baseline.min_relative_scale = 0.1;
-    return m;
+    return live_metric(true, 1e-9, 0.1, false);
   }
 
   /// Traffic also follows its trend: a daily cycle's ramps are not level
   /// shifts (a slow change of traffic is rarely an incident; a drop is).
   static metric_detection request_rate_defaults() {
+    return live_metric(false, 1e-9, 0.1, true);
+  }
+
+  /// A metric's live settings: `default_min_history`, spikes upward only or
+  /// both ways, the scale floors, and whether the level follows the trend.
+  static metric_detection live_metric(bool upper_only, double min_scale,
+                                      double min_relative_scale,
+                                      bool follow_trend) {
     metric_detection m;
     m.detection.min_history = default_min_history;
-    m.detection.baseline.min_relative_scale = 0.1;
-    m.detection.baseline.follow_trend = true;
+    m.detection.spike.upper_only = upper_only;
+    m.detection.baseline.min_scale = min_scale;
+    m.detection.baseline.min_relative_scale = min_relative_scale;
+    m.detection.baseline.follow_trend = follow_trend;
     return m;
   }
 };

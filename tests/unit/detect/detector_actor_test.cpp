@@ -63,8 +63,7 @@ struct fixture : test::caf_fixture {
     run();
   }
 
-  caf::actor spawn(std::string state = {},
-                   std::vector<window_row> stored = {},
+  caf::actor spawn(std::string state = {}, std::vector<window_row> stored = {},
                    std::string detector = combined_detector::name) {
     detector_actor_config cfg;
     cfg.detector = std::move(detector);
@@ -135,7 +134,8 @@ BOOST_AUTO_TEST_CASE(a_checkpoint_batch_carries_the_detector_state) {
 }
 
 BOOST_AUTO_TEST_CASE(a_restored_detector_continues_where_the_checkpoint_was) {
-  for (const char* detector : {combined_detector::name, service_detector::name}) {
+  for (const char* detector :
+       {combined_detector::name, service_detector::name}) {
     BOOST_TEST_CONTEXT(detector) {
       received->clear();
       auto first = spawn({}, {}, detector);
@@ -169,7 +169,8 @@ BOOST_AUTO_TEST_CASE(a_restored_detector_continues_where_the_checkpoint_was) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(without_stored_windows_a_restored_combined_detector_waits_for_history) {
+BOOST_AUTO_TEST_CASE(
+    without_stored_windows_a_restored_combined_detector_waits_for_history) {
   auto first = spawn();
   auto batch = batch_of(0, 30);
   batch.checkpoint = 1;
