@@ -27,7 +27,7 @@ caf::behavior detector_actor_state::make_behavior(detector_actor_config cfg) {
   });
   if (restored_ && cfg_.stored_windows && detector_->services() > 0) {
     std::string error;
-    auto rows = cfg_.stored_windows(error);
+    auto rows = cfg_.stored_windows(detector_->services(), error);
     for (const auto& row : rows)
       detector_->replay(row);
     if (!rows.empty())

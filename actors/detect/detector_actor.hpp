@@ -29,9 +29,11 @@ struct detector_actor_config {
   /// empty to start fresh.
   std::string restore_state;
   /// The stored windows to replay after the restore (oldest first per
-  /// service), for a detector that rebuilds its history from them; sets its
-  /// argument to what went wrong, if anything. Empty: nothing to replay.
-  std::function<std::vector<window_row>(std::string&)> stored_windows;
+  /// service), for a detector that rebuilds its history from them, given
+  /// the number of services restored; sets its second argument to what went
+  /// wrong, if anything. Empty: nothing to replay.
+  std::function<std::vector<window_row>(size_t services, std::string&)>
+      stored_windows;
   /// The next stage, which receives every batch: the incident narrator in a
   /// node (it forwards to the database writer), or the database writer.
   caf::actor downstream;

@@ -37,6 +37,17 @@ struct live_detection_config : detection_guards {
   /// Stored windows per service replayed at start to rebuild the detectors'
   /// history (a week of 5-minute windows: enough for weekly seasonality).
   size_t replay_windows = 4032;
+  /// Stored windows replayed at most over all services, read at once (about
+  /// 140 MB by the row sizes while the detector starts): with many services
+  /// each gets fewer (`replay_span`).
+  size_t replay_budget = 200'000;
+
+  /// Windows per service to replay for `services` services: at most
+  /// `replay_windows`, at most `replay_budget` in all, at least 1.
+  size_t replay_span(size_t services) const noexcept {
+    auto fair = replay_budget / (services == 0 ? 1 : services);
+    return fair < 1 ? 1 : (fair < replay_windows ? fair : replay_windows);
+  }
 
   /// Live windows come every few seconds to minutes: 12 windows (two minutes
   /// of 10-second windows) of history before anything is reported.

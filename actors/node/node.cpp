@@ -534,8 +534,9 @@ child_spec detector_child(const node_parts& p) {
     if (ck)
       dc.restore_state = ck->detector_state;
     dc.stored_windows = [db = cfg.db, window_ms = cfg.window.count(),
-                         span = dc.live.replay_windows](std::string& error) {
-      auto rows = read_replay_windows(db, window_ms, span);
+                         live = dc.live](size_t services, std::string& error) {
+      auto rows
+          = read_replay_windows(db, window_ms, live.replay_span(services));
       if (!rows) {
         error = rows.error().message;
         return std::vector<window_row>{};

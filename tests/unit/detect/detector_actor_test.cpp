@@ -69,7 +69,7 @@ struct fixture : test::caf_fixture {
     cfg.detector = std::move(detector);
     cfg.restore_state = std::move(state);
     if (!stored.empty())
-      cfg.stored_windows = [stored](std::string&) { return stored; };
+      cfg.stored_windows = [stored](size_t, std::string&) { return stored; };
     cfg.downstream = writer;
     cfg.now_ms = [] { return int64_t{4242}; };
     cfg.log = [this](const std::string& line) { logs.push_back(line); };
@@ -180,7 +180,7 @@ BOOST_AUTO_TEST_CASE(
   cfg.restore_state = received->front().detector_state;
   cfg.downstream = writer;
   cfg.log = [this](const std::string& line) { logs.push_back(line); };
-  cfg.stored_windows = [](std::string& error) {
+  cfg.stored_windows = [](size_t, std::string& error) {
     error = "database is locked";
     return std::vector<window_row>{};
   };

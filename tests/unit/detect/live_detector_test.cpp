@@ -337,3 +337,12 @@ BOOST_AUTO_TEST_CASE(services_beyond_the_cap_are_counted_not_scored) {
   BOOST_TEST(det.services() == 2u);
   BOOST_TEST(det.overflow() == 2u);
 }
+
+BOOST_AUTO_TEST_CASE(the_replay_span_shares_a_row_budget) {
+  live_detection_config cfg;
+  BOOST_TEST(cfg.replay_span(8) == 4032u);
+  BOOST_TEST(cfg.replay_span(0) == 4032u);
+  BOOST_TEST(cfg.replay_span(10'000) == 20u);
+  BOOST_TEST(cfg.replay_span(1'000'000) == 1u);
+  BOOST_TEST(cfg.replay_span(200) * 200 <= cfg.replay_budget);
+}
