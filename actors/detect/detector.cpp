@@ -66,11 +66,9 @@ service_detector::service_detector(detector_config settings)
   // nop
 }
 
-std::vector<anomaly_row> service_detector::observe(const window_row& row,
-                                                   int64_t now_ms) {
+std::vector<anomaly_row> service_detector::judge(const window_row& row,
+                                                 int64_t now_ms) {
   std::vector<anomaly_row> result;
-  if (row.partial)
-    return result; // a drain's last window: part of its traffic is missing
   auto i = services_.find(row.service);
   if (i == services_.end()) {
     if (services_.size() >= settings_.max_services) {

@@ -82,10 +82,14 @@ public:
 
   /// Scores `row` and returns its anomalies. Each (service, window_start) is
   /// scored once, on its first emission: re-emissions of a window and windows
-  /// older than the last scored one of the service return nothing.
-  virtual std::vector<anomaly_row> observe(const window_row& row,
-                                           int64_t now_ms)
-      = 0;
+  /// older than the last scored one of the service return nothing. A window
+  /// cut short (`partial`: a drain's last window, part of its traffic
+  /// missing) is not judged and does not count as scored.
+  std::vector<anomaly_row> observe(const window_row& row, int64_t now_ms) {
+    if (row.partial)
+      return {};
+    return judge(row, now_ms);
+  }
 
   /// Serializes the state a checkpoint keeps.
   virtual std::string snapshot() const = 0;
@@ -107,8 +111,10 @@ public:
   /// Rows not scored because the service cap was reached.
   virtual uint64_t overflow() const noexcept = 0;
 
-  /// Name written to `anomaly_row::detector` (or its prefix).
-  virtual const char* kind() const noexcept = 0;
+protected:
+  /// `observe` for a complete window.
+  virtual std::vector<anomaly_row> judge(const window_row& row, int64_t now_ms)
+      = 0;
 };
 
 /// Scores each window of each service against EWMA baselines of its error
@@ -120,9 +126,6 @@ public:
   static constexpr const char* name = "ewma";
 
   explicit service_detector(detector_config settings = {});
-
-  std::vector<anomaly_row> observe(const window_row& row,
-                                   int64_t now_ms) override;
 
   /// Serializes all baselines as JSON.
   std::string snapshot() const override;
@@ -137,13 +140,13 @@ public:
     return overflow_;
   }
 
-  const char* kind() const noexcept override {
-    return name;
-  }
-
   const detector_config& settings() const noexcept {
     return settings_;
   }
+
+protected:
+  std::vector<anomaly_row> judge(const window_row& row,
+                                 int64_t now_ms) override;
 
 private:
   struct service_state {

@@ -25,7 +25,7 @@ struct detector_actor_config {
   live_detection_config live;
   /// Baselines and guards of the EWMA detector.
   detector_config settings;
-  /// Detector state of the last checkpoint (`service_detector::snapshot`);
+  /// Detector state of the last checkpoint (`window_detector::snapshot`);
   /// empty to start fresh.
   std::string restore_state;
   /// The stored windows to replay after the restore (oldest first per

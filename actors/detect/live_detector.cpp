@@ -178,11 +178,9 @@ void combined_detector::score(service_state& state, const window_row& row,
   }
 }
 
-std::vector<anomaly_row> combined_detector::observe(const window_row& row,
-                                                    int64_t now_ms) {
+std::vector<anomaly_row> combined_detector::judge(const window_row& row,
+                                                  int64_t now_ms) {
   std::vector<anomaly_row> result;
-  if (row.partial)
-    return result; // a drain's last window: part of its traffic is missing
   auto* state = state_of(row.service);
   if (state == nullptr
       || row.window_start

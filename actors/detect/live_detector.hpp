@@ -115,9 +115,6 @@ public:
 
   explicit combined_detector(live_detection_config settings = {});
 
-  std::vector<anomaly_row> observe(const window_row& row,
-                                   int64_t now_ms) override;
-
   /// {"version":1,"detector":"combined","services":{S:{"last_scored":T}}}.
   std::string snapshot() const override;
 
@@ -137,10 +134,6 @@ public:
     return overflow_;
   }
 
-  const char* kind() const noexcept override {
-    return name;
-  }
-
   /// Windows learned through `replay` since the last `restore`.
   uint64_t replayed() const noexcept {
     return replayed_;
@@ -150,10 +143,14 @@ public:
     return settings_;
   }
 
+protected:
+  std::vector<anomaly_row> judge(const window_row& row,
+                                 int64_t now_ms) override;
+
+private:
   /// The score of a point counting only the detectors `m` reports.
   static scored_point reported(const metric_detection& m, scored_point p);
 
-private:
   struct service_state {
     explicit service_state(const live_detection_config& settings);
 

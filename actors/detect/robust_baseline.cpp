@@ -106,6 +106,16 @@ double robust_window::newest(size_t k) const noexcept {
   return arrival_[(head_ + capacity_ - 1 - k) % capacity_];
 }
 
+double median_of(std::vector<double>& xs) {
+  if (xs.empty())
+    return 0;
+  auto mid = xs.begin() + static_cast<std::ptrdiff_t>(xs.size() / 2);
+  std::nth_element(xs.begin(), mid, xs.end());
+  if (xs.size() % 2 == 1)
+    return *mid;
+  return 0.5 * (*mid + *std::max_element(xs.begin(), mid));
+}
+
 robust_baseline::robust_baseline(robust_baseline_config config)
     : config_(config), level_(config.window), residuals_(config.window) {
   if (config_.follow_trend)
@@ -118,20 +128,14 @@ double robust_baseline::level() const noexcept {
   if (!config_.follow_trend || n < 16)
     return level_.median();
   auto half = n / 2;
-  auto median_of = [this, half](size_t from) {
+  auto half_median = [this, half](size_t from) {
     scratch_.clear();
     for (size_t k = from; k < from + half; ++k)
       scratch_.push_back(level_.newest(k));
-    auto mid = scratch_.begin() + static_cast<std::ptrdiff_t>(half / 2);
-    std::nth_element(scratch_.begin(), mid, scratch_.end());
-    auto upper = *mid;
-    if (half % 2 == 1)
-      return upper;
-    auto lower = *std::max_element(scratch_.begin(), mid);
-    return (lower + upper) / 2;
+    return median_of(scratch_);
   };
-  auto newer = median_of(0);
-  auto older = median_of(n - half);
+  auto newer = half_median(0);
+  auto older = half_median(n - half);
   // The halves' centres are `half` values apart; the next value lies
   // (half + 1) / 2 after the newer half's centre.
   auto slope = (newer - older) / static_cast<double>(half);

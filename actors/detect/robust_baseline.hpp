@@ -48,6 +48,10 @@ private:
   size_t head_ = 0;
 };
 
+/// The median of `xs` (the mean of the middle two for an even count; 0 when
+/// empty); reorders `xs`.
+double median_of(std::vector<double>& xs);
+
 /// Settings of a robust_baseline.
 struct robust_baseline_config {
   /// Values in the level and scale windows.

@@ -3,21 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "actors/detect/robust_baseline.hpp"
+
 namespace vigil {
-
-namespace {
-
-double median_of(std::vector<double>& xs) {
-  if (xs.empty())
-    return 0;
-  auto mid = xs.begin() + static_cast<std::ptrdiff_t>(xs.size() / 2);
-  std::nth_element(xs.begin(), mid, xs.end());
-  if (xs.size() % 2 == 1)
-    return *mid;
-  return 0.5 * (*mid + *std::max_element(xs.begin(), mid));
-}
-
-} // namespace
 
 seasonality::seasonality(seasonality_config config) : config_(config) {
   config_.max_period = std::max<size_t>(config_.max_period, 4);

@@ -144,7 +144,7 @@ BOOST_AUTO_TEST_CASE(error_guards_and_falling_errors_report_nothing) {
 BOOST_AUTO_TEST_CASE(a_latency_level_shift_is_found_within_a_few_windows) {
   auto rows = series(6, 400);
   for (size_t i = 250; i < rows.size(); ++i)
-    rows[i].p95_latency_ms += 60; // +6 sigma from window 250 on
+    rows[i].p95_latency_ms += 60; // +3 scales (the 10 % floor) from 250 on
   combined_detector det;
   auto found = run(det, rows);
   BOOST_REQUIRE(!found.empty());
