@@ -42,12 +42,44 @@ void measure_aggregate::add(double value) {
   sketch.add(value);
 }
 
+void measure_aggregate::add_at(double value, event_time t, double weight,
+                               bool sketched) {
+  if (std::isnan(value))
+    return;
+  ++count;
+  sum += value;
+  min = std::min(min, value);
+  max = std::max(max, value);
+  if (sketched)
+    sketch.add(value);
+  weighted_sum += value * weight;
+  if (t < first_time || (t == first_time && value < first)) {
+    first_time = t;
+    first = value;
+  }
+  if (t > last_time || (t == last_time && value > last)) {
+    last_time = t;
+    last = value;
+  }
+}
+
 void measure_aggregate::merge(const measure_aggregate& other) {
   count += other.count;
   sum += other.sum;
   min = std::min(min, other.min);
   max = std::max(max, other.max);
   sketch.merge(other.sketch);
+  weighted_sum += other.weighted_sum;
+  if (other.first_time < first_time
+      || (other.first_time == first_time && other.first < first)) {
+    first_time = other.first_time;
+    first = other.first;
+  }
+  if (other.last_time > last_time
+      || (other.last_time == last_time && other.last > last)) {
+    last_time = other.last_time;
+    last = other.last;
+  }
 }
 
 double measure_aggregate::mean() const noexcept {

@@ -46,8 +46,30 @@ struct measure_aggregate {
   double min = std::numeric_limits<double>::infinity();
   double max = -std::numeric_limits<double>::infinity();
   ddsketch sketch;
+  /// Value of the earliest event (ties: the smallest value); kept by
+  /// `add_at` only.
+  double first = 0;
+  event_time first_time = std::numeric_limits<event_time>::max();
+  /// Value of the latest event (ties: the largest value); kept by `add_at`.
+  double last = 0;
+  event_time last_time = std::numeric_limits<event_time>::min();
+  /// Sum of value * weight (the numerator of a weighted average); kept by
+  /// `add_at`.
+  double weighted_sum = 0;
 
+  /// Adds a value to count, sum, min, max and the sketch.
   void add(double value);
+
+  /// Adds a value of an event at time `t`, also keeping first, last and the
+  /// weighted sum; the sketch only if `sketched`. The order-dependent
+  /// statistics break ties by value, so any merge order gives the same
+  /// result.
+  void add_at(double value, event_time t, double weight, bool sketched);
+
+  /// True if first and last are kept (some value came through `add_at`).
+  bool ordered() const noexcept {
+    return last_time != std::numeric_limits<event_time>::min();
+  }
 
   void merge(const measure_aggregate& other);
 
@@ -57,13 +79,16 @@ struct measure_aggregate {
   friend bool operator==(const measure_aggregate& a,
                          const measure_aggregate& b) {
     return a.count == b.count && a.sum == b.sum && a.min == b.min
-           && a.max == b.max && a.sketch == b.sketch;
+           && a.max == b.max && a.sketch == b.sketch && a.first == b.first
+           && a.first_time == b.first_time && a.last == b.last
+           && a.last_time == b.last_time && a.weighted_sum == b.weighted_sum;
   }
 
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f,
                                                  measure_aggregate& x) {
-    return f(x.count, x.sum, x.min, x.max, x.sketch);
+    return f(x.count, x.sum, x.min, x.max, x.sketch, x.first, x.first_time,
+             x.last, x.last_time, x.weighted_sum);
   }
 };
 

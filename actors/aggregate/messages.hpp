@@ -136,6 +136,11 @@ struct window_row {
   /// flush at the end of a drain or at shutdown): its counts cover only
   /// part of its time, so detectors do not judge it.
   bool partial = false;
+  /// For event kinds other than request: the kind's value columns
+  /// (kind_schema::value_columns), and `service` holds the key values joined
+  /// by '|'; the request columns above then only use request_count (events)
+  /// and late_count.
+  std::vector<double> values;
 };
 
 template <class Inspector>
@@ -144,7 +149,7 @@ typename Inspector::result_type inspect(Inspector& f, window_row& x) {
            x.window_end, x.request_count, x.error_count, x.error_rate,
            x.avg_latency_ms, x.p50_latency_ms, x.p95_latency_ms,
            x.p99_latency_ms, x.max_latency_ms, x.late_count, x.updated_at,
-           x.final, x.partial);
+           x.final, x.partial, x.values);
 }
 
 /// Totals of a node's pipeline, for drain summaries, the console and metrics.

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/ingest/request_event.hpp"
+#include "runtime/event_kind.hpp"
 
 namespace vigil {
 
@@ -28,6 +29,13 @@ nlohmann::json to_json(const measure_aggregate& m) {
     j["min"] = m.min;
     j["max"] = m.max;
   }
+  if (m.ordered()) {
+    j["ft"] = m.first_time;
+    j["fv"] = m.first;
+    j["lt"] = m.last_time;
+    j["lv"] = m.last;
+    j["w"] = m.weighted_sum;
+  }
   return j;
 }
 
@@ -37,6 +45,13 @@ bool from_json(const nlohmann::json& j, measure_aggregate& m) {
   if (m.count > 0) {
     m.min = j.at("min").get<double>();
     m.max = j.at("max").get<double>();
+  }
+  if (j.contains("lt")) {
+    m.first_time = j.at("ft").get<int64_t>();
+    m.first = j.at("fv").get<double>();
+    m.last_time = j.at("lt").get<int64_t>();
+    m.last = j.at("lv").get<double>();
+    m.weighted_sum = j.at("w").get<double>();
   }
   return m.sketch.restore(j.at("a").get<double>(), j.at("o").get<int32_t>(),
                           j.at("b").get<std::vector<uint64_t>>(),
@@ -114,6 +129,8 @@ void window_merger::emit(const window_key& key, window_state& state, bool final,
                          int64_t wall_ms, std::vector<window_row>& out) {
   out.push_back(make_row(key.second, key.first, settings_.window_ms,
                          state.aggregate, wall_ms, final));
+  if (settings_.kind)
+    out.back().values = window_values(*settings_.kind, state.aggregate);
   if (!state.emitted)
     ++counters_.windows_emitted;
   if (final && !state.final)

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -13,6 +14,8 @@
 #include "runtime/window.hpp"
 
 namespace vigil {
+
+struct kind_schema;
 
 /// Settings of the window merger.
 struct window_merger_config {
@@ -26,6 +29,9 @@ struct window_merger_config {
   std::chrono::milliseconds idle_timeout{10000};
   /// Most distinct keys (services) with open windows; more are counted.
   size_t max_keys = 10000;
+  /// The event kind of the windows (null: request windows, rows of
+  /// service_metrics); other kinds fill `window_row::values`.
+  std::shared_ptr<const kind_schema> kind;
 };
 
 /// Counters of the merger (totals since start or restore).

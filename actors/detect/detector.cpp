@@ -104,6 +104,18 @@ std::vector<anomaly_row> service_detector::judge(const window_row& row,
   return result;
 }
 
+// 0.5 is the detectors' threshold; q^2/(1+q^2) is 0.8 at twice it and 0.9
+// at three times it.
+const char* severity_of_score(double score) {
+  if (score >= 0.9)
+    return to_string(severity::critical);
+  if (score >= 0.8)
+    return to_string(severity::high);
+  if (score >= 0.65)
+    return to_string(severity::medium);
+  return to_string(severity::low);
+}
+
 std::string detector_snapshot(const char* name, json services) {
   json doc{{"version", snapshot_version},
            {"detector", name},

@@ -28,6 +28,10 @@ struct detection_guards {
   size_t max_services = 10000;
 };
 
+/// The severity of an anomaly score in [0.5, 1]: critical from 0.9, high
+/// from 0.8, medium from 0.65, low below.
+const char* severity_of_score(double score);
+
 /// A detector snapshot: {"version":1,"detector":NAME,"services":SERVICES}.
 std::string detector_snapshot(const char* name, nlohmann::json services);
 

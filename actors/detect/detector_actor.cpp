@@ -1,5 +1,7 @@
 #include "actors/detect/detector_actor.hpp"
 
+#include "actors/detect/kind_detector.hpp"
+
 #include "runtime/spawn.hpp"
 #include "runtime/stage_log.hpp"
 #include <chrono>
@@ -16,7 +18,10 @@ detector_actor_state::detector_actor_state(detector_actor* self) : self_(self) {
 
 caf::behavior detector_actor_state::make_behavior(detector_actor_config cfg) {
   cfg_ = std::move(cfg);
-  if (cfg_.detector == service_detector::name)
+  if (cfg_.kind)
+    detector_ = std::make_unique<kind_detector>(cfg_.kind,
+                                                cfg_.settings.max_services);
+  else if (cfg_.detector == service_detector::name)
     detector_ = std::make_unique<service_detector>(cfg_.settings);
   else
     detector_ = std::make_unique<combined_detector>(cfg_.live);

@@ -16,6 +16,8 @@
 
 namespace vigil {
 
+struct kind_schema;
+
 /// Configuration of the detector actor.
 struct detector_actor_config {
   /// Which detector runs: "combined" (`combined_detector`, the default) or
@@ -23,6 +25,9 @@ struct detector_actor_config {
   std::string detector = combined_detector::name;
   /// Settings of the combined detector.
   live_detection_config live;
+  /// An event kind other than request: its rules run (`kind_detector`)
+  /// instead of `detector`.
+  std::shared_ptr<const kind_schema> kind;
   /// Baselines and guards of the EWMA detector.
   detector_config settings;
   /// Detector state of the last checkpoint (`window_detector::snapshot`);

@@ -13,18 +13,6 @@ namespace {
 
 using json = nlohmann::json;
 
-const char* severity_of(double score) {
-  // 0.5 is the detector's threshold; q^2/(1+q^2) is 0.8 at twice it and 0.9
-  // at three times it.
-  if (score >= 0.9)
-    return to_string(severity::critical);
-  if (score >= 0.8)
-    return to_string(severity::high);
-  if (score >= 0.65)
-    return to_string(severity::medium);
-  return to_string(severity::low);
-}
-
 anomaly_row make_anomaly(const window_row& row, const char* metric,
                          double observed, const scored_point& p,
                          int64_t now_ms) {
@@ -35,7 +23,7 @@ anomaly_row make_anomaly(const window_row& row, const char* metric,
   result.observed = observed;
   result.expected = p.expected;
   result.score = p.score;
-  result.severity = severity_of(p.score);
+  result.severity = severity_of_score(p.score);
   result.detector = to_string(p.detector);
   result.detected_at = now_ms;
   return result;

@@ -28,6 +28,10 @@ const char* to_string(invalid_reason reason) noexcept {
     return "too_late";
   case invalid_reason::service_overflow:
     return "service_overflow";
+  case invalid_reason::out_of_range:
+    return "out_of_range";
+  case invalid_reason::bad_key:
+    return "bad_key";
   }
   return "unknown";
 }

@@ -4,6 +4,8 @@
 #include <map>
 #include <string_view>
 
+#include "runtime/event_kind.hpp"
+
 namespace vigil {
 
 namespace {
@@ -16,7 +18,11 @@ constexpr size_t max_dead_letter_bytes = 64 * 1024;
 partition_processor::partition_processor(int32_t partition,
                                          partition_processor_config settings)
     : settings(settings), partition_(partition), windows_(settings.window_ms) {
-  // nop
+  if (this->settings.kind)
+    for (const auto& m : this->settings.kind->measures) {
+      weights_.push_back(m.weight);
+      sketched_.push_back(m.needs_sketch());
+    }
 }
 
 processed_batch partition_processor::process(const record_batch& batch,
@@ -64,37 +70,48 @@ processed_batch partition_processor::process(const record_batch& batch,
       reject(i, payload, invalid_reason::not_json);
       continue;
     }
-    auto outcome
-        = parse_request_event(payload, event_, settings.limits, readable_after);
+    const auto* kind = settings.kind.get();
+    auto outcome = kind != nullptr
+                       ? parse_kind_event(payload, *kind, kind_event_,
+                                          settings.limits, readable_after)
+                       : parse_request_event(payload, event_, settings.limits,
+                                             readable_after);
     if (!outcome.ok) {
       reject(i, payload, outcome.reason);
       continue;
     }
-    auto bounds = windows_.assign(event_.time_ms);
+    const auto time_ms = kind != nullptr ? kind_event_.time_ms : event_.time_ms;
+    const auto& key = kind != nullptr ? kind_event_.key : event_.service;
+    auto bounds = windows_.assign(time_ms);
     if (watermark != INT64_MIN
         && bounds.end + settings.lateness_ms <= watermark) {
       reject(i, payload, invalid_reason::too_late);
       continue;
     }
-    auto known = services_.find(event_.service);
+    auto known = services_.find(key);
     if (known == services_.end()) {
       if (services_.size() >= settings.max_services) {
         reject(i, payload, invalid_reason::service_overflow);
         continue;
       }
-      known = services_.insert(event_.service).first;
+      known = services_.insert(key).first;
     }
     bool late = watermark != INT64_MIN && bounds.end <= watermark;
     // The key view points into services_, which outlives this call.
-    auto slot = acc.try_emplace({bounds.start, std::string_view{*known}},
-                                window_aggregate::with_measures(1));
-    slot.first->second.add(event_.is_error(), &event_.latency_ms, late);
+    auto slot
+        = acc.try_emplace({bounds.start, std::string_view{*known}},
+                          window_aggregate::with_measures(
+                              kind != nullptr ? kind->measures.size() : 1));
+    if (kind != nullptr)
+      add_kind_event(slot.first->second, late);
+    else
+      slot.first->second.add(event_.is_error(), &event_.latency_ms, late);
     ++out.counters.events;
     if (outcome.repaired)
       ++out.counters.repaired;
     if (late)
       ++out.counters.late_accepted;
-    max_event_time_ = std::max(max_event_time_, event_.time_ms);
+    max_event_time_ = std::max(max_event_time_, time_ms);
   }
   if (!batch.offsets.empty())
     next_offset_ = batch.offsets.back() + 1;
@@ -109,6 +126,22 @@ processed_batch partition_processor::process(const record_batch& batch,
     out.partials.push_back(std::move(p));
   }
   return result;
+}
+
+} // namespace vigil
+
+namespace vigil {
+
+void partition_processor::add_kind_event(window_aggregate& agg, bool late) {
+  ++agg.count;
+  if (late)
+    ++agg.late;
+  const auto& values = kind_event_.values;
+  for (size_t m = 0; m < values.size() && m < agg.measures.size(); ++m) {
+    double weight = weights_[m] < values.size() ? values[weights_[m]] : 0.0;
+    agg.measures[m].add_at(values[m], kind_event_.time_ms, weight,
+                           sketched_[m]);
+  }
 }
 
 } // namespace vigil

@@ -2,10 +2,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_set>
 #include <vector>
 
+#include "actors/ingest/kind_event.hpp"
 #include "actors/ingest/request_event.hpp"
 #include "actors/messages.hpp"
 #include "runtime/window.hpp"
@@ -34,6 +36,9 @@ struct partition_processor_config {
   /// the merger (partial_coalescer; 1 = one message per batch). Ingest nodes
   /// of a cluster combine, so that the store's work per event shrinks.
   uint32_t coalesce_batches = 1;
+  /// The event kind of the records (null: request events); `max_services`
+  /// then caps distinct keys.
+  std::shared_ptr<const kind_schema> kind;
 };
 
 /// The result of processing one record batch.
@@ -79,6 +84,9 @@ public:
   }
 
 private:
+  /// Adds the parsed kind event to its window's aggregate.
+  void add_kind_event(window_aggregate& agg, bool late);
+
   int32_t partition_;
   tumbling_windows windows_;
   int64_t next_offset_ = -1;
@@ -87,6 +95,11 @@ private:
   uint64_t reorderings_ = 0;
   std::unordered_set<std::string> services_;
   request_event event_;
+  kind_event kind_event_;
+  /// Per measure of the kind: index of its weight measure (or npos) and
+  /// whether it feeds the sketch.
+  std::vector<size_t> weights_;
+  std::vector<bool> sketched_;
 };
 
 } // namespace vigil

@@ -50,10 +50,16 @@ enum class invalid_reason : uint8_t {
   too_late = 11,
   /// The per-node cap of distinct services is reached.
   service_overflow = 12,
+  /// A measure of an event kind lies outside its declared valid range (or
+  /// is not integral where the declaration says integer).
+  out_of_range = 13,
+  /// A key field of an event kind is empty, longer than the limit, holds a
+  /// control character or the key separator '|'.
+  bad_key = 14,
 };
 
 /// Number of distinct invalid reasons (for arrays indexed by reason).
-constexpr size_t invalid_reason_count = 13;
+constexpr size_t invalid_reason_count = 15;
 
 /// Returns the stable snake_case name of a reason, e.g. "bad_timestamp".
 const char* to_string(invalid_reason reason) noexcept;

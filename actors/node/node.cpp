@@ -1,5 +1,7 @@
 #include "actors/node/node.hpp"
 
+#include "runtime/event_kind.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -189,6 +191,10 @@ void add_node_options(option_set& opts, node_config& cfg) {
   opts.add("console-port",
            "port of the operator console endpoint (0 = any free port)",
            &cfg.console_port);
+  opts.add("kind",
+           "event kind of the topic: request, sensor, trade, or the path of "
+           "an event-kind declaration (docs/event-kinds.md)",
+           &cfg.kind);
   opts.add("window", "tumbling window size", &cfg.window);
   opts.add("out-of-order", "out-of-orderness bound of watermarks",
            &cfg.out_of_order);
@@ -379,6 +385,12 @@ std::string validate(const node_config& cfg) {
     return "empty --db: give a database file such as ./data/vigil.db";
   if (auto err = db_setting_error(cfg.db); !err.empty())
     return err;
+  if (auto kind = load_kind_schema(cfg.kind); !kind)
+    return "--kind: " + kind.error();
+  else if (!kind->is_request() && cfg.role != "all")
+    return "--kind " + cfg.kind
+           + " runs on a single node (--role all) in this version; the "
+             "cluster roles process request events";
   if (cfg.window.count() <= 0)
     return "--window must be positive, e.g. --window 10s";
   if (cfg.checkpoint_interval.count() <= 0)
@@ -461,6 +473,7 @@ partition_processor_config processor_config(const node_config& cfg) {
   proc.lateness_ms = cfg.lateness.count();
   proc.limits.max_bytes = cfg.max_event_bytes;
   proc.max_services = cfg.max_services;
+  proc.kind = cfg.schema;
   proc.fault_throw_at = cfg.fault_task_throw_at;
   proc.fault_always = cfg.fault_task_throw_always;
   proc.fault_delay = std::chrono::milliseconds(cfg.fault_task_delay_ms);
@@ -496,6 +509,7 @@ child_spec db_writer_child(const node_parts& p) {
     wc.metrics = p.metrics;
     wc.path = p.cfg.db;
     wc.topic = p.cfg.topic;
+    wc.kind = p.cfg.schema;
     wc.seed = p.cfg.seed;
     wc.dead_letters = [&sys] { return lookup(sys, "dlq"); };
     wc.dlq_topic = p.dlq_topic;
@@ -529,20 +543,23 @@ child_spec detector_child(const node_parts& p) {
     auto ck = load_checkpoint(cfg, err);
     detector_actor_config dc;
     dc.detector = cfg.detector;
+    dc.kind = cfg.schema;
     live_detection(cfg, dc.live); // validated at start
     dc.settings.max_services = cfg.max_services;
     if (ck)
       dc.restore_state = ck->detector_state;
-    dc.stored_windows = [db = cfg.db, window_ms = cfg.window.count(),
-                         live = dc.live](size_t services, std::string& error) {
-      auto rows
-          = read_replay_windows(db, window_ms, live.replay_span(services));
-      if (!rows) {
-        error = rows.error().message;
-        return std::vector<window_row>{};
-      }
-      return std::move(rows.value());
-    };
+    if (!cfg.schema)
+      dc.stored_windows
+          = [db = cfg.db, window_ms = cfg.window.count(),
+             live = dc.live](size_t services, std::string& error) {
+              auto rows = read_replay_windows(db, window_ms,
+                                              live.replay_span(services));
+              if (!rows) {
+                error = rows.error().message;
+                return std::vector<window_row>{};
+              }
+              return std::move(rows.value());
+            };
     dc.downstream = lookup(sys, "narrator");
     return spawn_detector_actor(sys, std::move(dc));
   });
@@ -558,6 +575,7 @@ child_spec merger_child(const node_parts& p) {
     ms.windows.lateness_ms = cfg.lateness.count();
     ms.windows.idle_timeout = cfg.idle_timeout;
     ms.windows.max_keys = cfg.max_services;
+    ms.windows.kind = cfg.schema;
     if (ck) {
       ms.restore_state = ck->merger_state;
       ms.last_checkpoint = ck->id;
@@ -1013,11 +1031,14 @@ private:
 
 } // namespace
 
-int run_node(const node_config& cfg, const std::atomic<bool>& stop) {
-  if (auto err = validate(cfg); !err.empty()) {
+int run_node(const node_config& given, const std::atomic<bool>& stop) {
+  if (auto err = validate(given); !err.empty()) {
     logf(log_level::error, "vigil run", "%s", err.c_str());
     return 2;
   }
+  node_config cfg = given;
+  if (auto kind = load_kind_schema(cfg.kind); kind && !kind->is_request())
+    cfg.schema = std::make_shared<const kind_schema>(std::move(kind.value()));
   std::string error;
   const bool ingest = cfg.role == "ingest";
   auto initial = ingest ? std::optional<stored_checkpoint>{stored_checkpoint{}}

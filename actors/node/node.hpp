@@ -8,6 +8,8 @@
 
 namespace vigil {
 
+struct kind_schema;
+
 class metric_factory;
 class option_set;
 
@@ -15,8 +17,13 @@ class option_set;
 struct node_config {
   /// Kafka bootstrap servers.
   std::string brokers;
-  /// Topic of request events.
+  /// Topic of the events.
   std::string topic = "raw_events";
+  /// Event kind of the topic: "request", another built-in kind ("sensor",
+  /// "trade") or the path of a declaration file (schemas/kinds/).
+  std::string kind = "request";
+  /// The declaration of `kind` when it is not request (set by run_node).
+  std::shared_ptr<const kind_schema> schema;
   /// Dead-letter topic ("" = `<topic>.dlq`).
   std::string dlq_topic;
   /// Consumer group.

@@ -1,5 +1,7 @@
 #include "actors/sink/db_writer.hpp"
 
+#include "runtime/event_kind.hpp"
+
 #include "runtime/stage_log.hpp"
 #include <chrono>
 
@@ -19,13 +21,21 @@ db_writer_state::db_writer_state(db_writer_actor* self) : self_(self) {
   // nop
 }
 
+db_result<std::unique_ptr<result_store>> db_writer_state::open_store() {
+  auto store = open_result_store(cfg_.path, cfg_.busy_timeout_ms,
+                                 cfg_.keep_checkpoints);
+  if (store && cfg_.kind)
+    if (auto st = (*store)->use_kind(*cfg_.kind); !st)
+      return st.error();
+  return store;
+}
+
 caf::behavior db_writer_state::make_behavior(db_writer_config cfg) {
   cfg_ = std::move(cfg);
   backoff_.emplace(cfg_.retry, cfg_.seed);
   // Open now so that a bad path fails at start; a locked database is only
   // retried when there is something to write.
-  auto store = open_result_store(cfg_.path, cfg_.busy_timeout_ms,
-                                 cfg_.keep_checkpoints);
+  auto store = open_store();
   if (store) {
     store_ = std::move(*store);
   } else if (!store.error().retryable) {
@@ -142,8 +152,7 @@ void db_writer_state::try_commit() {
   if (retry_scheduled_ || awaiting_dead_letters_ > 0 || !has_pending())
     return;
   if (!store_) {
-    auto store = open_result_store(cfg_.path, cfg_.busy_timeout_ms,
-                                   cfg_.keep_checkpoints);
+    auto store = open_store();
     if (!store) {
       on_failure(store.error());
       return;

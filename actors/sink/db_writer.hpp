@@ -23,6 +23,8 @@
 
 namespace vigil {
 
+struct kind_schema;
+
 class metric_factory;
 
 /// Configuration of the database writer.
@@ -32,6 +34,9 @@ struct db_writer_config {
   std::string path = "./data/vigil.db";
   /// Source topic the checkpoint offsets belong to.
   std::string topic = "raw_events";
+  /// An event kind other than request: window rows go to its table
+  /// (`result_store::use_kind`).
+  std::shared_ptr<const kind_schema> kind;
   /// Delays between attempts while the database is locked.
   backoff_config retry;
   /// Seed of the backoff jitter.
@@ -109,6 +114,9 @@ public:
 
   /// Takes the configuration, opens the database and returns the behavior.
   caf::behavior make_behavior(db_writer_config cfg);
+
+  /// Opens the store and, for an event kind, its table.
+  db_result<std::unique_ptr<result_store>> open_store();
 
   /// Counters so far.
   db_writer_stats stats() const;

@@ -1,5 +1,7 @@
 #include "actors/sink/pg_store.hpp"
 
+#include "runtime/event_kind.hpp"
+
 #include "postgres_migrations.hpp"
 
 #include <array>
@@ -197,9 +199,44 @@ db_status pg_store::commit(const result_batch& batch, const std::string& topic,
   return st;
 }
 
+db_status pg_store::use_kind(const kind_schema& kind) {
+  kind_ddl_ = kind_table_ddl(kind, sql_dialect::postgres);
+  kind_upsert_ = kind_upsert_sql(kind, sql_dialect::postgres);
+  kind_keys_ = kind.keys.size();
+  kind_values_ = kind.value_columns().size();
+  if (auto st = ensure_connected(); !st)
+    return st;
+  for (const auto& sql : kind_ddl_)
+    if (auto st = conn_.exec(sql); !st)
+      return st;
+  return {};
+}
+
+db_status pg_store::write_kind_rows(const result_batch& batch, int64_t now_ms) {
+  for (const auto& row : batch.rows) {
+    std::vector<pg_param> params;
+    params.reserve(kind_keys_ + 5 + kind_values_);
+    for (auto& key : split_key(row.service, kind_keys_))
+      params.push_back(pg_text(std::move(key)));
+    params.push_back(pg_int(row.window_start));
+    params.push_back(pg_int(row.window_end));
+    params.push_back(pg_int(row.request_count));
+    params.push_back(pg_int(row.late_count));
+    for (size_t i = 0; i < kind_values_; ++i)
+      params.push_back(pg_double(i < row.values.size() ? row.values[i] : 0.0));
+    params.push_back(pg_int(row.updated_at != 0 ? row.updated_at : now_ms));
+    if (auto r = conn_.query(kind_upsert_, params); !r)
+      return r.error();
+  }
+  return {};
+}
+
 db_status pg_store::write(const result_batch& batch, const std::string& topic,
                           int64_t now_ms, const std::string& dlq_topic) {
-  if (!batch.rows.empty()) {
+  if (!batch.rows.empty() && kind_keys_ > 0) {
+    if (auto st = write_kind_rows(batch, now_ms); !st)
+      return st;
+  } else if (!batch.rows.empty()) {
     auto st = mode_ == pg_write_mode::copy ? write_rows_copy(batch, now_ms)
                                            : write_rows_values(batch, now_ms);
     if (!st)

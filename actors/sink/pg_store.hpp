@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "actors/sink/result_store.hpp"
 #include "runtime/pg.hpp"
@@ -41,6 +42,8 @@ public:
 
   db_result<int64_t> version() override;
 
+  db_status use_kind(const kind_schema& kind) override;
+
   /// The DDL of every migration in order (schemas/migrations/postgres/).
   static std::string schema();
 
@@ -67,12 +70,19 @@ private:
 
   db_status write_rows_values(const result_batch& batch, int64_t now_ms);
 
+  db_status write_kind_rows(const result_batch& batch, int64_t now_ms);
+
   db_status write_anomalies(const result_batch& batch, int64_t now_ms);
 
   db_status write_incidents(const result_batch& batch);
 
   std::string url_;
   pg_connection conn_;
+  /// The kind's table statements (empty: request rows to service_metrics).
+  std::vector<std::string> kind_ddl_;
+  std::string kind_upsert_;
+  size_t kind_keys_ = 0;
+  size_t kind_values_ = 0;
   size_t keep_checkpoints_ = default_keep_checkpoints;
   pg_write_mode mode_ = pg_write_mode::copy;
   /// The staging table of `pg_write_mode::copy` exists on `conn_`.

@@ -16,6 +16,7 @@
 
 namespace vigil {
 
+struct kind_schema;
 struct partition_offset;
 struct result_batch;
 
@@ -80,6 +81,12 @@ public:
   /// The schema version of the open database (0: empty, 1: vigil's tables
   /// from before the version was recorded).
   virtual db_result<int64_t> version() = 0;
+
+  /// Makes the store write window rows to the table of `kind` (an event
+  /// kind other than request), created from its declaration if missing;
+  /// called once before the first commit. Anomalies, incidents and
+  /// checkpoints stay in vigil's own tables, in the same transaction.
+  virtual db_status use_kind(const kind_schema& kind) = 0;
 };
 
 /// Opens the database `db` as its writer, a SQLite file path or a PostgreSQL

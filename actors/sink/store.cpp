@@ -3,6 +3,8 @@
 #include "sqlite_migrations.hpp"
 
 #include <iterator>
+
+#include "runtime/event_kind.hpp"
 #include <utility>
 
 namespace vigil {
@@ -244,10 +246,48 @@ db_status metrics_store::commit(const result_batch& batch,
   return st;
 }
 
+db_status metrics_store::use_kind(const kind_schema& kind) {
+  for (const auto& sql : kind_table_ddl(kind, sql_dialect::sqlite))
+    if (auto st = db_.exec(sql); !st)
+      return st;
+  auto prepared = db_.prepare(kind_upsert_sql(kind, sql_dialect::sqlite));
+  if (!prepared)
+    return prepared.error();
+  upsert_kind_ = std::move(*prepared);
+  kind_keys_ = kind.keys.size();
+  kind_values_ = kind.value_columns().size();
+  return {};
+}
+
+db_status metrics_store::write_kind_rows(const result_batch& batch,
+                                         int64_t now_ms) {
+  for (const auto& row : batch.rows) {
+    auto keys = split_key(row.service, kind_keys_);
+    int idx = 1;
+    for (const auto& key : keys)
+      upsert_kind_.bind(idx++, std::string_view{key});
+    for (int64_t v :
+         {row.window_start, row.window_end, row.request_count, row.late_count})
+      upsert_kind_.bind(idx++, v);
+    for (size_t i = 0; i < kind_values_; ++i)
+      upsert_kind_.bind(idx++, i < row.values.size() ? row.values[i] : 0.0);
+    upsert_kind_.bind(idx, row.updated_at != 0 ? row.updated_at : now_ms);
+    if (auto st = upsert_kind_.run(); !st)
+      return st;
+  }
+  return {};
+}
+
 db_status metrics_store::write(const result_batch& batch,
                                const std::string& topic, int64_t now_ms,
                                const std::string& dlq_topic) {
+  if (kind_keys_ > 0) {
+    if (auto st = write_kind_rows(batch, now_ms); !st)
+      return st;
+  }
   for (const auto& row : batch.rows) {
+    if (kind_keys_ > 0)
+      break;
     upsert_row_.bind(1, std::string_view{row.service})
         .bind(2, row.window_start)
         .bind(3, row.window_end)

@@ -45,6 +45,8 @@ public:
 
   db_result<int64_t> version() override;
 
+  db_status use_kind(const kind_schema& kind) override;
+
   /// The writer connection.
   sqlite_db& db() noexcept {
     return db_;
@@ -52,6 +54,8 @@ public:
 
 private:
   metrics_store() = default;
+
+  db_status write_kind_rows(const result_batch& batch, int64_t now_ms);
 
   db_status write(const result_batch& batch, const std::string& topic,
                   int64_t now_ms, const std::string& dlq_topic);
@@ -81,6 +85,11 @@ private:
   statement select_latest_;
   statement select_offsets_;
   statement select_last_incident_;
+  /// The upsert of the kind's table, with the number of its key columns
+  /// (0: request rows go to service_metrics).
+  statement upsert_kind_;
+  size_t kind_keys_ = 0;
+  size_t kind_values_ = 0;
 };
 
 } // namespace vigil
