@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "actors/generator/generator_common.hpp"
 #include "actors/ingest/request_event.hpp"
 #include "runtime/expected.hpp"
 
