@@ -293,6 +293,40 @@ std::string format_scaled(int64_t scaled, int decimals) {
   return buf;
 }
 
+std::string json_object(const json_fields& fields) {
+  std::string out = "{";
+  for (const auto& [name, value] : fields) {
+    if (out.size() > 1)
+      out += ',';
+    append_json_string(out, name);
+    out += ':';
+    out += value;
+  }
+  out += '}';
+  return out;
+}
+
+std::string malformed_object(malformed_variant variant,
+                             const json_fields& fields,
+                             const std::string& numeric_field,
+                             const std::string& negative_field) {
+  json_fields broken;
+  for (const auto& [name, value] : fields) {
+    if (variant == malformed_variant::missing_timestamp && name == "timestamp")
+      continue;
+    if (variant == malformed_variant::non_numeric && name == numeric_field)
+      broken.emplace_back(name, "\"n/a\"");
+    else if (variant == malformed_variant::negative && name == negative_field)
+      broken.emplace_back(name, "-" + value);
+    else
+      broken.emplace_back(name, value);
+  }
+  auto text = json_object(broken);
+  if (variant == malformed_variant::truncated)
+    text.resize(text.size() / 2);
+  return text;
+}
+
 int32_t key_partition(const std::string& key, int32_t partitions) noexcept {
   if (partitions <= 1)
     return 0;

@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "runtime/expected.hpp"
@@ -168,6 +169,20 @@ void append_json_field(std::string& out, const char* name,
 /// at least one decimal ("101.25", "-3.5", "7.0"): the text parses back to
 /// the double nearest to the value.
 std::string format_scaled(int64_t scaled, int decimals);
+
+/// The fields of a JSON object in order: name and value as JSON text.
+using json_fields = std::vector<std::pair<std::string, std::string>>;
+
+/// Renders `fields` as a JSON object.
+std::string json_object(const json_fields& fields);
+
+/// Renders `fields` broken as `variant` says: cut off in the middle
+/// (truncated), `numeric_field` as the string "n/a" (non_numeric),
+/// `negative_field` negated (negative), or without "timestamp".
+std::string malformed_object(malformed_variant variant,
+                             const json_fields& fields,
+                             const std::string& numeric_field,
+                             const std::string& negative_field);
 
 /// Partition of `key` among `partitions` (FNV-1a; stable across runs).
 int32_t key_partition(const std::string& key, int32_t partitions) noexcept;
