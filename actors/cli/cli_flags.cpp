@@ -92,6 +92,12 @@ private:
       return "payments:errors:60:120";
     if (name_ == "--start-time")
       return "2026-01-11T23:00:00Z";
+    if (name_ == "--kind")
+      return "sensor";
+    if (name_ == "--fault")
+      return "sensor-0003:drift:60:300";
+    if (name_ == "--output")
+      return "events.jsonl";
     return "10";
   }
 
@@ -277,14 +283,20 @@ expected<int64_t> parse_start_time(std::string_view text, int64_t now_ms) {
 }
 
 const char* generate_usage() noexcept {
-  return "usage: vigil generate [flags]\n"
+  return "usage: vigil generate [--kind request|sensor|trade] [flags]\n"
          "\n"
-         "Produces synthetic request events (JSON, see docs/events.md) to "
-         "Kafka.\nEvent i goes to partition i mod (partition count of the "
-         "topic).\n"
+         "Produces synthetic events (JSON, see docs/broker.md) to Kafka, or "
+         "writes\nthem as JSON lines with --output. Request event i goes to "
+         "partition\ni mod (partition count of the topic); sensor and trade "
+         "events are keyed\nby sensor_id / symbol and go to the partition of "
+         "their key.\n"
          "\n"
+         "  --kind KIND           request (default), sensor or trade\n"
          "  --brokers ADDR        bootstrap servers (default 127.0.0.1:9092)\n"
          "  --topic NAME          target topic (default raw_events)\n"
+         "  --output PATH         write JSON lines (one event per line) to "
+         "PATH\n"
+         "                        instead of Kafka; - is standard output\n"
          "  --rate N              events per second of wall time (default "
          "1000);\n"
          "                        0 = as fast as possible\n"
@@ -292,15 +304,30 @@ const char* generate_usage() noexcept {
          "time\n"
          "                        (timestamps are start + i*1000/N ms; "
          "default 1000)\n"
-         "  --services N          number of services (default 8)\n"
+         "  --services N          request: number of services (default 8)\n"
+         "  --sensors N           sensor: number of sensors (default 16)\n"
+         "  --symbols N           trade: number of symbols (default 20)\n"
          "  --duration S          stop after S seconds of wall time\n"
          "  --count N             stop after N events (not with --duration; "
          "with\n"
          "                        neither, runs until SIGINT/SIGTERM)\n"
-         "  --incident SPEC       SERVICE:KIND:START_S:DURATION_S, KIND is\n"
+         "  --incident SPEC       request: SERVICE:KIND:START_S:DURATION_S, "
+         "KIND is\n"
          "                        errors|latency|drop, times in seconds of "
          "event\n"
          "                        time after --start-time (repeatable)\n"
+         "  --fault SPEC          sensor/trade: TARGET:KIND:START_S:DURATION_S"
+         "[:PARAM]\n"
+         "                        (repeatable); TARGET a sensor id, a symbol "
+         "or *;\n"
+         "                        sensor KIND drift|stuck|out_of_range|"
+         "missing|\n"
+         "                        malformed (PARAM of drift/missing: ph|"
+         "temperature_c|\n"
+         "                        humidity_pct|ec_ms_cm, default ph); trade "
+         "KIND\n"
+         "                        spike|malformed (PARAM of spike: percent, "
+         "default 8)\n"
          "  --seed N              random seed (default 1)\n"
          "  --start-time T        time of the first event: now (default), "
          "epoch ms\n"
@@ -310,7 +337,12 @@ const char* generate_usage() noexcept {
          "  --help                show this text\n"
          "\n"
          "With --rate > 0 event time follows the wall clock from --start-time "
-         "on;\nevents are up to 200 ms out of order.\n";
+         "on;\nevents are up to 200 ms out of order.\n"
+         "\n"
+         "examples: vigil generate --kind sensor --sensors 8 --fault "
+         "sensor-0003:drift:60:300\n"
+         "          vigil generate --kind trade --rate 0 --count 10000 "
+         "--output trades.jsonl\n";
 }
 
 expected<generate_flags>
@@ -321,12 +353,58 @@ parse_generate_flags(const std::vector<std::string>& args, int64_t now_ms) {
   bool has_duration = false;
   bool has_count = false;
   std::string start_time = "now";
+  // Kind-specific flags given (checked against --kind at the end).
+  std::vector<std::string> request_only;
+  std::vector<std::string> sensor_only;
+  std::vector<std::string> trade_only;
+  std::vector<std::string> kafka_flags;
+  std::vector<std::string> fault_specs;
+  auto count_flag = [&reader](size_t& out) -> status {
+    auto v = reader.unsigned_value(100000);
+    if (!v)
+      return make_error_text(v.error());
+    if (*v == 0)
+      return make_error_text(reader.name() + " must be at least 1");
+    out = static_cast<size_t>(*v);
+    return {};
+  };
   auto error = [](const auto& x) { return make_error_text(x.error()); };
   while (reader.next()) {
     const auto& name = reader.name();
     if (name == "--help" || name == "-h") {
       result.help = true;
+    } else if (name == "--kind") {
+      auto v = reader.value();
+      if (!v)
+        return error(v);
+      auto kind = parse_event_kind(*v);
+      if (!kind)
+        return error(kind);
+      opts.kind = *kind;
+    } else if (name == "--output") {
+      auto v = reader.value();
+      if (!v)
+        return error(v);
+      if (v->empty())
+        return make_error_text("--output needs a file path (or - for "
+                               "standard output), e.g. --output "
+                               "events.jsonl");
+      opts.output = *v;
+    } else if (name == "--sensors") {
+      if (auto st = count_flag(opts.sensors); !st)
+        return error(st);
+      sensor_only.push_back(name);
+    } else if (name == "--symbols") {
+      if (auto st = count_flag(opts.symbols); !st)
+        return error(st);
+      trade_only.push_back(name);
+    } else if (name == "--fault") {
+      auto v = reader.value();
+      if (!v)
+        return error(v);
+      fault_specs.push_back(*v);
     } else if (name == "--brokers") {
+      kafka_flags.push_back(name);
       auto v = reader.value();
       if (!v)
         return error(v);
@@ -335,6 +413,7 @@ parse_generate_flags(const std::vector<std::string>& args, int64_t now_ms) {
                                "127.0.0.1:9092");
       opts.brokers = *v;
     } else if (name == "--topic") {
+      kafka_flags.push_back(name);
       auto v = reader.value();
       if (!v)
         return error(v);
@@ -354,12 +433,9 @@ parse_generate_flags(const std::vector<std::string>& args, int64_t now_ms) {
         return make_error_text("--nominal-rate must be > 0");
       opts.nominal_rate = *v;
     } else if (name == "--services") {
-      auto v = reader.unsigned_value(100000);
-      if (!v)
-        return error(v);
-      if (*v == 0)
-        return make_error_text("--services must be at least 1");
-      opts.services = static_cast<size_t>(*v);
+      if (auto st = count_flag(opts.services); !st)
+        return error(st);
+      request_only.push_back(name);
     } else if (name == "--duration") {
       auto v = reader.number_value();
       if (!v)
@@ -384,6 +460,7 @@ parse_generate_flags(const std::vector<std::string>& args, int64_t now_ms) {
       if (!inc)
         return error(inc);
       opts.incidents.push_back(std::move(*inc));
+      request_only.push_back(name);
     } else if (name == "--seed") {
       auto v = reader.unsigned_value(UINT64_MAX);
       if (!v)
@@ -410,6 +487,37 @@ parse_generate_flags(const std::vector<std::string>& args, int64_t now_ms) {
   if (!start)
     return error(start);
   opts.start_ms = *start;
+  const std::string kind = to_string(opts.kind);
+  auto misplaced = [&kind](const std::vector<std::string>& given,
+                           const char* for_kind) -> status {
+    if (given.empty() || kind == for_kind)
+      return {};
+    return make_error_text(given.front() + " is for --kind " + for_kind
+                           + ", not --kind " + kind + "; add --kind " + for_kind
+                           + " or drop " + given.front());
+  };
+  for (auto st :
+       {misplaced(request_only, "request"), misplaced(sensor_only, "sensor"),
+        misplaced(trade_only, "trade")})
+    if (!st)
+      return error(st);
+  if (!opts.output.empty() && !kafka_flags.empty())
+    return make_error_text(kafka_flags.front() + " is for Kafka, but --output "
+                           + opts.output + " writes to a file; drop one of "
+                           + "them");
+  for (const auto& spec : fault_specs) {
+    auto f = parse_fault(spec, opts.kind);
+    if (!f)
+      return error(f);
+    opts.faults.push_back(std::move(*f));
+  }
+  if (opts.kind != event_kind::request) {
+    auto st = check_fault_targets(
+        opts.kind, opts.faults,
+        opts.kind == event_kind::sensor ? opts.sensors : opts.symbols);
+    if (!st)
+      return error(st);
+  }
   for (const auto& inc : opts.incidents) {
     bool known = false;
     for (size_t i = 0; i < opts.services && !known; ++i)

@@ -9,7 +9,8 @@ namespace vigil {
 /// `vigil broker`: an embedded Kafka-protocol broker until SIGINT/SIGTERM.
 int run_broker_command(int argc, char** argv);
 
-/// `vigil generate`: produces synthetic request events to Kafka.
+/// `vigil generate`: produces synthetic request, sensor or trade events to
+/// Kafka or a file.
 int run_generate_command(int argc, char** argv);
 
 /// `vigil run`: a node (see actors/node.hpp).

@@ -16,7 +16,7 @@ void usage(std::FILE* out) {
       "             node, SQLite at ./data/vigil.db\n"
       "  run        a node: consume events, window them, detect anomalies,\n"
       "             store results (--drain: stop at the end of the topic)\n"
-      "  generate   produce synthetic request events to a topic\n"
+      "  generate   synthetic request, sensor or trade events to a topic\n"
       "  broker     the embedded Kafka-protocol broker alone\n"
       "  doctor     diagnose config, broker, topic, events, database, ports\n"
       "  console    ask or steer a running node: status, partitions,\n"

@@ -41,77 +41,10 @@ constexpr std::array<int, 4> client_errors{{400, 401, 404, 429}};
 
 constexpr std::array<int, 4> server_errors{{500, 502, 503, 504}};
 
-// Days since 1970-01-01 to civil date (Howard Hinnant's algorithm).
-void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2 ? 1 : 0;
-}
-
-/// Formats epoch ms as `YYYY-MM-DDTHH:MM:SS.mmm` followed by `zone`.
-std::string format_time(int64_t epoch_ms, const char* zone) {
-  int64_t days = epoch_ms >= 0 ? epoch_ms / 86400000
-                               : -((-epoch_ms + 86399999) / 86400000);
-  int64_t ms_of_day = epoch_ms - days * 86400000;
-  int64_t y = 0;
-  unsigned m = 0;
-  unsigned d = 0;
-  civil_from_days(days, y, m, d);
-  char buf[64];
-  std::snprintf(buf, sizeof(buf),
-                "%04" PRId64 "-%02u-%02uT%02d:%02d:%02d.%03d%s", y, m, d,
-                static_cast<int>(ms_of_day / 3600000),
-                static_cast<int>(ms_of_day / 60000 % 60),
-                static_cast<int>(ms_of_day / 1000 % 60),
-                static_cast<int>(ms_of_day % 1000), zone);
-  return buf;
-}
-
-void append_escaped(std::string& out, const std::string& text) {
-  out += '"';
-  for (char c : text) {
-    switch (c) {
-    case '"':
-      out += "\\\"";
-      break;
-    case '\\':
-      out += "\\\\";
-      break;
-    default:
-      if (static_cast<unsigned char>(c) < 0x20) {
-        char buf[8];
-        std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-        out += buf;
-      } else {
-        out += c;
-      }
-    }
-  }
-  out += '"';
-}
-
-void append_field(std::string& out, const char* name, const std::string& val) {
-  out += ",\"";
-  out += name;
-  out += "\":";
-  append_escaped(out, val);
-}
-
 std::string hex(uint64_t value, int digits) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%0*" PRIx64, digits, value);
   return buf;
-}
-
-double uniform(std::mt19937_64& rng) {
-  return std::uniform_real_distribution<double>{0.0, 1.0}(rng);
 }
 
 } // namespace
@@ -131,48 +64,25 @@ const char* to_string(incident_kind kind) noexcept {
 }
 
 expected<incident> parse_incident(std::string_view spec) {
-  auto fail = [spec](const std::string& what) {
-    return make_error_text("invalid incident '" + std::string{spec}
-                           + "': " + what
-                           + "; expected SERVICE:KIND:START_S:DURATION_S "
-                             "with KIND errors|latency|drop, e.g. "
-                             "payments:errors:60:120");
-  };
-  std::vector<std::string> parts;
-  size_t begin = 0;
-  for (;;) {
-    auto pos = spec.find(':', begin);
-    parts.emplace_back(spec.substr(begin, pos - begin));
-    if (pos == std::string_view::npos)
-      break;
-    begin = pos + 1;
-  }
-  if (parts.size() != 4)
-    return fail("it has " + std::to_string(parts.size())
-                + " colon-separated parts instead of 4");
+  const std::string form = "SERVICE:KIND:START_S:DURATION_S with KIND "
+                           "errors|latency|drop, e.g. payments:errors:60:120";
+  auto parsed = parse_schedule_spec(spec, false, "incident", form);
+  if (!parsed)
+    return make_error_text(parsed.error());
   incident result;
-  result.service = parts[0];
-  if (result.service.empty())
-    return fail("the service name is empty");
-  if (parts[1] == "errors")
+  result.service = parsed->target;
+  result.start_s = parsed->start_s;
+  result.duration_s = parsed->duration_s;
+  if (parsed->kind == "errors")
     result.kind = incident_kind::errors;
-  else if (parts[1] == "latency")
+  else if (parsed->kind == "latency")
     result.kind = incident_kind::latency;
-  else if (parts[1] == "drop")
+  else if (parsed->kind == "drop")
     result.kind = incident_kind::drop;
   else
-    return fail("unknown kind '" + parts[1] + "'");
-  auto number = [](const std::string& text, double& out) {
-    if (text.empty())
-      return false;
-    char* end = nullptr;
-    out = std::strtod(text.c_str(), &end);
-    return end == text.c_str() + text.size() && std::isfinite(out) && out >= 0;
-  };
-  if (!number(parts[2], result.start_s))
-    return fail("START_S '" + parts[2] + "' is not a number >= 0");
-  if (!number(parts[3], result.duration_s) || result.duration_s <= 0)
-    return fail("DURATION_S '" + parts[3] + "' is not a number > 0");
+    return make_error_text("invalid incident '" + std::string{spec}
+                           + "': unknown kind '" + parsed->kind + "'; expected "
+                           + form);
   return result;
 }
 
@@ -182,19 +92,19 @@ std::string to_json(const generated_event& event) {
   std::string out;
   out.reserve(320);
   out += "{\"timestamp\":\"";
-  out += format_time(event.core.time_ms, "Z");
+  out += format_event_time(event.core.time_ms, "Z");
   out += '"';
-  append_field(out, "service", event.core.service);
+  append_json_field(out, "service", event.core.service);
   char buf[96];
   std::snprintf(buf, sizeof(buf), ",\"status_code\":%d,\"latency_ms\":%.2f",
                 static_cast<int>(event.core.status_code),
                 event.core.latency_ms);
   out += buf;
-  append_field(out, "endpoint", event.endpoint);
-  append_field(out, "event_id", event.event_id);
-  append_field(out, "trace_id", event.trace_id);
-  append_field(out, "region", event.region);
-  append_field(out, "host", event.host);
+  append_json_field(out, "endpoint", event.endpoint);
+  append_json_field(out, "event_id", event.event_id);
+  append_json_field(out, "trace_id", event.trace_id);
+  append_json_field(out, "region", event.region);
+  append_json_field(out, "host", event.host);
   out += '}';
   return out;
 }
@@ -223,11 +133,11 @@ event_generator::event_generator(generator_config settings)
       median = known_services[i].median_ms;
       profile.weight = known_services[i].weight;
     } else {
-      median = 20 + 230 * uniform(profile_rng);
-      profile.weight = 0.5 + 1.5 * uniform(profile_rng);
+      median = 20 + 230 * unit_uniform(profile_rng);
+      profile.weight = 0.5 + 1.5 * unit_uniform(profile_rng);
     }
     profile.latency_mu = std::log(median);
-    profile.error_rate = 0.001 + 0.019 * uniform(profile_rng);
+    profile.error_rate = 0.001 + 0.019 * unit_uniform(profile_rng);
     profile.region = regions[i % regions.size()];
     services_.push_back(std::move(profile));
   }
@@ -242,9 +152,7 @@ event_generator::event_generator(generator_config settings)
 }
 
 int64_t event_generator::nominal_time_ms(uint64_t i) const noexcept {
-  return settings_.start_ms
-         + static_cast<int64_t>(
-             std::llround(static_cast<double>(i) * 1000.0 / settings_.rate));
+  return vigil::nominal_time_ms(settings_.start_ms, settings_.rate, i);
 }
 
 bool event_generator::active(size_t idx, size_t service,
@@ -252,9 +160,7 @@ bool event_generator::active(size_t idx, size_t service,
   if (incident_service_[idx] != service)
     return false;
   const auto& inc = settings_.incidents[idx];
-  auto rel = static_cast<double>(time_ms - settings_.start_ms);
-  return rel >= inc.start_s * 1000
-         && rel < (inc.start_s + inc.duration_s) * 1000;
+  return in_window(settings_.start_ms, inc.start_s, inc.duration_s, time_ms);
 }
 
 void event_generator::next(generated_event& out) {
@@ -278,7 +184,7 @@ void event_generator::next(generated_event& out, int64_t base_time_ms) {
   if (use_all)
     for (const auto& p : services_)
       total += p.weight;
-  double pick = uniform(rng_) * total;
+  double pick = unit_uniform(rng_) * total;
   size_t service = services_.size() - 1;
   for (size_t i = 0; i < services_.size(); ++i) {
     if (!use_all && dropped(i))
@@ -301,8 +207,8 @@ void event_generator::next(generated_event& out, int64_t base_time_ms) {
       latency_factor = incident_latency_factor;
   }
   // Status.
-  double u_err = uniform(rng_);
-  double u_status = uniform(rng_);
+  double u_err = unit_uniform(rng_);
+  double u_status = unit_uniform(rng_);
   int status = 200;
   if (u_err < error_rate) {
     status = server_errors[static_cast<size_t>(u_status * 4) % 4];
@@ -322,10 +228,7 @@ void event_generator::next(generated_event& out, int64_t base_time_ms) {
                    * latency_factor;
   latency = std::round(latency * 100) / 100;
   // Time with jitter.
-  int64_t jitter = 0;
-  if (settings_.max_jitter_ms > 0)
-    jitter = static_cast<int64_t>(
-        rng_() % static_cast<uint64_t>(settings_.max_jitter_ms + 1));
+  int64_t jitter = draw_jitter(rng_, settings_.max_jitter_ms);
   auto endpoint_draw = rng_();
   auto host_draw = rng_();
   auto id_draw = rng_();
@@ -356,7 +259,7 @@ malformed_event malformed_json(uint64_t i, int64_t time_ms) {
   malformed_event result;
   result.kind = static_cast<malformed_kind>(i % malformed_kind_count);
   auto service = event_generator::service_name(i / malformed_kind_count % 8);
-  auto ts = format_time(time_ms, "Z");
+  auto ts = format_event_time(time_ms, "Z");
   auto rest = "\"service\":\"" + service
               + "\",\"status_code\":200,\"latency_ms\":12.5";
   switch (result.kind) {
@@ -366,8 +269,8 @@ malformed_event malformed_json(uint64_t i, int64_t time_ms) {
                   + "\"," + rest + "}";
     break;
   case malformed_kind::double_zone:
-    result.json = "{\"timestamp\":\"" + format_time(time_ms, "+00:00Z") + "\","
-                  + rest + "}";
+    result.json = "{\"timestamp\":\"" + format_event_time(time_ms, "+00:00Z")
+                  + "\"," + rest + "}";
     result.valid = true;
     break;
   case malformed_kind::missing_field:

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "actors/generator/generator_common.hpp"
 #include "actors/ingest/request_event.hpp"
 #include "runtime/expected.hpp"
 
@@ -194,6 +195,11 @@ malformed_event malformed_json(uint64_t i, int64_t time_ms);
 
 /// Settings of `vigil generate` (and of the generator inside `vigil demo`).
 struct generate_options {
+  /// What to generate.
+  event_kind kind = event_kind::request;
+  /// Write JSON lines to this file ("-": standard output) instead of
+  /// producing to Kafka; empty = Kafka.
+  std::string output;
   /// Kafka bootstrap servers.
   std::string brokers = "127.0.0.1:9092";
   /// Target topic.
@@ -202,14 +208,20 @@ struct generate_options {
   double rate = 1000;
   /// Events per event-time second when `rate` is 0 (spacing of timestamps).
   double nominal_rate = 1000;
-  /// Number of services.
+  /// Number of services (request events).
   size_t services = 8;
+  /// Number of sensors (sensor events).
+  size_t sensors = 16;
+  /// Number of symbols (trade events).
+  size_t symbols = 20;
   /// Stop after this many wall seconds (0 = no limit).
   double duration_s = 0;
   /// Stop after this many events (0 = no limit).
   uint64_t count = 0;
-  /// Scripted incidents.
+  /// Scripted incidents (request events).
   std::vector<incident> incidents;
+  /// Scripted faults (sensor and trade events).
+  std::vector<fault> faults;
   /// Seed of the generator.
   uint64_t seed = 1;
   /// Event time of the first event, epoch ms; unset (-1) = now.
@@ -242,9 +254,17 @@ struct generate_report {
   std::string error;
 };
 
-/// Produces events until `count`, `duration_s` or `stop`; event i goes to
-/// partition i mod (partition count). Returns 0 on success, 1 if the broker
-/// is unreachable or any delivery failed. Fills `report` if not null.
+/// Checks that every fault names one of the generated sensors or symbols (or
+/// is "*"); the error says how to fix it.
+status check_fault_targets(event_kind kind, const std::vector<fault>& faults,
+                           size_t count);
+
+/// Produces events until `count`, `duration_s` or `stop`: to Kafka, where
+/// request event i goes to partition i mod (partition count) and a sensor or
+/// trade event to the partition of its key (sensor id or symbol), or as JSON
+/// lines to `output`. Returns 0 on success, 1 if the broker is unreachable,
+/// the file cannot be written or any delivery failed. Fills `report` if not
+/// null.
 int run_generator(const generate_options& options, std::atomic<bool>& stop,
                   generate_report* report = nullptr);
 

@@ -4,8 +4,11 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <thread>
 #include <utility>
 
+#include "actors/generator/sensor_generator.hpp"
+#include "actors/generator/trade_generator.hpp"
 #include "actors/node/metrics.hpp"
 #include "runtime/kafka.hpp"
 
@@ -21,8 +24,12 @@ status validate(const generate_options& opts) {
     return make_error_text("the rate must be >= 0 events per second");
   if (!(opts.nominal_rate > 0))
     return make_error_text("the nominal rate must be > 0 events per second");
-  if (opts.services < 1)
-    return make_error_text("at least 1 service is needed");
+  if (opts.services < 1 || opts.sensors < 1 || opts.symbols < 1)
+    return make_error_text("at least 1 service, sensor and symbol is needed");
+  if (opts.kind != event_kind::request)
+    return check_fault_targets(opts.kind, opts.faults,
+                               opts.kind == event_kind::sensor ? opts.sensors
+                                                               : opts.symbols);
   for (const auto& inc : opts.incidents) {
     bool known = false;
     for (size_t i = 0; i < opts.services && !known; ++i)
@@ -65,7 +72,292 @@ private:
   uint64_t failed_ = 0;
 };
 
+/// The messages of one kind, at given event times.
+class message_source {
+public:
+  virtual ~message_source() = default;
+
+  /// Nominal event time of message `i`.
+  virtual int64_t nominal_time_ms(uint64_t i) const = 0;
+
+  /// Sets the text and key (empty: none) of message `i` at `base_time_ms`.
+  virtual void next(uint64_t i, int64_t base_time_ms, std::string& payload,
+                    std::string& key)
+      = 0;
+};
+
+/// Request events (with --malformed-every), keyless.
+class request_source : public message_source {
+public:
+  request_source(generator_config settings, uint64_t malformed_every)
+      : gen_(std::move(settings)), malformed_every_(malformed_every) {
+    // nop
+  }
+
+  int64_t nominal_time_ms(uint64_t i) const override {
+    return gen_.nominal_time_ms(i);
+  }
+
+  void next(uint64_t i, int64_t base_time_ms, std::string& payload,
+            std::string& key) override {
+    gen_.next(event_, base_time_ms);
+    if (malformed_every_ > 0 && (i + 1) % malformed_every_ == 0)
+      payload = malformed_json(i / malformed_every_, event_.core.time_ms).json;
+    else
+      payload = to_json(event_);
+    key.clear();
+  }
+
+private:
+  event_generator gen_;
+  uint64_t malformed_every_;
+  generated_event event_;
+};
+
+/// Sensor readings or trades, keyed by sensor id or symbol.
+template <class Generator>
+class keyed_source : public message_source {
+public:
+  template <class Config>
+  explicit keyed_source(Config settings) : gen_(std::move(settings)) {
+    // nop
+  }
+
+  int64_t nominal_time_ms(uint64_t i) const override {
+    return gen_.nominal_time_ms(i);
+  }
+
+  void next(uint64_t, int64_t base_time_ms, std::string& payload,
+            std::string& key) override {
+    gen_.next(message_, base_time_ms);
+    payload.swap(message_.json);
+    key.swap(message_.key);
+  }
+
+private:
+  Generator gen_;
+  generated_message message_;
+};
+
+std::unique_ptr<message_source> make_source(const generate_options& opts,
+                                            int64_t start_ms) {
+  double rate = opts.rate > 0 ? opts.rate : opts.nominal_rate;
+  switch (opts.kind) {
+  case event_kind::sensor: {
+    sensor_config settings;
+    settings.sensors = opts.sensors;
+    settings.faults = opts.faults;
+    settings.start_ms = start_ms;
+    settings.rate = rate;
+    settings.malformed_every = opts.malformed_every;
+    settings.seed = opts.seed;
+    return std::make_unique<keyed_source<sensor_generator>>(settings);
+  }
+  case event_kind::trade: {
+    trade_config settings;
+    settings.symbols = opts.symbols;
+    settings.faults = opts.faults;
+    settings.start_ms = start_ms;
+    settings.rate = rate;
+    settings.malformed_every = opts.malformed_every;
+    settings.seed = opts.seed;
+    return std::make_unique<keyed_source<trade_generator>>(settings);
+  }
+  case event_kind::request:
+    break;
+  }
+  generator_config settings;
+  settings.services = opts.services;
+  settings.incidents = opts.incidents;
+  settings.start_ms = start_ms;
+  settings.rate = rate;
+  settings.seed = opts.seed;
+  return std::make_unique<request_source>(settings, opts.malformed_every);
+}
+
+/// Where the messages go.
+class message_sink {
+public:
+  virtual ~message_sink() = default;
+
+  /// Sends message `i`.
+  virtual status send(uint64_t i, const std::string& key,
+                      const std::string& payload)
+      = 0;
+
+  /// Waits about `d` (serving the sink meanwhile).
+  virtual void wait(std::chrono::milliseconds d) = 0;
+
+  /// Called every 256 messages: serves the sink, publishes progress.
+  virtual void tick(uint64_t generated) = 0;
+
+  /// Finishes; sets delivered, failed and (if empty) error of `result`.
+  virtual void finish(generate_report& result) = 0;
+};
+
+/// Produces to Kafka: request events round-robin, keyed events to the
+/// partition of their key.
+class kafka_sink : public message_sink {
+public:
+  kafka_sink(kafka::producer prod, std::string topic, int32_t partitions,
+             std::shared_ptr<metric_factory> metrics)
+      : prod_(std::move(prod)), topic_(std::move(topic)),
+        partitions_(partitions), published_(std::move(metrics)) {
+    // nop
+  }
+
+  status send(uint64_t i, const std::string& key,
+              const std::string& payload) override {
+    auto partition
+        = key.empty()
+              ? static_cast<int32_t>(i % static_cast<uint64_t>(partitions_))
+              : key_partition(key, partitions_);
+    return prod_.produce(topic_, partition, key, payload);
+  }
+
+  void wait(std::chrono::milliseconds d) override {
+    prod_.poll(d);
+  }
+
+  void tick(uint64_t generated) override {
+    prod_.poll();
+    published_.update(generated, prod_.failed());
+  }
+
+  void finish(generate_report& result) override {
+    if (auto st = prod_.flush(std::chrono::seconds{30});
+        !st && result.error.empty())
+      result.error = st.error();
+    result.delivered = prod_.delivered();
+    result.failed = prod_.failed()
+                    + (result.generated - prod_.delivered() - prod_.failed());
+    published_.update(result.generated, result.failed);
+    if (prod_.failed() > 0 && result.error.empty())
+      result.error = "delivery failed for " + std::to_string(prod_.failed())
+                     + " events; last error: " + prod_.last_error();
+  }
+
+private:
+  kafka::producer prod_;
+  std::string topic_;
+  int32_t partitions_;
+  generator_metrics published_;
+};
+
+/// Writes JSON lines to a file or standard output.
+class file_sink : public message_sink {
+public:
+  file_sink(std::FILE* file, std::string path)
+      : file_(file), path_(std::move(path)) {
+    // nop
+  }
+
+  ~file_sink() override {
+    close();
+  }
+
+  status send(uint64_t, const std::string&,
+              const std::string& payload) override {
+    if (std::fwrite(payload.data(), 1, payload.size(), file_) != payload.size()
+        || std::fputc('\n', file_) == EOF)
+      return make_error_text("cannot write to " + path_);
+    ++written_;
+    return {};
+  }
+
+  void wait(std::chrono::milliseconds d) override {
+    std::this_thread::sleep_for(d);
+  }
+
+  void tick(uint64_t) override {
+    // nop
+  }
+
+  void finish(generate_report& result) override {
+    bool ok = std::fflush(file_) == 0 && close();
+    if (!ok && result.error.empty())
+      result.error = "cannot write to " + path_;
+    result.delivered = ok ? written_ : 0;
+    result.failed = result.generated - result.delivered;
+  }
+
+private:
+  bool close() {
+    bool ok = true;
+    if (file_ != nullptr && file_ != stdout)
+      ok = std::fclose(file_) == 0;
+    file_ = nullptr;
+    return ok;
+  }
+
+  std::FILE* file_;
+  std::string path_;
+  uint64_t written_ = 0;
+};
+
+/// Opens the sink `opts` names; sets `error` on failure.
+std::unique_ptr<message_sink> make_sink(const generate_options& opts,
+                                        std::string& error) {
+  if (!opts.output.empty()) {
+    if (opts.output == "-")
+      return std::make_unique<file_sink>(stdout, "standard output");
+    auto* file = std::fopen(opts.output.c_str(), "w");
+    if (file == nullptr) {
+      error = "cannot open --output " + opts.output
+              + " for writing; check that its directory exists and is "
+                "writable";
+      return nullptr;
+    }
+    return std::make_unique<file_sink>(file, opts.output);
+  }
+  kafka::config_map config{{"linger.ms", "5"},
+                           {"message.timeout.ms", "30000"},
+                           {"socket.connection.setup.timeout.ms", "10000"}};
+  config.insert(config.end(), opts.producer_config.begin(),
+                opts.producer_config.end());
+  auto prod = kafka::producer::make(opts.brokers, config);
+  if (!prod) {
+    error = prod.error();
+    return nullptr;
+  }
+  auto probe = std::chrono::milliseconds{opts.probe_timeout_ms};
+  if (auto st = prod->wait_connected(probe); !st) {
+    error = st.error();
+    return nullptr;
+  }
+  auto partitions = prod->partition_count(opts.topic, probe);
+  if (!partitions) {
+    error = partitions.error();
+    return nullptr;
+  }
+  return std::make_unique<kafka_sink>(std::move(*prod), opts.topic, *partitions,
+                                      opts.metrics);
+}
+
 } // namespace
+
+status check_fault_targets(event_kind kind, const std::vector<fault>& faults,
+                           size_t count) {
+  bool sensor = kind == event_kind::sensor;
+  auto name = [sensor](size_t i) {
+    return sensor ? sensor_generator::sensor_name(i)
+                  : trade_generator::symbol_name(i);
+  };
+  for (const auto& f : faults) {
+    bool known = f.target == "*";
+    for (size_t i = 0; i < count && !known; ++i)
+      known = name(i) == f.target;
+    if (!known)
+      return make_error_text(
+          "--fault names " + std::string{sensor ? "sensor" : "symbol"} + " '"
+          + f.target + "', which is not among the " + std::to_string(count)
+          + " generated " + (sensor ? "sensors (" : "symbols (") + name(0)
+          + " ... " + name(count - 1) + "); raise "
+          + (sensor ? "--sensors" : "--symbols")
+          + ", fix the name or use * for all");
+  }
+  return {};
+}
 
 int64_t wall_clock_ms() {
   using namespace std::chrono;
@@ -102,42 +394,19 @@ int run_generator(const generate_options& opts, std::atomic<bool>& stop,
     result.error = st.error();
     return finish(1);
   }
-  kafka::config_map config{{"linger.ms", "5"},
-                           {"message.timeout.ms", "30000"},
-                           {"socket.connection.setup.timeout.ms", "10000"}};
-  config.insert(config.end(), opts.producer_config.begin(),
-                opts.producer_config.end());
-  auto prod = kafka::producer::make(opts.brokers, config);
-  if (!prod) {
-    result.error = prod.error();
+  auto sink = make_sink(opts, result.error);
+  if (!sink)
     return finish(1);
-  }
-  auto probe = std::chrono::milliseconds{opts.probe_timeout_ms};
-  if (auto st = prod->wait_connected(probe); !st) {
-    result.error = st.error();
-    return finish(1);
-  }
-  auto partitions = prod->partition_count(opts.topic, probe);
-  if (!partitions) {
-    result.error = partitions.error();
-    return finish(1);
-  }
-  generator_config settings;
-  settings.services = opts.services;
-  settings.incidents = opts.incidents;
-  settings.start_ms = opts.start_ms >= 0 ? opts.start_ms : wall_clock_ms();
-  settings.rate = opts.rate > 0 ? opts.rate : opts.nominal_rate;
-  settings.seed = opts.seed;
-  event_generator gen{settings};
-  generator_metrics published{opts.metrics};
-  generated_event event;
+  auto start_ms = opts.start_ms >= 0 ? opts.start_ms : wall_clock_ms();
+  auto source = make_source(opts, start_ms);
   std::string payload;
+  std::string key;
   auto start = steady::now();
   for (uint64_t i = 0;; ++i) {
     if (stop.load() || (opts.count > 0 && i >= opts.count)
         || (opts.duration_s > 0 && elapsed_s() >= opts.duration_s))
       break;
-    int64_t base_time = gen.nominal_time_ms(gen.index());
+    int64_t base_time = source->nominal_time_ms(i);
     if (opts.rate > 0) {
       // Real-time mode: event i is due at start + i / rate, and its event
       // time follows the wall clock from the start time on.
@@ -149,44 +418,26 @@ int run_generator(const generate_options& opts, std::atomic<bool>& stop,
            now = steady::now()) {
         auto wait
             = std::chrono::duration_cast<std::chrono::milliseconds>(due - now);
-        prod->poll(std::clamp(wait, std::chrono::milliseconds{1},
+        sink->wait(std::clamp(wait, std::chrono::milliseconds{1},
                               std::chrono::milliseconds{100}));
       }
       if (stop.load())
         break;
-      base_time = settings.start_ms
+      base_time = start_ms
                   + std::chrono::duration_cast<std::chrono::milliseconds>(
                         steady::now() - start)
                         .count();
     }
-    gen.next(event, base_time);
-    if (opts.malformed_every > 0 && (i + 1) % opts.malformed_every == 0)
-      payload
-          = malformed_json(i / opts.malformed_every, event.core.time_ms).json;
-    else
-      payload = to_json(event);
-    auto partition
-        = static_cast<int32_t>(i % static_cast<uint64_t>(*partitions));
-    if (auto st = prod->produce(opts.topic, partition, {}, payload); !st) {
+    source->next(i, base_time, payload, key);
+    if (auto st = sink->send(i, key, payload); !st) {
       result.error = st.error();
       break;
     }
     ++result.generated;
-    if (i % 256 == 0) {
-      prod->poll();
-      published.update(result.generated, prod->failed());
-    }
+    if (i % 256 == 0)
+      sink->tick(result.generated);
   }
-  if (auto st = prod->flush(std::chrono::seconds{30});
-      !st && result.error.empty())
-    result.error = st.error();
-  result.delivered = prod->delivered();
-  result.failed = prod->failed()
-                  + (result.generated - prod->delivered() - prod->failed());
-  published.update(result.generated, result.failed);
-  if (prod->failed() > 0 && result.error.empty())
-    result.error = "delivery failed for " + std::to_string(prod->failed())
-                   + " events; last error: " + prod->last_error();
+  sink->finish(result);
   return finish(result.error.empty() && result.failed == 0 ? 0 : 1);
 }
 
