@@ -34,6 +34,23 @@ std::vector<incident> demo_incidents(uint64_t first_s, uint64_t period_s,
   return out;
 }
 
+/// The demo's fault schedule of a sensor or trade stream: a sensor drifting
+/// out of its pH band, or an 8 % price spike, every `period_s`.
+std::vector<fault> demo_faults(event_kind kind, uint64_t first_s,
+                               uint64_t period_s) {
+  std::vector<fault> out;
+  if (period_s == 0)
+    return out;
+  for (uint64_t t = first_s; t < 86400; t += period_s) {
+    auto spec = kind == event_kind::sensor
+                    ? "sensor-0003:drift:" + std::to_string(t) + ":120:ph"
+                    : "SYM0002:spike:" + std::to_string(t) + ":30:8";
+    if (auto f = parse_fault(spec, kind))
+      out.push_back(*f);
+  }
+  return out;
+}
+
 } // namespace
 
 int run_demo_command(int argc, char** argv) {
@@ -70,6 +87,10 @@ int run_demo_command(int argc, char** argv) {
   opts.add("incident-every", "period of the incident schedule (0 = none)",
            &incident_every);
   opts.add("window", "tumbling window size", &cfg.window);
+  opts.add("kind",
+           "event kind: request, sensor (readings of 16 sensors) or "
+           "trade (trades of 20 symbols)",
+           &cfg.kind);
   auto err = opts.parse(argc - 1, argv + 1, environ);
   if (opts.help_requested) {
     std::fputs(opts.help().c_str(), stdout);
@@ -77,6 +98,16 @@ int run_demo_command(int argc, char** argv) {
   }
   if (err.empty() && (rate == 0 || services == 0 || partitions == 0))
     err = "--rate, --services and --partitions must be at least 1";
+  event_kind kind = event_kind::request;
+  if (err.empty()) {
+    if (cfg.kind == "sensor")
+      kind = event_kind::sensor;
+    else if (cfg.kind == "trade")
+      kind = event_kind::trade;
+    else if (cfg.kind != "request")
+      err = "--kind must be request, sensor or trade (got '" + cfg.kind
+            + "'); other declared kinds run with vigil run --kind PATH";
+  }
   if (err.empty())
     err = db_setting_error(cfg.db);
   if (!err.empty()) {
@@ -103,13 +134,14 @@ int run_demo_command(int argc, char** argv) {
   gen.brokers = cfg.brokers;
   gen.topic = cfg.topic;
   gen.services = services;
+  gen.kind = kind;
   gen.seed = seed;
   gen.verbose = false;
   // History first, as fast as possible, so the detector has a baseline.
   auto now = wall_clock_ms();
   auto history_s = static_cast<uint64_t>(history.count() / 1000);
   std::atomic<bool> gen_stop{false};
-  if (history_s > 0) {
+  if (history_s > 0 && kind == event_kind::request) {
     auto backfill = gen;
     backfill.rate = 0;
     backfill.nominal_rate = static_cast<double>(rate);
@@ -125,9 +157,22 @@ int run_demo_command(int argc, char** argv) {
   auto live = gen;
   live.rate = static_cast<double>(rate);
   live.seed = seed + 1;
-  live.incidents = demo_incidents(
-      static_cast<uint64_t>(first_incident.count() / 1000),
-      static_cast<uint64_t>(incident_every.count() / 1000), services);
+  if (kind != event_kind::request) {
+    // Sensors and prices have state: one generator writes the history and
+    // goes on live from where it ended.
+    live.seed = seed;
+    live.backfill = history_s * rate;
+    live.start_ms = now - static_cast<int64_t>(history_s) * 1000;
+  }
+  if (kind == event_kind::request)
+    live.incidents = demo_incidents(
+        static_cast<uint64_t>(first_incident.count() / 1000),
+        static_cast<uint64_t>(incident_every.count() / 1000), services);
+  else
+    // Fault times count from the generator's start, the history's.
+    live.faults = demo_faults(
+        kind, history_s + static_cast<uint64_t>(first_incident.count() / 1000),
+        static_cast<uint64_t>(incident_every.count() / 1000));
   int gen_rc = 0;
   generate_report live_report;
   std::thread generator{
@@ -158,26 +203,57 @@ int run_demo_command(int argc, char** argv) {
            + " \"SELECT service, datetime(window_start/1000, 'unixepoch'), "
              "metric, round(observed,3), round(expected,3), severity FROM "
              "anomalies ORDER BY window_start DESC LIMIT 10\"\n";
+  if (kind != event_kind::request) {
+    auto table
+        = kind == event_kind::sensor ? "sensor_metrics" : "trade_candles";
+    auto columns = kind == event_kind::sensor
+                       ? "sensor_id, site, event_count, ph_mean, ph_max, "
+                         "temperature_c_mean, humidity_pct_mean, ec_ms_cm_mean"
+                       : "symbol, exchange, event_count, price_open, "
+                         "price_high, price_low, price_close, price_vwap, "
+                         "size_sum";
+    auto client = is_postgres_url(cfg.db)
+                      ? "  psql '" + shown + "' -c \""
+                      : "  sqlite3 -readonly " + cfg.db + " \"";
+    look = client + "SELECT " + columns + " FROM " + table
+           + " ORDER BY window_start DESC LIMIT 16\"\n" + client
+           + "SELECT service, window_start, metric, detector, observed, "
+             "expected, severity FROM anomalies ORDER BY window_start DESC "
+             "LIMIT 10\"\n";
+  }
+  auto first_s = static_cast<long long>(first_incident.count() / 1000);
+  auto every_s = static_cast<long long>(incident_every.count() / 1000);
+  std::string stream;
+  if (kind == event_kind::request)
+    stream = std::to_string(rate) + " events/s over " + std::to_string(services)
+             + " services; " + std::to_string(history_s)
+             + " s of history;\n             incidents: errors on '"
+             + (services >= 3 ? event_generator::service_name(1) : "-")
+             + "' at +" + std::to_string(first_s) + "s, latency on '"
+             + (services >= 3 ? event_generator::service_name(2) : "-")
+             + "' at +" + std::to_string(first_s + 90) + "s, every "
+             + std::to_string(every_s) + "s";
+  else
+    stream = std::to_string(rate)
+             + (kind == event_kind::sensor ? " readings/s of 16 sensors; "
+                                           : " trades/s of 20 symbols; ")
+             + std::to_string(history_s) + " s of history;\n             "
+             + (kind == event_kind::sensor
+                    ? "faults: sensor-0003's pH drifts out of its band"
+                    : "faults: SYM0002 jumps 8 %")
+             + " at +" + std::to_string(first_s) + "s, every "
+             + std::to_string(every_s) + "s";
   std::printf(
       "vigil demo is running (Ctrl-C stops it)\n"
       "  broker     %s (topics %s with %llu partitions, %s.dlq)\n"
-      "  generator  %llu events/s over %llu services; %llu s of history;\n"
-      "             incidents: errors on '%s' at +%llds, latency on '%s' at "
-      "+%llds, every %llds\n"
-      "  database   %s (windows of %llds; rows appear within seconds)\n\n"
+      "  generator  %s\n"
+      "  database   %s (%s windows of %llds; rows appear within seconds)\n\n"
       "Look at it:\n"
       "%s"
       "  kcat -b %s -t %s -C -o -5 -e\n\n",
       cfg.brokers.c_str(), cfg.topic.c_str(),
       static_cast<unsigned long long>(partitions), cfg.topic.c_str(),
-      static_cast<unsigned long long>(rate),
-      static_cast<unsigned long long>(services),
-      static_cast<unsigned long long>(history_s),
-      services >= 3 ? event_generator::service_name(1).c_str() : "-",
-      static_cast<long long>(first_incident.count() / 1000),
-      services >= 3 ? event_generator::service_name(2).c_str() : "-",
-      static_cast<long long>(first_incident.count() / 1000 + 90),
-      static_cast<long long>(incident_every.count() / 1000), shown.c_str(),
+      stream.c_str(), shown.c_str(), cfg.kind.c_str(),
       static_cast<long long>(cfg.window.count() / 1000), look.c_str(),
       cfg.brokers.c_str(), cfg.topic.c_str());
   std::fflush(stdout);

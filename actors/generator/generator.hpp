@@ -228,6 +228,11 @@ struct generate_options {
   int64_t start_ms = -1;
   /// Replace every Nth event by a malformed one (0 = never).
   uint64_t malformed_every = 0;
+  /// With a `rate`: the first this many events are history, sent as fast as
+  /// possible at their nominal times from `start_ms` on; the events after
+  /// them follow the wall clock. One generator, so that a stream with state
+  /// (a price walk, a drifting sensor) continues from its history.
+  uint64_t backfill = 0;
   /// Timeout of the reachability probe before producing.
   int64_t probe_timeout_ms = 5000;
   /// Extra producer configuration entries.

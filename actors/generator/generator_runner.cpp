@@ -407,13 +407,18 @@ int run_generator(const generate_options& opts, std::atomic<bool>& stop,
         || (opts.duration_s > 0 && elapsed_s() >= opts.duration_s))
       break;
     int64_t base_time = source->nominal_time_ms(i);
-    if (opts.rate > 0) {
+    if (opts.rate > 0 && i >= opts.backfill) {
+      if (i == opts.backfill && i > 0) {
+        // The history is out: the clock starts now.
+        start = steady::now();
+        start_ms = wall_clock_ms();
+      }
       // Real-time mode: event i is due at start + i / rate, and its event
       // time follows the wall clock from the start time on.
       auto due = start
                  + std::chrono::duration_cast<steady::duration>(
-                     std::chrono::duration<double>(static_cast<double>(i)
-                                                   / opts.rate));
+                     std::chrono::duration<double>(
+                         static_cast<double>(i - opts.backfill) / opts.rate));
       for (auto now = steady::now(); now < due && !stop.load();
            now = steady::now()) {
         auto wait

@@ -61,8 +61,8 @@ struct measure_truth {
 };
 
 /// (joined key, window start) -> one truth per measure.
-using kind_truth = std::map<std::pair<std::string, int64_t>,
-                            std::vector<measure_truth>>;
+using kind_truth
+    = std::map<std::pair<std::string, int64_t>, std::vector<measure_truth>>;
 
 /// The expected rejections: (reason, payload).
 using letters = std::multiset<std::pair<std::string, std::string>>;
@@ -97,8 +97,7 @@ std::string reason_of(const std::string& text,
 /// partition index mod `partitions`.
 template <class Generator>
 produced produce(Generator& gen, uint64_t count, int32_t partitions,
-                 const std::string& topic,
-                 const std::vector<std::string>& keys,
+                 const std::string& topic, const std::vector<std::string>& keys,
                  const std::vector<std::string>& measures,
                  const std::string& weight_of, const std::string& weight) {
   produced out;
@@ -186,8 +185,8 @@ BOOST_AUTO_TEST_CASE(a_trade_drain_is_exact_candle_by_candle) {
   tc.faults.push_back(*spike);
   trade_generator gen{tc};
   const std::vector<std::string> measures{"price", "size"};
-  auto p = produce(gen, 200'000, 16, "trades", {"symbol", "exchange"},
-                   measures, "price", "size");
+  auto p = produce(gen, 200'000, 16, "trades", {"symbol", "exchange"}, measures,
+                   "price", "size");
   BOOST_REQUIRE_GT(p.dead.size(), 100u);
 
   test::temp_dir dir;
@@ -199,9 +198,9 @@ BOOST_AUTO_TEST_CASE(a_trade_drain_is_exact_candle_by_candle) {
         extra = {"--fault-task-throw-at", "40", "--group", "kind-crash"};
       auto result = drain(p, "trade", "trades", db, extra);
       BOOST_REQUIRE_EQUAL(result.status, 0);
-      BOOST_CHECK(result.out.find("drained: events=" + std::to_string(p.valid)
-                                  + " ")
-                  != std::string::npos);
+      BOOST_CHECK(
+          result.out.find("drained: events=" + std::to_string(p.valid) + " ")
+          != std::string::npos);
       auto rows = db_query(
           db, "SELECT symbol, exchange, window_start, window_end, event_count, "
               "price_open, price_high, price_low, price_close, price_vwap, "
@@ -231,9 +230,8 @@ BOOST_AUTO_TEST_CASE(a_trade_drain_is_exact_candle_by_candle) {
           BOOST_ERROR("candle " << key << " @" << start << " differs: open "
                                 << rows->real(r, 5) << " vs " << price.first
                                 << ", close " << rows->real(r, 8) << " vs "
-                                << price.last << ", vwap "
-                                << rows->real(r, 9) << " vs "
-                                << price.weighted / size.sum);
+                                << price.last << ", vwap " << rows->real(r, 9)
+                                << " vs " << price.weighted / size.sum);
       }
       BOOST_CHECK_EQUAL(mismatches, 0u);
     }
@@ -251,11 +249,10 @@ BOOST_AUTO_TEST_CASE(a_trade_drain_is_exact_candle_by_candle) {
   BOOST_REQUIRE(jumps);
   std::set<std::string> jumped;
   for (size_t r = 0; r < jumps->size(); ++r) {
-    BOOST_TEST_MESSAGE("jump: " << jumps->text(r, 0) << " @"
-                                << jumps->int64(r, 2) << " observed "
-                                << jumps->real(r, 3) << " after close "
-                                << jumps->real(r, 4) << " score "
-                                << jumps->real(r, 5));
+    BOOST_TEST_MESSAGE("jump: "
+                       << jumps->text(r, 0) << " @" << jumps->int64(r, 2)
+                       << " observed " << jumps->real(r, 3) << " after close "
+                       << jumps->real(r, 4) << " score " << jumps->real(r, 5));
   }
   for (size_t r = 0; r < jumps->size(); ++r)
     jumped.insert(jumps->text(r, 0).substr(0, jumps->text(r, 0).find('|')));
@@ -280,18 +277,19 @@ BOOST_AUTO_TEST_CASE(a_sensor_drain_is_exact_and_pages_on_the_drifting_sensor) {
     sc.faults.push_back(*f);
   }
   sensor_generator gen{sc};
-  const std::vector<std::string> measures{"ph", "temperature_c",
-                                          "humidity_pct", "ec_ms_cm"};
-  auto p = produce(gen, 120'000, 8, "readings", {"sensor_id", "site"},
-                   measures, "", "");
+  const std::vector<std::string> measures{"ph", "temperature_c", "humidity_pct",
+                                          "ec_ms_cm"};
+  auto p = produce(gen, 120'000, 8, "readings", {"sensor_id", "site"}, measures,
+                   "", "");
   BOOST_REQUIRE_GT(p.dead.size(), 50u);
 
   test::temp_dir dir;
   auto db = dir.file("sensor.db");
   auto result = drain(p, "sensor", "readings", db);
   BOOST_REQUIRE_EQUAL(result.status, 0);
-  BOOST_CHECK(result.out.find("drained: events=" + std::to_string(p.valid) + " ")
-              != std::string::npos);
+  BOOST_CHECK(
+      result.out.find("drained: events=" + std::to_string(p.valid) + " ")
+      != std::string::npos);
   BOOST_CHECK(result.out.find("invalid=" + std::to_string(p.dead.size()) + " ")
               != std::string::npos);
   std::string sql = "SELECT sensor_id, site, window_start, event_count";
