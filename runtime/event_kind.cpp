@@ -60,6 +60,23 @@ bool valid_identifier(const std::string& s) {
   });
 }
 
+/// Columns every kind table has besides the keys and the value columns
+/// (kind_table_ddl): a key or value column of the same name would clash.
+bool fixed_column(const std::string& name) {
+  static const std::set<std::string> fixed{
+      "window_start", "window_end", "event_count", "late_count", "updated_at"};
+  return fixed.count(name) != 0;
+}
+
+constexpr const char* fixed_columns_text
+    = "window_start, window_end, event_count, late_count and updated_at";
+
+/// `name` quoted as an SQL identifier (names are valid identifiers, so
+/// nothing needs escaping): keys such as "group" or "user" are keywords.
+std::string quoted(const std::string& name) {
+  return '"' + name + '"';
+}
+
 /// Rejects members of `obj` not in `allowed` (catches typos).
 void only_members(const json& obj, const std::string& where,
                   std::initializer_list<const char*> allowed) {
@@ -202,6 +219,10 @@ kind_schema validate(const json& doc) {
       fail(where, "must be a field name (lower case, digits and _)");
     if (!fields.insert(key.get<std::string>()).second)
       fail(where, "\"" + key.get<std::string>() + "\" is declared twice");
+    if (fixed_column(key.get<std::string>()))
+      fail(where, "\"" + key.get<std::string>()
+                      + "\" clashes with a column of every kind table ("
+                      + fixed_columns_text + ")");
     k.keys.push_back(key.get<std::string>());
   }
   k.time_field = string_member(doc, "", "time", true);
@@ -267,10 +288,16 @@ kind_schema validate(const json& doc) {
                         spec.aggregations);
     }
     std::set<std::string> columns;
-    for (const auto& agg : spec.aggregations)
+    for (const auto& agg : spec.aggregations) {
       if (!columns.insert(agg.column).second)
         fail(where + ".aggregations",
              "column " + agg.column + " is declared twice");
+      if (fixed_column(agg.column))
+        fail(where + ".aggregations",
+             "column " + agg.column
+                 + " clashes with a column of every kind table ("
+                 + fixed_columns_text + "); rename the measure");
+    }
     weights.push_back(string_member(m, where, "weight", false));
     bool has_vwap = std::any_of(
         spec.aggregations.begin(), spec.aggregations.end(),
@@ -438,22 +465,22 @@ std::vector<std::string> kind_table_ddl(const kind_schema& kind,
   const char* time_type = pg ? "timestamptz" : "INTEGER";
   const char* count_type = pg ? "bigint" : "INTEGER";
   const char* value_type = pg ? "double precision" : "REAL";
-  std::string sql = "CREATE TABLE IF NOT EXISTS " + kind.table + " (\n";
+  std::string sql = "CREATE TABLE IF NOT EXISTS " + quoted(kind.table) + " (\n";
   for (const auto& key : kind.keys)
-    sql += "  " + key + " TEXT NOT NULL,\n";
+    sql += "  " + quoted(key) + " TEXT NOT NULL,\n";
   sql += std::string{"  window_start "} + time_type + " NOT NULL,\n";
   sql += std::string{"  window_end "} + time_type + " NOT NULL,\n";
   sql += std::string{"  event_count "} + count_type + " NOT NULL,\n";
   sql += std::string{"  late_count "} + count_type + " NOT NULL DEFAULT 0,\n";
   for (const auto& column : kind.value_columns())
-    sql += "  " + column + " " + value_type + ",\n";
+    sql += "  " + quoted(column) + " " + value_type + ",\n";
   sql += std::string{"  updated_at "} + time_type + " NOT NULL,\n";
   sql += "  PRIMARY KEY (";
   for (const auto& key : kind.keys)
-    sql += key + ", ";
+    sql += quoted(key) + ", ";
   sql += "window_start)\n)";
-  return {sql, "CREATE INDEX IF NOT EXISTS " + kind.table + "_window_start ON "
-                   + kind.table + " (window_start)"};
+  return {sql, "CREATE INDEX IF NOT EXISTS " + quoted(kind.table + "_window_start")
+                   + " ON " + quoted(kind.table) + " (window_start)"};
 }
 
 std::string kind_upsert_sql(const kind_schema& kind, sql_dialect dialect) {
@@ -476,7 +503,7 @@ std::string kind_upsert_sql(const kind_schema& kind, sql_dialect dialect) {
       names += ", ";
       values += ", ";
     }
-    names += columns[i];
+    names += quoted(columns[i]);
     if (pg && is_time(columns[i]))
       values += "to_timestamp(" + param + "::bigint / 1000.0)";
     else if (pg && i < kind.keys.size())
@@ -490,13 +517,13 @@ std::string kind_upsert_sql(const kind_schema& kind, sql_dialect dialect) {
   }
   std::string conflict;
   for (const auto& key : kind.keys)
-    conflict += key + ", ";
+    conflict += quoted(key) + ", ";
   conflict += "window_start";
   std::string updates;
   for (size_t i = kind.keys.size() + 1; i < columns.size(); ++i)
-    updates += (updates.empty() ? "" : ", ") + columns[i] + " = excluded."
-               + columns[i];
-  return "INSERT INTO " + kind.table + " (" + names + ") VALUES (" + values
+    updates += (updates.empty() ? "" : ", ") + quoted(columns[i])
+               + " = excluded." + quoted(columns[i]);
+  return "INSERT INTO " + quoted(kind.table) + " (" + names + ") VALUES (" + values
          + ") ON CONFLICT (" + conflict + ") DO UPDATE SET " + updates;
 }
 

@@ -16,6 +16,7 @@ namespace vigil {
 
 class http_server;
 class metric_factory;
+struct kind_schema;
 struct metric_label_sets;
 struct source_status;
 
@@ -66,6 +67,9 @@ struct node_http_context {
   bool have_pipeline = false;
   /// The node's role: all, store or ingest.
   std::string role = "all";
+  /// The declaration of the node's event kind; null: the request kind
+  /// (service_metrics). Read by /api/kind* and the console's `services`.
+  std::shared_ptr<const kind_schema> schema;
   /// Store: the cluster as the coordinator last described it (guarded by
   /// `mtx`; refreshed by the node's poll).
   cluster_view cluster;
@@ -99,8 +103,9 @@ read_incidents(const std::string& db, int64_t since_ms, int64_t limit);
 
 /// Registers the readiness checks `broker`, `database` (unless the node has
 /// no database: role ingest) and `assignment` and
-/// the routes /api/services, /api/windows, /api/anomalies, /api/incidents
-/// and /api/status, and refreshes the scrape-time gauges (node_scrape.hpp).
+/// the routes /api/services, /api/windows, /api/anomalies, /api/incidents,
+/// /api/status, /api/kind, /api/kind/keys and /api/kind/windows, and
+/// refreshes the scrape-time gauges (node_scrape.hpp).
 void install_node_routes(http_server& server,
                          const std::shared_ptr<node_http_context>& ctx);
 

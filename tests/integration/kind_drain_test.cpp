@@ -19,124 +19,16 @@
 #include "runtime/db_reader.hpp"
 #include "runtime/embedded_broker.hpp"
 #include "runtime/kafka.hpp"
+#include "support/kind_stream.hpp"
 #include "support/pipeline.hpp"
 #include "support/process.hpp"
 
 using namespace vigil;
 using json = nlohmann::json;
+using test::minute;
+using test::produced;
 
 namespace {
-
-constexpr int64_t minute = 60'000;
-
-/// What one measure of one window must report.
-struct measure_truth {
-  int64_t count = 0;
-  double sum = 0;
-  double weighted = 0;
-  double min = INFINITY;
-  double max = -INFINITY;
-  int64_t first_time = INT64_MAX;
-  double first = 0;
-  int64_t last_time = INT64_MIN;
-  double last = 0;
-
-  void add(double v, int64_t t, double weight) {
-    ++count;
-    sum += v;
-    weighted += v * weight;
-    min = std::min(min, v);
-    max = std::max(max, v);
-    // The documented order: earliest first (ties: smallest), latest last
-    // (ties: largest).
-    if (t < first_time || (t == first_time && v < first)) {
-      first_time = t;
-      first = v;
-    }
-    if (t > last_time || (t == last_time && v > last)) {
-      last_time = t;
-      last = v;
-    }
-  }
-};
-
-/// (joined key, window start) -> one truth per measure.
-using kind_truth
-    = std::map<std::pair<std::string, int64_t>, std::vector<measure_truth>>;
-
-/// The expected rejections: (reason, payload).
-using letters = std::multiset<std::pair<std::string, std::string>>;
-
-struct produced {
-  std::optional<embedded_broker> broker;
-  std::string brokers;
-  kind_truth windows;
-  letters dead;
-  uint64_t valid = 0;
-};
-
-/// The reason a correct reader gives for a generated invalid message,
-/// decided from the text alone.
-std::string reason_of(const std::string& text,
-                      const std::vector<std::string>& measures) {
-  auto doc = json::parse(text, nullptr, false);
-  if (doc.is_discarded())
-    return "not_json";
-  if (!doc.contains("timestamp"))
-    return "missing_field";
-  for (const auto& m : measures)
-    if (doc.contains(m) && !doc[m].is_number())
-      return "wrong_type";
-  for (const auto& m : measures)
-    if (!doc.contains(m))
-      return "missing_field";
-  return "out_of_range";
-}
-
-/// Starts a broker with `topic` (and its .dlq) and produces `messages` to
-/// partition index mod `partitions`.
-template <class Generator>
-produced produce(Generator& gen, uint64_t count, int32_t partitions,
-                 const std::string& topic, const std::vector<std::string>& keys,
-                 const std::vector<std::string>& measures,
-                 const std::string& weight_of, const std::string& weight) {
-  produced out;
-  broker_options bo;
-  bo.topics.push_back({topic, partitions});
-  bo.topics.push_back({topic + ".dlq", 1});
-  auto started = embedded_broker::start(bo);
-  BOOST_REQUIRE_MESSAGE(started, (started ? "" : started.error()));
-  out.brokers = started->bootstrap();
-  out.broker.emplace(std::move(*started));
-  auto prod = kafka::producer::make(out.brokers);
-  BOOST_REQUIRE_MESSAGE(prod, (prod ? "" : prod.error()));
-  generated_message msg;
-  for (uint64_t i = 0; i < count; ++i) {
-    gen.next(msg);
-    auto st = prod->produce(topic, static_cast<int32_t>(i % partitions),
-                            msg.key, msg.json);
-    BOOST_REQUIRE_MESSAGE(st, "produce failed");
-    if (!msg.valid) {
-      out.dead.emplace(reason_of(msg.json, measures), msg.json);
-      continue;
-    }
-    auto doc = json::parse(msg.json);
-    std::string key;
-    for (const auto& k : keys)
-      key += (key.empty() ? "" : "|") + doc.at(k).get<std::string>();
-    // Windows are aligned to the epoch.
-    int64_t start = msg.time_ms - ((msg.time_ms % minute) + minute) % minute;
-    auto& w = out.windows[{key, start}];
-    w.resize(measures.size());
-    for (size_t m = 0; m < measures.size(); ++m) {
-      double wv = measures[m] == weight_of ? doc.at(weight).get<double>() : 0;
-      w[m].add(doc.at(measures[m]).get<double>(), msg.time_ms, wv);
-    }
-    ++out.valid;
-  }
-  BOOST_REQUIRE(prod->flush(std::chrono::seconds(60)));
-  return out;
-}
 
 test::process_result drain(const produced& p, const std::string& kind,
                            const std::string& topic, const std::string& db,
@@ -185,8 +77,8 @@ BOOST_AUTO_TEST_CASE(a_trade_drain_is_exact_candle_by_candle) {
   tc.faults.push_back(*spike);
   trade_generator gen{tc};
   const std::vector<std::string> measures{"price", "size"};
-  auto p = produce(gen, 200'000, 16, "trades", {"symbol", "exchange"}, measures,
-                   "price", "size");
+  auto p = test::produce(gen, 200'000, 16, "trades", {"symbol", "exchange"},
+                         measures, "price", "size");
   BOOST_REQUIRE_GT(p.dead.size(), 100u);
 
   test::temp_dir dir;
@@ -201,39 +93,10 @@ BOOST_AUTO_TEST_CASE(a_trade_drain_is_exact_candle_by_candle) {
       BOOST_CHECK(
           result.out.find("drained: events=" + std::to_string(p.valid) + " ")
           != std::string::npos);
-      auto rows = db_query(
-          db, "SELECT symbol, exchange, window_start, window_end, event_count, "
-              "price_open, price_high, price_low, price_close, price_vwap, "
-              "size_sum FROM trade_candles");
-      BOOST_REQUIRE_MESSAGE(rows, (rows ? "" : rows.error().message));
-      BOOST_CHECK_EQUAL(rows->size(), p.windows.size());
-      size_t mismatches = 0;
-      for (size_t r = 0; r < rows->size(); ++r) {
-        auto key = rows->text(r, 0) + "|" + rows->text(r, 1);
-        auto start = rows->int64(r, 2);
-        auto i = p.windows.find({key, start});
-        if (i == p.windows.end()) {
-          ++mismatches;
-          continue;
-        }
-        const auto& price = i->second[0];
-        const auto& size = i->second[1];
-        bool ok = rows->int64(r, 3) == start + minute
-                  && rows->int64(r, 4) == price.count
-                  && rows->real(r, 5) == price.first
-                  && rows->real(r, 6) == price.max
-                  && rows->real(r, 7) == price.min
-                  && rows->real(r, 8) == price.last
-                  && near(rows->real(r, 9), price.weighted / size.sum)
-                  && rows->real(r, 10) == size.sum;
-        if (!ok && ++mismatches <= 3)
-          BOOST_ERROR("candle " << key << " @" << start << " differs: open "
-                                << rows->real(r, 5) << " vs " << price.first
-                                << ", close " << rows->real(r, 8) << " vs "
-                                << price.last << ", vwap " << rows->real(r, 9)
-                                << " vs " << price.weighted / size.sum);
-      }
-      BOOST_CHECK_EQUAL(mismatches, 0u);
+      std::string first;
+      auto mismatches = test::compare_trade_candles(db, p.windows, first);
+      BOOST_CHECK_MESSAGE(mismatches == 0,
+                          mismatches << " candles differ; " << first);
     }
   }
   // The rejected trades are on the dead-letter topic with their reasons
@@ -279,8 +142,8 @@ BOOST_AUTO_TEST_CASE(a_sensor_drain_is_exact_and_pages_on_the_drifting_sensor) {
   sensor_generator gen{sc};
   const std::vector<std::string> measures{"ph", "temperature_c", "humidity_pct",
                                           "ec_ms_cm"};
-  auto p = produce(gen, 120'000, 8, "readings", {"sensor_id", "site"}, measures,
-                   "", "");
+  auto p = test::produce(gen, 120'000, 8, "readings", {"sensor_id", "site"},
+                         measures, "", "");
   BOOST_REQUIRE_GT(p.dead.size(), 50u);
 
   test::temp_dir dir;

@@ -876,3 +876,53 @@ BOOST_AUTO_TEST_CASE(quantile_columns_are_within_the_sketch_accuracy) {
   unsketched.measures[0].add_at(5, 1, 0, false);
   BOOST_TEST(window_values(*k, unsketched)[0] == 0.0);
 }
+
+// Names that are valid identifiers can still clash with the table's own
+// columns (window_start, window_end, event_count, late_count, updated_at) or
+// be SQL keywords: a declaration is either refused naming the field, or its
+// table can be created and written.
+BOOST_AUTO_TEST_CASE(accepted_declarations_always_give_a_working_table) {
+  struct tricky {
+    const char* what;
+    const char* text;
+    const char* field; // the field an error must name
+  };
+  const tricky cases[] = {
+      {"a measure whose column is event_count",
+       R"({"kind":"k","keys":["id"],"time":"t","measures":[
+           {"name":"event","aggregations":["count"]}]})",
+       "measures[0] (event).aggregations"},
+      {"a measure whose column is late_count",
+       R"({"kind":"k","keys":["id"],"time":"t","measures":[
+           {"name":"late","aggregations":["sum","count"]}]})",
+       "measures[0] (late).aggregations"},
+      {"a key named window_end",
+       R"({"kind":"k","keys":["id","window_end"],"time":"t","measures":[
+           {"name":"v","aggregations":["mean"]}]})",
+       "keys[1]"},
+      {"a key named updated_at",
+       R"({"kind":"k","keys":["updated_at"],"time":"t","measures":[
+           {"name":"v","aggregations":["mean"]}]})",
+       "keys[0]"},
+      {"keys that are SQL keywords", R"({"kind":"k","keys":["group","order","user"],
+           "time":"t","measures":[{"name":"v","aggregations":["mean"]}]})",
+       nullptr},
+      {"a table that is an SQL keyword",
+       R"({"kind":"k","table":"order","keys":["id"],"time":"t","measures":[
+           {"name":"v","aggregations":["max"]}]})",
+       nullptr},
+  };
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.what) {
+      auto k = parse_kind_schema(c.text, "custom.json");
+      if (!k) {
+        BOOST_TEST_MESSAGE(k.error());
+        BOOST_TEST(c.field != nullptr);
+        if (c.field != nullptr)
+          check_error(k.error(), c.field);
+        continue;
+      }
+      check_table(*k);
+    }
+  }
+}
