@@ -280,11 +280,15 @@ const char* generate_usage() noexcept {
   return "usage: vigil generate [flags]\n"
          "\n"
          "Produces synthetic request events (JSON, see docs/events.md) to "
-         "Kafka.\nEvent i goes to partition i mod (partition count of the "
-         "topic).\n"
+         "Kafka,\nor to a file with --output. Event i goes to partition i mod "
+         "(partition\ncount of the topic), or to line i of the file.\n"
          "\n"
          "  --brokers ADDR        bootstrap servers (default 127.0.0.1:9092)\n"
          "  --topic NAME          target topic (default raw_events)\n"
+         "  --output PATH         write JSON lines to PATH instead of Kafka "
+         "(gzip if\n"
+         "                        it ends in .gz; - = standard output); for\n"
+         "                        vigil run --source file:PATH\n"
          "  --rate N              events per second of wall time (default "
          "1000);\n"
          "                        0 = as fast as possible\n"
@@ -341,6 +345,14 @@ parse_generate_flags(const std::vector<std::string>& args, int64_t now_ms) {
       if (v->empty() || (*v)[0] == '-')
         return make_error_text("--topic needs a topic name, got '" + *v + "'");
       opts.topic = *v;
+    } else if (name == "--output") {
+      auto v = reader.value();
+      if (!v)
+        return error(v);
+      if (v->empty())
+        return make_error_text("--output needs a file name, e.g. --output "
+                               "events.jsonl.gz (- = standard output)");
+      opts.output = *v;
     } else if (name == "--rate") {
       auto v = reader.number_value();
       if (!v)

@@ -198,6 +198,9 @@ struct generate_options {
   std::string brokers = "127.0.0.1:9092";
   /// Target topic.
   std::string topic = "raw_events";
+  /// Write the events to this file instead of Kafka, one JSON line each
+  /// (gzip if it ends in .gz; "-" = standard output); "" = Kafka.
+  std::string output;
   /// Events per second of wall time; 0 = as fast as possible.
   double rate = 1000;
   /// Events per event-time second when `rate` is 0 (spacing of timestamps).
@@ -243,8 +246,9 @@ struct generate_report {
 };
 
 /// Produces events until `count`, `duration_s` or `stop`; event i goes to
-/// partition i mod (partition count). Returns 0 on success, 1 if the broker
-/// is unreachable or any delivery failed. Fills `report` if not null.
+/// partition i mod (partition count), or to line i of `output`. Returns 0 on
+/// success, 1 if the broker is unreachable or any delivery failed. Fills
+/// `report` if not null.
 int run_generator(const generate_options& options, std::atomic<bool>& stop,
                   generate_report* report = nullptr);
 

@@ -4,8 +4,11 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
+#include <thread>
 #include <utility>
 
+#include "actors/ingest/line_reader.hpp"
 #include "actors/node/metrics.hpp"
 #include "runtime/kafka.hpp"
 
@@ -102,25 +105,40 @@ int run_generator(const generate_options& opts, std::atomic<bool>& stop,
     result.error = st.error();
     return finish(1);
   }
-  kafka::config_map config{{"linger.ms", "5"},
-                           {"message.timeout.ms", "30000"},
-                           {"socket.connection.setup.timeout.ms", "10000"}};
-  config.insert(config.end(), opts.producer_config.begin(),
-                opts.producer_config.end());
-  auto prod = kafka::producer::make(opts.brokers, config);
-  if (!prod) {
-    result.error = prod.error();
-    return finish(1);
-  }
-  auto probe = std::chrono::milliseconds{opts.probe_timeout_ms};
-  if (auto st = prod->wait_connected(probe); !st) {
-    result.error = st.error();
-    return finish(1);
-  }
-  auto partitions = prod->partition_count(opts.topic, probe);
-  if (!partitions) {
-    result.error = partitions.error();
-    return finish(1);
+  // Either a file of JSON lines (--output) or the topic.
+  std::optional<line_writer> file;
+  std::optional<kafka::producer> prod;
+  int32_t partitions = 1;
+  if (!opts.output.empty()) {
+    auto made = line_writer::create(opts.output);
+    if (!made) {
+      result.error = made.error();
+      return finish(1);
+    }
+    file.emplace(std::move(made.value()));
+  } else {
+    kafka::config_map config{{"linger.ms", "5"},
+                             {"message.timeout.ms", "30000"},
+                             {"socket.connection.setup.timeout.ms", "10000"}};
+    config.insert(config.end(), opts.producer_config.begin(),
+                  opts.producer_config.end());
+    auto made = kafka::producer::make(opts.brokers, config);
+    if (!made) {
+      result.error = made.error();
+      return finish(1);
+    }
+    prod.emplace(std::move(made.value()));
+    auto probe = std::chrono::milliseconds{opts.probe_timeout_ms};
+    if (auto st = prod->wait_connected(probe); !st) {
+      result.error = st.error();
+      return finish(1);
+    }
+    auto count = prod->partition_count(opts.topic, probe);
+    if (!count) {
+      result.error = count.error();
+      return finish(1);
+    }
+    partitions = *count;
   }
   generator_config settings;
   settings.services = opts.services;
@@ -149,8 +167,12 @@ int run_generator(const generate_options& opts, std::atomic<bool>& stop,
            now = steady::now()) {
         auto wait
             = std::chrono::duration_cast<std::chrono::milliseconds>(due - now);
-        prod->poll(std::clamp(wait, std::chrono::milliseconds{1},
-                              std::chrono::milliseconds{100}));
+        auto slice = std::clamp(wait, std::chrono::milliseconds{1},
+                                std::chrono::milliseconds{100});
+        if (prod)
+          prod->poll(slice);
+        else
+          std::this_thread::sleep_for(slice);
       }
       if (stop.load())
         break;
@@ -165,8 +187,18 @@ int run_generator(const generate_options& opts, std::atomic<bool>& stop,
           = malformed_json(i / opts.malformed_every, event.core.time_ms).json;
     else
       payload = to_json(event);
+    if (file) {
+      if (auto st = file->write(payload); !st) {
+        result.error = st.error();
+        break;
+      }
+      ++result.generated;
+      if (i % 65536 == 0)
+        published.update(result.generated, 0);
+      continue;
+    }
     auto partition
-        = static_cast<int32_t>(i % static_cast<uint64_t>(*partitions));
+        = static_cast<int32_t>(i % static_cast<uint64_t>(partitions));
     if (auto st = prod->produce(opts.topic, partition, {}, payload); !st) {
       result.error = st.error();
       break;
@@ -176,6 +208,14 @@ int run_generator(const generate_options& opts, std::atomic<bool>& stop,
       prod->poll();
       published.update(result.generated, prod->failed());
     }
+  }
+  if (file) {
+    if (auto st = file->close(); !st && result.error.empty())
+      result.error = st.error();
+    result.delivered = result.error.empty() ? result.generated : 0;
+    result.failed = result.generated - result.delivered;
+    published.update(result.generated, result.failed);
+    return finish(result.error.empty() ? 0 : 1);
   }
   if (auto st = prod->flush(std::chrono::seconds{30});
       !st && result.error.empty())
