@@ -71,6 +71,8 @@ struct file_source_state : source_partitions {
   std::vector<int64_t> next_record;
   /// Index of the next non-empty line.
   uint64_t records = 0;
+  /// Bytes of the records so far (their average sizes the batches).
+  uint64_t bytes_read = 0;
   /// Records skipped because the checkpoint covers them.
   uint64_t skipped = 0;
   /// Set at the end of the file.
@@ -127,7 +129,19 @@ struct file_source_state : source_partitions {
       ++skipped; // durable in the checkpoint
       return;
     }
-    append_record(info.pending, offset, line.data(), line.size());
+    auto& batch = info.pending;
+    if (batch.offsets.empty()) {
+      // One allocation per batch, sized by the lines seen so far: growing
+      // it by doubling copied every batch twice and faulted in fresh pages
+      // for each step (half the process's time in a profile).
+      auto per_record = bytes_read / std::max<uint64_t>(1, records - skipped);
+      batch.offsets.reserve(settings.max_batch);
+      batch.ends.reserve(settings.max_batch);
+      batch.bytes.reserve(settings.max_batch * (per_record + per_record / 8)
+                          + parse_padding);
+    }
+    bytes_read += line.size();
+    append_record(batch, offset, line.data(), line.size());
     if (info.pending.offsets.size() >= settings.max_batch) {
       // The rest of the chunk is still dealt: the credit is exceeded by at
       // most one chunk's batches.
