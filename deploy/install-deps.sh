@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ccache pkg-config git ca-certificates
   libcaf-dev librdkafka-dev nlohmann-json3-dev libboost-test-dev
   libsqlite3-dev libsimdjson-dev sqlite3 prometheus-cpp-dev libcpp-httplib-dev
-  libpq-dev postgresql
+  libpq-dev postgresql zlib1g-dev
   clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14
   kcat procps psmisc lsof curl openssl libssl-dev
   prometheus python3-yaml

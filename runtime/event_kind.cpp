@@ -73,7 +73,7 @@ constexpr const char* fixed_columns_text
 
 /// `name` quoted as an SQL identifier (names are valid identifiers, so
 /// nothing needs escaping): keys such as "group" or "user" are keywords.
-std::string quoted(const std::string& name) {
+std::string sql_name(const std::string& name) {
   return '"' + name + '"';
 }
 
@@ -465,22 +465,22 @@ std::vector<std::string> kind_table_ddl(const kind_schema& kind,
   const char* time_type = pg ? "timestamptz" : "INTEGER";
   const char* count_type = pg ? "bigint" : "INTEGER";
   const char* value_type = pg ? "double precision" : "REAL";
-  std::string sql = "CREATE TABLE IF NOT EXISTS " + quoted(kind.table) + " (\n";
+  std::string sql = "CREATE TABLE IF NOT EXISTS " + sql_name(kind.table) + " (\n";
   for (const auto& key : kind.keys)
-    sql += "  " + quoted(key) + " TEXT NOT NULL,\n";
+    sql += "  " + sql_name(key) + " TEXT NOT NULL,\n";
   sql += std::string{"  window_start "} + time_type + " NOT NULL,\n";
   sql += std::string{"  window_end "} + time_type + " NOT NULL,\n";
   sql += std::string{"  event_count "} + count_type + " NOT NULL,\n";
   sql += std::string{"  late_count "} + count_type + " NOT NULL DEFAULT 0,\n";
   for (const auto& column : kind.value_columns())
-    sql += "  " + quoted(column) + " " + value_type + ",\n";
+    sql += "  " + sql_name(column) + " " + value_type + ",\n";
   sql += std::string{"  updated_at "} + time_type + " NOT NULL,\n";
   sql += "  PRIMARY KEY (";
   for (const auto& key : kind.keys)
-    sql += quoted(key) + ", ";
+    sql += sql_name(key) + ", ";
   sql += "window_start)\n)";
-  return {sql, "CREATE INDEX IF NOT EXISTS " + quoted(kind.table + "_window_start")
-                   + " ON " + quoted(kind.table) + " (window_start)"};
+  return {sql, "CREATE INDEX IF NOT EXISTS " + sql_name(kind.table + "_window_start")
+                   + " ON " + sql_name(kind.table) + " (window_start)"};
 }
 
 std::string kind_upsert_sql(const kind_schema& kind, sql_dialect dialect) {
@@ -503,7 +503,7 @@ std::string kind_upsert_sql(const kind_schema& kind, sql_dialect dialect) {
       names += ", ";
       values += ", ";
     }
-    names += quoted(columns[i]);
+    names += sql_name(columns[i]);
     if (pg && is_time(columns[i]))
       values += "to_timestamp(" + param + "::bigint / 1000.0)";
     else if (pg && i < kind.keys.size())
@@ -517,13 +517,13 @@ std::string kind_upsert_sql(const kind_schema& kind, sql_dialect dialect) {
   }
   std::string conflict;
   for (const auto& key : kind.keys)
-    conflict += quoted(key) + ", ";
+    conflict += sql_name(key) + ", ";
   conflict += "window_start";
   std::string updates;
   for (size_t i = kind.keys.size() + 1; i < columns.size(); ++i)
-    updates += (updates.empty() ? "" : ", ") + quoted(columns[i])
-               + " = excluded." + quoted(columns[i]);
-  return "INSERT INTO " + quoted(kind.table) + " (" + names + ") VALUES (" + values
+    updates += (updates.empty() ? "" : ", ") + sql_name(columns[i])
+               + " = excluded." + sql_name(columns[i]);
+  return "INSERT INTO " + sql_name(kind.table) + " (" + names + ") VALUES (" + values
          + ") ON CONFLICT (" + conflict + ") DO UPDATE SET " + updates;
 }
 

@@ -296,7 +296,10 @@ const char* generate_usage() noexcept {
          "  --topic NAME          target topic (default raw_events)\n"
          "  --output PATH         write JSON lines (one event per line) to "
          "PATH\n"
-         "                        instead of Kafka; - is standard output\n"
+         "                        instead of Kafka (gzip if it ends in .gz; "
+         "- is\n"
+         "                        standard output); for vigil run --source "
+         "file:PATH\n"
          "  --rate N              events per second of wall time (default "
          "1000);\n"
          "                        0 = as fast as possible\n"
@@ -420,6 +423,14 @@ parse_generate_flags(const std::vector<std::string>& args, int64_t now_ms) {
       if (v->empty() || (*v)[0] == '-')
         return make_error_text("--topic needs a topic name, got '" + *v + "'");
       opts.topic = *v;
+    } else if (name == "--output") {
+      auto v = reader.value();
+      if (!v)
+        return error(v);
+      if (v->empty())
+        return make_error_text("--output needs a file name, e.g. --output "
+                               "events.jsonl.gz (- = standard output)");
+      opts.output = *v;
     } else if (name == "--rate") {
       auto v = reader.number_value();
       if (!v)

@@ -9,6 +9,7 @@
 
 #include "actors/generator/sensor_generator.hpp"
 #include "actors/generator/trade_generator.hpp"
+#include "actors/ingest/line_reader.hpp"
 #include "actors/node/metrics.hpp"
 #include "runtime/kafka.hpp"
 
@@ -244,23 +245,17 @@ private:
   generator_metrics published_;
 };
 
-/// Writes JSON lines to a file or standard output.
+/// Writes JSON lines to a file (gzip if it ends in .gz) or standard output.
 class file_sink : public message_sink {
 public:
-  file_sink(std::FILE* file, std::string path)
-      : file_(file), path_(std::move(path)) {
+  explicit file_sink(line_writer writer) : writer_(std::move(writer)) {
     // nop
-  }
-
-  ~file_sink() override {
-    close();
   }
 
   status send(uint64_t, const std::string&,
               const std::string& payload) override {
-    if (std::fwrite(payload.data(), 1, payload.size(), file_) != payload.size()
-        || std::fputc('\n', file_) == EOF)
-      return make_error_text("cannot write to " + path_);
+    if (auto st = writer_.write(payload); !st)
+      return st;
     ++written_;
     return {};
   }
@@ -274,24 +269,15 @@ public:
   }
 
   void finish(generate_report& result) override {
-    bool ok = std::fflush(file_) == 0 && close();
-    if (!ok && result.error.empty())
-      result.error = "cannot write to " + path_;
-    result.delivered = ok ? written_ : 0;
+    auto st = writer_.close();
+    if (!st && result.error.empty())
+      result.error = st.error();
+    result.delivered = st ? written_ : 0;
     result.failed = result.generated - result.delivered;
   }
 
 private:
-  bool close() {
-    bool ok = true;
-    if (file_ != nullptr && file_ != stdout)
-      ok = std::fclose(file_) == 0;
-    file_ = nullptr;
-    return ok;
-  }
-
-  std::FILE* file_;
-  std::string path_;
+  line_writer writer_;
   uint64_t written_ = 0;
 };
 
@@ -299,16 +285,12 @@ private:
 std::unique_ptr<message_sink> make_sink(const generate_options& opts,
                                         std::string& error) {
   if (!opts.output.empty()) {
-    if (opts.output == "-")
-      return std::make_unique<file_sink>(stdout, "standard output");
-    auto* file = std::fopen(opts.output.c_str(), "w");
-    if (file == nullptr) {
-      error = "cannot open --output " + opts.output
-              + " for writing; check that its directory exists and is "
-                "writable";
+    auto writer = line_writer::create(opts.output);
+    if (!writer) {
+      error = writer.error();
       return nullptr;
     }
-    return std::make_unique<file_sink>(file, opts.output);
+    return std::make_unique<file_sink>(std::move(writer.value()));
   }
   kafka::config_map config{{"linger.ms", "5"},
                            {"message.timeout.ms", "30000"},

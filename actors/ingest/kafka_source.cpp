@@ -20,6 +20,7 @@
 
 #include "actors/cluster/store_link.hpp"
 #include "actors/ingest/request_event.hpp"
+#include "actors/ingest/source_partitions.hpp"
 #include "actors/messages.hpp"
 #include "actors/node/metrics.hpp"
 #include "runtime/fault_episode.hpp"
@@ -42,36 +43,15 @@ constexpr size_t max_records_per_round = 20000;
 /// Least time between two publications of lag and backpressure state.
 constexpr auto publish_interval = std::chrono::milliseconds(250);
 
-/// Epochs of source incarnations and of their resumptions after a
-/// rebalance: unique in the process, so the merger can tell their input
-/// apart.
-std::atomic<uint64_t> next_epoch{1};
-
 /// Source incarnations started in this process (restarts + 1).
 std::atomic<uint64_t> incarnations{0};
 
 /// How often an ingest node tells the store it is alive.
 constexpr auto heartbeat_interval = std::chrono::milliseconds(1000);
 
-/// An assigned partition. Whether it is paused is `partition_flow`'s
-/// business alone.
-struct partition_info {
-  caf::actor task;
-  /// Next offset to deliver (after the last record sent to the task).
-  int64_t next_offset = 0;
-  /// Drain mode: the end offset seen at assignment.
-  int64_t end_offset = 0;
-  /// Batches acknowledged since the assignment (progress for stall
-  /// detection, together with `next_offset`).
-  uint64_t acked = 0;
-  /// Set once the consumer returned anything (a record or the end of the
-  /// log) for the partition since its assignment.
-  bool fetched = false;
-  /// Pending records for the task.
-  record_batch pending;
-};
+using partition_info = source_partition;
 
-struct kafka_source_state {
+struct kafka_source_state : source_partitions {
   static inline const char* name = "kafka_source";
 
   explicit kafka_source_state(caf::stateful_actor<kafka_source_state>* self)
@@ -91,19 +71,12 @@ struct kafka_source_state {
   task_factory make_task;
   caf::actor listener;
   rd_kafka_t* rk = nullptr;
-  std::unordered_map<int32_t, partition_info> partitions;
-  /// Who wants which partition paused (backpressure, the operator's hold,
-  /// the end of a drain), and what the consumer was told.
-  partition_flow flow{1};
   /// Partitions with lag that make no progress.
   std::unique_ptr<stall_detector> stalls;
   uint64_t next_checkpoint = 1;
   uint64_t checkpoint_in_flight = 0;
   /// The last checkpoint known durable (stored in the database).
   uint64_t last_durable = 0;
-  /// Stamped on every batch, barrier and end sent: the merger drops input
-  /// of other epochs (an earlier incarnation, or before a rebalance).
-  uint64_t epoch = 0;
   /// Set when partitions were revoked: the next assignment resumes from the
   /// last durable checkpoint.
   bool resume_pending = false;
@@ -164,17 +137,8 @@ struct kafka_source_state {
   void rejoin();
 
   ~kafka_source_state() {
-    if (settings.metrics) {
-      for (auto& kv : partitions)
-        settings.metrics->release_partition(kv.first);
-      settings.metrics->assigned_partitions().Set(0);
-    }
-    if (settings.status) {
-      settings.status->assigned = 0;
-      std::lock_guard<std::mutex> guard{settings.status->mtx};
-      settings.status->lag.clear();
-      settings.status->positions.clear();
-    }
+    status = settings.status;
+    unpublish(settings.metrics);
     if (rk != nullptr) {
       // Leaving the group revokes the partitions through the rebalance
       // callback: nothing to resume, and the actor is gone.
@@ -239,11 +203,6 @@ struct kafka_source_state {
   /// Makes the consumer's pause flags match `flow`.
   void apply_flow();
 
-  /// Whether the partition reached its drain end.
-  bool finished(int32_t partition) const {
-    return flow.state(partition) == flow_state::finished;
-  }
-
   /// Reports partitions that began or ended a stall (log, metrics).
   void detect_stalls(std::chrono::steady_clock::time_point now,
                      const std::map<int32_t, int64_t>& lag);
@@ -251,13 +210,6 @@ struct kafka_source_state {
   /// Publishes lag, in-flight batches and paused partitions (metrics and
   /// status); at most once per `publish_interval` unless `force`.
   void publish(bool force);
-
-  bool all_finished() const {
-    return !partitions.empty()
-           && std::all_of(
-               partitions.begin(), partitions.end(),
-               [this](const auto& kv) { return finished(kv.first); });
-  }
 };
 
 using kafka_source_actor = caf::stateful_actor<kafka_source_state>;
@@ -588,7 +540,7 @@ bool kafka_source_state::resume_after_rebalance() {
     drop_partition(partitions.begin());
   resume_pending = false;
   settings.resume = std::move(fresh);
-  epoch = next_epoch++;
+  epoch = next_source_epoch();
   next_checkpoint = std::max(next_checkpoint, settings.resume.checkpoint + 1);
   self->send(merger, atom::rollback_v, settings.resume.merger_state,
              settings.resume.checkpoint, epoch);
@@ -622,19 +574,9 @@ void kafka_source_state::publish(bool force) {
   detect_stalls(now, lag);
   std::map<int32_t, partition_position> positions;
   for (auto& [p, info] : partitions) {
-    auto& pos = positions[p];
-    pos.next_offset = info.next_offset;
+    auto& pos = positions[p] = describe(p, info, settings.credit);
     if (auto it = lag.find(p); it != lag.end())
       pos.end_offset = info.next_offset + it->second;
-    auto state = flow.state(p);
-    pos.paused = state == flow_state::backpressure;
-    pos.held = state == flow_state::held;
-    pos.finished = state == flow_state::finished;
-    pos.consumer_paused = flow.consumer_paused(p);
-    pos.in_flight = flow.in_flight(p);
-    pos.credit = settings.credit;
-    pos.epoch = epoch;
-    pos.fetched = info.fetched;
     pos.stalled = stalls && stalls->is_stalled(p);
     pos.waiting_ms
         = stalls ? std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -665,22 +607,8 @@ void kafka_source_state::publish(bool force) {
 }
 
 void kafka_source_state::send_pending(int32_t partition, partition_info& info) {
-  if (info.pending.offsets.empty())
-    return;
-  info.next_offset = info.pending.offsets.back() + 1;
-  self->send(info.task, std::move(info.pending));
-  info.pending = record_batch{};
-  info.pending.partition = partition;
-  info.pending.epoch = epoch;
-  bool exhausted = flow.sent(partition);
-  if (settings.status
-      && flow.peak_in_flight() > settings.status->peak_in_flight.load())
-    settings.status->peak_in_flight = flow.peak_in_flight();
-  if (exhausted) {
+  if (source_partitions::send_pending(self, partition, info))
     apply_flow();
-    if (settings.status)
-      ++settings.status->credit_pauses;
-  }
 }
 
 void kafka_source_state::apply_flow() {
@@ -752,13 +680,8 @@ void kafka_source_state::detect_stalls(
 
 void kafka_source_state::check_finished(int32_t partition,
                                         partition_info& info) {
-  if (!settings.drain || finished(partition)
-      || info.next_offset < info.end_offset)
-    return;
-  flow.finish(partition);
-  apply_flow();
-  self->send(info.task,
-             partition_end{partition, info.next_offset, true, epoch});
+  if (settings.drain && finish_if_done(self, partition, info))
+    apply_flow();
 }
 
 void kafka_source_state::on_poll() {
@@ -801,12 +724,8 @@ void kafka_source_state::on_poll() {
       continue; // beyond the drain end, or a duplicate after a seek
     ++taken;
     auto& batch = info.pending;
-    batch.offsets.push_back(msg->offset);
-    // Spare capacity after the last record lets the parser read it in place
-    // (reserve grows geometrically, so this stays amortized).
-    batch.bytes.reserve(batch.bytes.size() + msg->len + parse_padding);
-    batch.bytes.append(static_cast<const char*>(msg->payload), msg->len);
-    batch.ends.push_back(static_cast<uint32_t>(batch.bytes.size()));
+    append_record(batch, msg->offset, static_cast<const char*>(msg->payload),
+                  msg->len);
     if (settings.drain && msg->offset + 1 >= info.end_offset) {
       send_pending(msg->partition, info);
       check_finished(msg->partition, info);
@@ -848,18 +767,10 @@ void kafka_source_state::on_tick() {
 }
 
 void kafka_source_state::begin_checkpoint() {
-  checkpoint_begin begin;
-  begin.checkpoint = next_checkpoint++;
-  for (auto& [p, info] : partitions) {
-    send_pending(p, info);
-    begin.partitions.push_back(p);
-  }
-  std::sort(begin.partitions.begin(), begin.partitions.end());
-  self->send(merger, begin);
-  for (auto& [p, info] : partitions)
-    self->send(info.task,
-               partition_barrier{begin.checkpoint, p, info.next_offset, epoch});
-  checkpoint_in_flight = begin.checkpoint;
+  auto id = next_checkpoint++;
+  if (inject_barriers(self, merger, id))
+    apply_flow();
+  checkpoint_in_flight = id;
   checkpoint_started = std::chrono::steady_clock::now();
 }
 
@@ -933,15 +844,7 @@ void kafka_source_state::on_durable(const checkpoint_durable& msg) {
   if (settings.drain && all_finished() && !drained && !cluster) {
     // The merger only closes a checkpoint with every partition finished
     // once it flushed everything: this is the final one.
-    bool covers_all = std::all_of(
-        partitions.begin(), partitions.end(), [&](const auto& kv) {
-          return std::any_of(msg.offsets.begin(), msg.offsets.end(),
-                             [&](const partition_offset& po) {
-                               return po.partition == kv.first
-                                      && po.next_offset >= kv.second.end_offset;
-                             });
-        });
-    if (covers_all) {
+    if (covers_ends(msg)) {
       drained = true;
       self->send(listener, atom::drained_v, msg.checkpoint);
     }
@@ -955,11 +858,12 @@ caf::behavior kafka_source_state::make_behavior(kafka_source_config settings,
                                                 caf::actor listener) {
   auto& st = *this;
   st.settings = std::move(settings);
+  st.status = st.settings.status;
   st.merger = std::move(merger);
   st.dead_letters = std::move(dead_letters);
   st.make_task = std::move(make_task);
   st.listener = std::move(listener);
-  st.epoch = next_epoch++;
+  st.epoch = next_source_epoch();
   st.cluster = !st.settings.store.empty();
   ++incarnations;
   // Whatever the merger applied after this checkpoint is replayed from the
@@ -1123,11 +1027,9 @@ void kafka_source_state::on_resume(cluster_resume& msg) {
 void kafka_source_state::on_cluster_barrier(const cluster_barrier& msg) {
   if (msg.generation != epoch || holding || partitions.empty())
     return; // a new generation is on its way
-  for (auto& [p, info] : partitions)
-    send_pending(p, info);
-  for (auto& [p, info] : partitions)
-    self->send(info.task,
-               partition_barrier{msg.checkpoint, p, info.next_offset, epoch});
+  // The store's merger begins the checkpoint itself.
+  if (inject_barriers(self, caf::actor{}, msg.checkpoint))
+    apply_flow();
   checkpoint_in_flight = msg.checkpoint;
   checkpoint_started = std::chrono::steady_clock::now();
 }

@@ -32,8 +32,8 @@ std::string select_list(const kind_view& view, db_kind kind) {
   std::string out;
   for (const auto& key : view.keys)
     out += key + ", ";
-  out += sql_ms(kind, "window_start") + ", " + sql_ms(kind, "window_end")
-         + ", " + view.count_column + ", late_count, ";
+  out += sql_ms(kind, "window_start") + ", " + sql_ms(kind, "window_end") + ", "
+         + view.count_column + ", late_count, ";
   for (const auto& c : view.columns)
     out += c.name + ", ";
   out += sql_ms(kind, "updated_at");
@@ -101,7 +101,8 @@ std::vector<size_t> kind_view::headline_columns(size_t n) const {
   // Columns of one measure are adjacent, in declaration order.
   for (size_t begin = 0; begin < columns.size() && out.size() < n;) {
     auto end = begin;
-    while (end < columns.size() && columns[end].measure == columns[begin].measure)
+    while (end < columns.size()
+           && columns[end].measure == columns[begin].measure)
       ++end;
     auto pick = begin;
     bool found = false;
@@ -141,10 +142,10 @@ kind_view make_kind_view(const kind_schema* schema) {
   v.count_column = "event_count";
   for (const auto& m : schema->measures) {
     for (const auto& a : m.aggregations)
-      v.columns.push_back(
-          {a.column, m.name,
-           a.column.size() > m.name.size() ? a.column.substr(m.name.size() + 1)
-                                           : a.column});
+      v.columns.push_back({a.column, m.name,
+                           a.column.size() > m.name.size()
+                               ? a.column.substr(m.name.size() + 1)
+                               : a.column});
     if (!m.healthy.empty()) {
       kind_view::band b;
       b.measure = m.name;
@@ -164,8 +165,7 @@ read_kind_latest(const std::string& db, const kind_view& view) {
     match += (match.empty() ? "" : " AND ") + key + " = m." + key;
   auto sql = "SELECT " + select_list(view, kind) + " FROM " + view.table
              + " AS m WHERE window_start = (SELECT max(window_start) FROM "
-             + view.table + " WHERE " + match + ") ORDER BY "
-             + key_order(view);
+             + view.table + " WHERE " + match + ") ORDER BY " + key_order(view);
   return read(db, view, sql, {});
 }
 

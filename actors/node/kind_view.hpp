@@ -90,14 +90,13 @@ struct kind_window_row {
 /// The latest window of every key of `view`, ordered by key, over a
 /// short-lived read-only connection to `db` (SQLite file or PostgreSQL
 /// URL).
-db_result<std::vector<kind_window_row>>
-read_kind_latest(const std::string& db, const kind_view& view);
+db_result<std::vector<kind_window_row>> read_kind_latest(const std::string& db,
+                                                         const kind_view& view);
 
 /// The windows of one key (its values in the order of `view.keys`) starting
 /// at or after `since_ms`, oldest first.
 db_result<std::vector<kind_window_row>>
 read_kind_windows(const std::string& db, const kind_view& view,
-                  const std::vector<std::string>& key_values,
-                  int64_t since_ms);
+                  const std::vector<std::string>& key_values, int64_t since_ms);
 
 } // namespace vigil

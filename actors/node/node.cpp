@@ -31,7 +31,9 @@
 #include "actors/console/console_commands.hpp"
 #include "actors/detect/detector_actor.hpp"
 #include "actors/detect/narrator_actor.hpp"
+#include "actors/ingest/dead_letter_file.hpp"
 #include "actors/ingest/dlq_producer.hpp"
+#include "actors/ingest/file_source.hpp"
 #include "actors/ingest/kafka_source.hpp"
 #include "actors/ingest/partition_task.hpp"
 #include "actors/ingest/request_event.hpp"
@@ -166,7 +168,19 @@ void log_event(const supervisor_event& ev) {
 } // namespace
 
 void add_node_options(option_set& opts, node_config& cfg) {
-  opts.add("brokers", "Kafka bootstrap servers (host:port,...)", &cfg.brokers);
+  opts.add("source",
+           "where events come from: kafka (--topic on --brokers) or "
+           "file:PATH, a file of JSON lines (gzip if PATH ends in .gz) read "
+           "to its end, then the node exits like --drain",
+           &cfg.source);
+  opts.add("partitions",
+           "file source: partitions the file's lines are dealt to (line k "
+           "to partition k mod N), each with its own partition task",
+           &cfg.partitions);
+  opts.add("brokers",
+           "Kafka bootstrap servers (host:port,...); with a file source "
+           "optional: the dead-letter topic's broker",
+           &cfg.brokers);
   opts.add("topic", "topic of request events", &cfg.topic);
   opts.add("dlq-topic", "dead-letter topic (default <topic>.dlq)",
            &cfg.dlq_topic);
@@ -332,7 +346,50 @@ bool is_loopback(const std::string& host) {
          || host.rfind("127.", 0) == 0;
 }
 
+std::string source_file(const node_config& cfg) {
+  return cfg.source.rfind("file:", 0) == 0 ? cfg.source.substr(5)
+                                           : std::string{};
+}
+
+namespace {
+
+/// Checks --source and --partitions; returns what is wrong or "".
+std::string validate_source(const node_config& cfg) {
+  if (cfg.source != "kafka" && cfg.source.rfind("file:", 0) != 0)
+    return "--source must be kafka or file:PATH (got '" + cfg.source
+           + "'), e.g. --source file:./events.jsonl or --source "
+             "file:./events.jsonl.gz";
+  if (cfg.source == "kafka")
+    return {};
+  auto path = source_file(cfg);
+  if (path.empty())
+    return "--source file: needs a path, e.g. --source file:./events.jsonl";
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || ::access(path.c_str(), R_OK) != 0)
+    return "cannot read the file of --source file:" + path + ": "
+           + std::strerror(errno)
+           + "; check the path (relative paths start at the current "
+             "directory) and its permissions";
+  if (S_ISDIR(st.st_mode))
+    return "--source file:" + path
+           + " is a directory; give a file of JSON lines (one event per "
+             "line, .gz for gzip)";
+  if (cfg.role != "all")
+    return "--source file: runs on a single node (--role all), not with "
+           "--role "
+           + cfg.role;
+  if (cfg.partitions < 1 || cfg.partitions > 1024)
+    return "--partitions must be in 1..1024 (got "
+           + std::to_string(cfg.partitions) + "), e.g. --partitions 4";
+  return {};
+}
+
+} // namespace
+
 std::string validate(const node_config& cfg) {
+  if (auto err = validate_source(cfg); !err.empty())
+    return err;
+  const bool file = !source_file(cfg).empty();
   if (cfg.role != "all" && cfg.role != "ingest" && cfg.role != "store")
     return "--role must be all, ingest or store (got '" + cfg.role + "')";
   int tls_parts
@@ -376,7 +433,7 @@ std::string validate(const node_config& cfg) {
   }
   if (cfg.cluster_port == 0 || cfg.cluster_port > 65535)
     return "--cluster-port must be in 1..65535";
-  if (cfg.brokers.empty())
+  if (cfg.brokers.empty() && !file)
     return "no Kafka brokers: pass --brokers HOST:PORT (or set "
            "VIGIL_BROKERS); for a local broker run 'vigil broker'";
   if (cfg.topic.empty())
@@ -490,6 +547,18 @@ partition_processor_config processor_config(const node_config& cfg) {
 
 child_spec dlq_child(const node_parts& p) {
   return registered("dlq", [p](caf::actor_system& sys) {
+    auto file = source_file(p.cfg);
+    if (!file.empty() && p.cfg.brokers.empty()) {
+      // No broker for a dead-letter topic: a file next to the input.
+      dead_letter_file_config fs;
+      fs.path = file + ".dead.jsonl";
+      fs.partitions = static_cast<int32_t>(p.cfg.partitions);
+      fs.metrics = p.metrics;
+      std::string err;
+      if (auto ck = load_checkpoint(p.cfg, err))
+        fs.replay_from = ck->offsets;
+      return spawn_dead_letter_file_actor(sys, std::move(fs));
+    }
     dlq_producer_config ds;
     ds.brokers = p.cfg.brokers;
     ds.topic = p.dlq_topic;
@@ -608,6 +677,26 @@ child_spec source_child(const node_parts& p) {
     // An ingest node has no database: the store names the offsets.
     auto ck = ingest ? std::optional<stored_checkpoint>{}
                      : load_checkpoint(cfg, err);
+    auto make_task = [&sys, proc = p.processor](int32_t partition,
+                                                const caf::actor& merger,
+                                                const caf::actor& dlq) {
+      return spawn_partition_task_actor(sys, partition, proc, merger, dlq);
+    };
+    if (auto file = source_file(cfg); !file.empty()) {
+      file_source_config fs;
+      fs.path = file;
+      fs.partitions = static_cast<int32_t>(cfg.partitions);
+      fs.max_batch = cfg.batch_size;
+      fs.credit = static_cast<uint32_t>(cfg.credit);
+      fs.checkpoint_interval = cfg.checkpoint_interval;
+      fs.metrics = p.metrics;
+      fs.status = p.source;
+      if (ck)
+        fs.resume = to_resume(std::move(*ck));
+      return spawn_file_source_actor(sys, std::move(fs), lookup(sys, "merger"),
+                                     lookup(sys, "dlq"), std::move(make_task),
+                                     p.listener);
+    }
     kafka_source_config ss;
     ss.brokers = cfg.brokers;
     ss.topic = cfg.topic;
@@ -649,11 +738,6 @@ child_spec source_child(const node_parts& p) {
     }
     auto merger = ingest ? caf::actor{} : lookup(sys, "merger");
     auto dlq = ingest ? caf::actor{} : lookup(sys, "dlq");
-    auto make_task = [&sys, proc = p.processor](int32_t partition,
-                                                const caf::actor& merger,
-                                                const caf::actor& dlq) {
-      return spawn_partition_task_actor(sys, partition, proc, merger, dlq);
-    };
     return spawn_kafka_source_actor(sys, std::move(ss), merger, dlq,
                                     std::move(make_task), p.listener);
   });
@@ -1039,6 +1123,12 @@ int run_node(const node_config& given, const std::atomic<bool>& stop) {
   node_config cfg = given;
   if (auto kind = load_kind_schema(cfg.kind); kind && !kind->is_request())
     cfg.schema = std::make_shared<const kind_schema>(std::move(kind.value()));
+  if (auto file = source_file(given); !file.empty()) {
+    // A file is read to its end; its checkpoints store the offsets of its
+    // virtual partitions under the file's own key instead of the topic's.
+    cfg.drain = true;
+    cfg.topic = file_source_key(file);
+  }
   std::string error;
   const bool ingest = cfg.role == "ingest";
   auto initial = ingest ? std::optional<stored_checkpoint>{stored_checkpoint{}}
@@ -1066,7 +1156,8 @@ int run_node(const node_config& given, const std::atomic<bool>& stop) {
   exit_watchdog watchdog;
   node_parts parts;
   parts.cfg = cfg;
-  parts.dlq_topic = cfg.dlq_topic.empty() ? cfg.topic + ".dlq" : cfg.dlq_topic;
+  parts.dlq_topic
+      = given.dlq_topic.empty() ? given.topic + ".dlq" : given.dlq_topic;
   parts.processor = processor_config(cfg);
   parts.metrics = cfg.metrics
                       ? cfg.metrics
@@ -1076,6 +1167,7 @@ int run_node(const node_config& given, const std::atomic<bool>& stop) {
   ctx->brokers = cfg.brokers;
   ctx->db = ingest ? std::string{} : cfg.db;
   ctx->role = cfg.role;
+  ctx->schema = cfg.schema;
   ctx->metrics = parts.metrics;
   ctx->source = parts.source;
   auto http = start_http(cfg, parts.metrics, ctx);

@@ -15,6 +15,12 @@ class option_set;
 
 /// Configuration of a vigil node (`vigil run`).
 struct node_config {
+  /// Where events come from: "kafka" (--topic on --brokers) or
+  /// "file:PATH", a file of JSON lines (gzip if PATH ends in .gz) read to
+  /// its end like a drain.
+  std::string source = "kafka";
+  /// File source: virtual partitions the file's lines are dealt to.
+  uint64_t partitions = 4;
   /// Kafka bootstrap servers.
   std::string brokers;
   /// Topic of the events.
@@ -136,6 +142,9 @@ std::string default_web_root();
 
 /// Checks a configuration; returns what is wrong and how to fix it, or "".
 std::string validate(const node_config& cfg);
+
+/// The file of `--source file:PATH`, or "" for the Kafka source.
+std::string source_file(const node_config& cfg);
 
 /// Runs a node until it drains (drain mode), `stop` becomes true, or its
 /// supervision tree gives up. Returns the process exit status.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <map>
 #include <utility>
@@ -10,10 +11,12 @@
 
 #include "actors/ingest/kafka_source.hpp"
 #include "actors/ingest/request_event.hpp"
+#include "actors/node/kind_view.hpp"
 #include "actors/node/metrics.hpp"
 #include "actors/node/node_scrape.hpp"
 #include "runtime/db_location.hpp"
 #include "runtime/db_reader.hpp"
+#include "runtime/event_kind.hpp"
 #include "runtime/http_server.hpp"
 #include "runtime/kafka.hpp"
 #include "runtime/pg.hpp"
@@ -51,6 +54,8 @@ readiness_result check_broker(const std::string& brokers) {
   // backoff after an outage and report the broker down for longer than it is.
   // Its connection errors are the check's detail; in the log they count in
   // the broker's failure episode, and an answer ends that episode.
+  if (brokers.empty()) // only a file source runs without one
+    return {"broker", true, "none needed: the source is a file"};
   auto rk = kafka::make_client(RD_KAFKA_PRODUCER, brokers,
                                {{"client.id", "vigil-readiness"}});
   if (!rk)
@@ -282,6 +287,101 @@ http_reply api_incidents(const node_http_context& ctx,
     return error;
   return rows_reply(read_incidents(ctx.db, since, 200), "incidents",
                     incident_json);
+}
+
+// -- event kinds -------------------------------------------------------------
+
+/// "symbol|exchange": the key columns as a joined key names them.
+std::string key_order_text(const kind_view& view) {
+  std::string out;
+  for (const auto& key : view.keys)
+    out += (out.empty() ? "" : std::string(1, key_separator)) + key;
+  return out;
+}
+
+json kind_row_json(const kind_view& view, const kind_window_row& row) {
+  json keys = json::object();
+  for (size_t i = 0; i < view.keys.size() && i < row.key_values.size(); ++i)
+    keys[view.keys[i]] = row.key_values[i];
+  json values = json::object();
+  for (size_t i = 0; i < view.columns.size(); ++i) {
+    const auto& v = i < row.values.size() ? row.values[i] : std::nullopt;
+    values[view.columns[i].name]
+        = v && std::isfinite(*v) ? json(*v) : json(nullptr);
+  }
+  return {{"key", row.key},
+          {"key_values", std::move(keys)},
+          {"window_start", row.window_start},
+          {"window_end", row.window_end},
+          {"event_count", row.event_count},
+          {"late_count", row.late_count},
+          {"values", std::move(values)},
+          {"updated_at", row.updated_at}};
+}
+
+http_reply api_kind(const kind_view& view) {
+  json measures = json::array();
+  for (const auto& c : view.columns) {
+    if (measures.empty() || measures.back()["name"] != c.measure)
+      measures.push_back({{"name", c.measure},
+                          {"columns", json::array()},
+                          {"healthy", nullptr}});
+    measures.back()["columns"].push_back(c.name);
+  }
+  for (const auto& b : view.bands)
+    for (auto& m : measures)
+      if (m["name"] == b.measure)
+        m["healthy"] = {{"low", b.low ? json(*b.low) : json(nullptr)},
+                        {"high", b.high ? json(*b.high) : json(nullptr)}};
+  return json_reply({{"kind", view.kind},
+                     {"description", view.description},
+                     {"table", view.table},
+                     {"keys", view.keys},
+                     {"key_separator", std::string(1, key_separator)},
+                     {"count_column", view.count_column},
+                     {"columns", view.column_names()},
+                     {"measures", std::move(measures)}});
+}
+
+http_reply kind_rows_reply(const kind_view& view,
+                           db_result<std::vector<kind_window_row>> rows,
+                           const char* key, json body) {
+  if (!rows)
+    return unavailable(rows.error());
+  auto out = json::array();
+  for (const auto& row : *rows)
+    out.push_back(kind_row_json(view, row));
+  body[key] = std::move(out);
+  return json_reply(body);
+}
+
+http_reply api_kind_keys(const node_http_context& ctx, const kind_view& view) {
+  return kind_rows_reply(view, read_kind_latest(ctx.db, view), "keys",
+                         {{"kind", view.kind}});
+}
+
+http_reply api_kind_windows(const node_http_context& ctx, const kind_view& view,
+                            const http_request& req) {
+  http_reply error;
+  int64_t since = 0;
+  if (!parse_since(req, since, error))
+    return error;
+  auto key = req.params.find("key");
+  if (key == req.params.end() || key->second.empty())
+    return json_reply({{"error", "missing parameter: key (the values of "
+                                     + key_order_text(view) + ")"}},
+                      400);
+  auto parts = static_cast<size_t>(
+      std::count(key->second.begin(), key->second.end(), key_separator));
+  if (parts + 1 != view.keys.size())
+    return json_reply(
+        {{"error", "key must be the values of " + key_order_text(view)
+                       + " (got '" + key->second + "')"}},
+        400);
+  auto values = split_key(key->second, view.keys.size());
+  return kind_rows_reply(view, read_kind_windows(ctx.db, view, values, since),
+                         "windows",
+                         {{"kind", view.kind}, {"key", key->second}});
 }
 
 http_reply api_status(node_http_context& ctx) {
@@ -523,6 +623,19 @@ void install_node_routes(http_server& server,
       }));
   static_cast<void>(server.get(
       "/api/status", [ctx](const http_request&) { return api_status(*ctx); }));
+  // The kind is fixed for the node's life: its view is built once.
+  auto view
+      = std::make_shared<const kind_view>(make_kind_view(ctx->schema.get()));
+  static_cast<void>(server.get(
+      "/api/kind", [view](const http_request&) { return api_kind(*view); }));
+  static_cast<void>(
+      server.get("/api/kind/keys", [ctx, view](const http_request&) {
+        return api_kind_keys(*ctx, *view);
+      }));
+  static_cast<void>(
+      server.get("/api/kind/windows", [ctx, view](const http_request& req) {
+        return api_kind_windows(*ctx, *view, req);
+      }));
 }
 
 db_result<std::vector<incident_row>>

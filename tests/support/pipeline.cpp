@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "actors/generator/generator.hpp"
+#include "actors/ingest/line_reader.hpp"
 #include "actors/ingest/request_event.hpp"
 #include "runtime/kafka.hpp"
 
@@ -101,49 +102,76 @@ ground_truth produce_events(const produce_spec& spec) {
   return stream.truth();
 }
 
+namespace {
+
+/// Event `i` of `spec` as sent, added to `truth`.
+std::string make_event(const produce_spec& spec, event_generator& gen,
+                       uint64_t i, ground_truth& truth) {
+  generated_event ev;
+  std::string payload;
+  gen.next(ev);
+  request_event core = ev.core;
+  if (spec.malformed_every > 0
+      && i % spec.malformed_every == spec.malformed_every - 1) {
+    auto bad = malformed_json(i / spec.malformed_every, ev.core.time_ms);
+    payload = bad.json;
+    if (!bad.valid) {
+      truth.dead_letters.emplace(expected_reason(bad.kind), payload);
+      return payload;
+    }
+    // Repairable: the truth is what the contract says it means.
+    auto outcome = parse_request_event(payload, core);
+    BOOST_REQUIRE(outcome.ok && outcome.repaired);
+  } else {
+    payload = to_json(ev);
+  }
+  ++truth.valid;
+  auto& w = truth.windows[{core.service,
+                           floor_window(core.time_ms, spec.window_ms)}];
+  ++w.count;
+  if (core.status_code >= 500)
+    ++w.errors;
+  w.latencies.push_back(core.latency_ms);
+  return payload;
+}
+
+} // namespace
+
 void event_stream::produce(uint64_t n) {
   const auto& spec = impl_->spec;
-  auto& gen = impl_->gen;
   auto& prod = *impl_->prod;
-  auto& truth = impl_->truth;
-  generated_event ev;
   for (uint64_t i = impl_->next; i < impl_->next + n; ++i) {
-    std::string payload;
-    gen.next(ev);
-    request_event core = ev.core;
-    bool is_valid = true;
-    if (spec.malformed_every > 0
-        && i % spec.malformed_every == spec.malformed_every - 1) {
-      auto bad = malformed_json(i / spec.malformed_every, ev.core.time_ms);
-      payload = bad.json;
-      if (bad.valid) {
-        // Repairable: the truth is what the contract says it means.
-        auto outcome = parse_request_event(payload, core);
-        BOOST_REQUIRE(outcome.ok && outcome.repaired);
-      } else {
-        is_valid = false;
-        truth.dead_letters.emplace(expected_reason(bad.kind), payload);
-      }
-    } else {
-      payload = to_json(ev);
-    }
+    auto payload = make_event(spec, impl_->gen, i, impl_->truth);
     auto status = prod.produce(
         spec.topic, static_cast<int32_t>(i % spec.partitions), {}, payload);
     if (!status)
       BOOST_FAIL("produce: " << status.error());
-    if (!is_valid)
-      continue;
-    ++truth.valid;
-    auto& w = truth.windows[{core.service,
-                             floor_window(core.time_ms, spec.window_ms)}];
-    ++w.count;
-    if (core.status_code >= 500)
-      ++w.errors;
-    w.latencies.push_back(core.latency_ms);
   }
   impl_->next += n;
   BOOST_REQUIRE(prod.flush(std::chrono::seconds(60)));
   BOOST_REQUIRE_EQUAL(prod.failed(), 0u);
+}
+
+ground_truth
+write_events_file(const produce_spec& spec, const std::string& path,
+                  const std::function<void(line_writer&, uint64_t)>& between) {
+  auto out = line_writer::create(path);
+  if (!out)
+    BOOST_FAIL("events file: " << out.error());
+  event_generator gen{stream_config(spec.seed)};
+  ground_truth truth;
+  for (uint64_t i = 0; i < spec.count; ++i) {
+    if (between)
+      between(*out, i);
+    auto status = out->write(make_event(spec, gen, i, truth));
+    if (!status)
+      BOOST_FAIL("events file: " << status.error());
+  }
+  if (auto status = out->close(); !status)
+    BOOST_FAIL("events file: " << status.error());
+  for (auto& [id, w] : truth.windows)
+    std::sort(w.latencies.begin(), w.latencies.end());
+  return truth;
 }
 
 void produce_topic(produced_topic& out, int32_t partitions, uint64_t count,

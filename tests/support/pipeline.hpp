@@ -5,6 +5,7 @@
 // vigil stored.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -14,6 +15,10 @@
 #include <vector>
 
 #include "runtime/embedded_broker.hpp"
+
+namespace vigil {
+class line_writer;
+} // namespace vigil
 
 namespace vigil::test {
 
@@ -52,6 +57,15 @@ struct produce_spec {
 /// Produces the events (event i to partition i mod partitions) and returns
 /// the ground truth; fails the current test on any delivery error.
 ground_truth produce_events(const produce_spec& spec);
+
+/// Writes the events of `spec` (brokers, topic and partitions unused) to
+/// the file `path`, one JSON line each (gzip if it ends in .gz), and returns
+/// the ground truth; `between(writer, i)` may add lines before event i
+/// (empty lines, say). Fails the current test on any write error.
+ground_truth
+write_events_file(const produce_spec& spec, const std::string& path,
+                  const std::function<void(line_writer&, uint64_t)>& between
+                  = {});
 
 /// Produces the seeded events of a spec in installments (a live topic), and
 /// keeps the ground truth of everything produced so far. `spec.count` is

@@ -159,3 +159,15 @@ BOOST_AUTO_TEST_CASE(bad_generate_flags_say_what_is_wrong) {
   BOOST_TEST(!parse_generate_flags({"--services", "0"}, now_ms).has_value());
   BOOST_TEST(!parse_generate_flags({"--verbose"}, now_ms).has_value());
 }
+
+BOOST_AUTO_TEST_CASE(generate_writes_to_a_file_with_output) {
+  auto flags = parse_generate_flags(
+      {"--output", "events.jsonl.gz", "--rate", "0", "--count", "10"}, now_ms);
+  BOOST_REQUIRE_MESSAGE(flags.has_value(), (flags ? "" : flags.error()));
+  BOOST_TEST(flags->options.output == "events.jsonl.gz");
+  BOOST_TEST(flags->options.output.empty() == false);
+  auto empty = parse_generate_flags({"--output="}, now_ms);
+  BOOST_REQUIRE(!empty.has_value());
+  BOOST_TEST(mentions(empty.error(), "--output needs a file name"));
+  BOOST_TEST(mentions(generate_usage(), "--output PATH"));
+}

@@ -188,3 +188,57 @@ BOOST_AUTO_TEST_CASE(detection_settings_come_per_metric_from_the_config_file) {
   bad([](node_config& c) { c.error_rate_detection.min_history = 0; },
       "--error-rate-min-history must be in 1..100000");
 }
+
+BOOST_AUTO_TEST_CASE(the_source_is_kafka_or_a_readable_file) {
+  test::temp_dir dir;
+  node_config cfg;
+  cfg.brokers = "127.0.0.1:9092";
+  cfg.source = "foo";
+  auto err = validate(cfg);
+  BOOST_TEST(err.find("--source must be kafka or file:PATH (got 'foo')")
+                 != std::string::npos,
+             err);
+  cfg.source = "file:" + dir.file("missing.jsonl");
+  err = validate(cfg);
+  BOOST_TEST(err.find("cannot read the file of --source file:") == 0, err);
+  BOOST_TEST(err.find("missing.jsonl") != std::string::npos, err);
+  cfg.source = "file:" + dir.file("");
+  BOOST_TEST(validate(cfg).find("is a directory") != std::string::npos);
+  auto events = dir.file("events.jsonl");
+  std::ofstream{events} << "{}\n";
+  cfg.source = "file:" + events;
+  BOOST_CHECK_EQUAL(source_file(cfg), events);
+  BOOST_CHECK(validate(cfg).empty());
+  // A file needs no broker.
+  cfg.brokers.clear();
+  BOOST_CHECK(validate(cfg).empty());
+  cfg.partitions = 0;
+  BOOST_TEST(validate(cfg).find("--partitions") != std::string::npos);
+  cfg.partitions = 4;
+  cfg.role = "store";
+  BOOST_TEST(validate(cfg).find("--role all") != std::string::npos);
+  cfg.source = "kafka";
+  BOOST_CHECK(source_file(cfg).empty());
+}
+
+BOOST_AUTO_TEST_CASE(the_source_comes_from_the_environment_and_the_file) {
+  test::temp_dir dir;
+  auto file = dir.file("vigil.conf");
+  std::ofstream{file} << "source = file:/data/events.jsonl.gz\n"
+                         "partitions = 8\n";
+  node_config cfg;
+  option_set opts{"run"};
+  add_node_options(opts, cfg);
+  args argv{{"--config", file}};
+  args env{{}};
+  BOOST_CHECK_EQUAL(opts.parse(argv.argc(), argv.argv(), env.argv()), "");
+  BOOST_CHECK_EQUAL(cfg.source, "file:/data/events.jsonl.gz");
+  BOOST_CHECK_EQUAL(cfg.partitions, 8u);
+  node_config cfg2;
+  option_set opts2{"run"};
+  add_node_options(opts2, cfg2);
+  args none{{}};
+  args env2{{"VIGIL_SOURCE=file:x.jsonl"}};
+  BOOST_CHECK_EQUAL(opts2.parse(none.argc(), none.argv(), env2.argv()), "");
+  BOOST_CHECK_EQUAL(source_file(cfg2), "x.jsonl");
+}
