@@ -465,7 +465,8 @@ std::vector<std::string> kind_table_ddl(const kind_schema& kind,
   const char* time_type = pg ? "timestamptz" : "INTEGER";
   const char* count_type = pg ? "bigint" : "INTEGER";
   const char* value_type = pg ? "double precision" : "REAL";
-  std::string sql = "CREATE TABLE IF NOT EXISTS " + sql_name(kind.table) + " (\n";
+  std::string sql
+      = "CREATE TABLE IF NOT EXISTS " + sql_name(kind.table) + " (\n";
   for (const auto& key : kind.keys)
     sql += "  " + sql_name(key) + " TEXT NOT NULL,\n";
   sql += std::string{"  window_start "} + time_type + " NOT NULL,\n";
@@ -479,8 +480,9 @@ std::vector<std::string> kind_table_ddl(const kind_schema& kind,
   for (const auto& key : kind.keys)
     sql += sql_name(key) + ", ";
   sql += "window_start)\n)";
-  return {sql, "CREATE INDEX IF NOT EXISTS " + sql_name(kind.table + "_window_start")
-                   + " ON " + sql_name(kind.table) + " (window_start)"};
+  return {sql, "CREATE INDEX IF NOT EXISTS "
+                   + sql_name(kind.table + "_window_start") + " ON "
+                   + sql_name(kind.table) + " (window_start)"};
 }
 
 std::string kind_upsert_sql(const kind_schema& kind, sql_dialect dialect) {
@@ -523,8 +525,8 @@ std::string kind_upsert_sql(const kind_schema& kind, sql_dialect dialect) {
   for (size_t i = kind.keys.size() + 1; i < columns.size(); ++i)
     updates += (updates.empty() ? "" : ", ") + sql_name(columns[i])
                + " = excluded." + sql_name(columns[i]);
-  return "INSERT INTO " + sql_name(kind.table) + " (" + names + ") VALUES (" + values
-         + ") ON CONFLICT (" + conflict + ") DO UPDATE SET " + updates;
+  return "INSERT INTO " + sql_name(kind.table) + " (" + names + ") VALUES ("
+         + values + ") ON CONFLICT (" + conflict + ") DO UPDATE SET " + updates;
 }
 
 std::vector<std::string> split_key(std::string_view joined, size_t n) {

@@ -186,9 +186,9 @@ BOOST_AUTO_TEST_CASE(late_partials_update_open_and_close) {
   // Late trades (within the lateness): one before the open, one after the
   // close, at the same time as the close with a smaller price (ignored for
   // the close: ties keep the larger).
-  m.apply(trades(0, "A|X", {{1'000, 9.0, 2}, {9'000, 12.0, 3},
-                            {9'000, 11.5, 1}}),
-          at(0));
+  m.apply(
+      trades(0, "A|X", {{1'000, 9.0, 2}, {9'000, 12.0, 3}, {9'000, 11.5, 1}}),
+      at(0));
   auto second = m.advance(at(0), 2);
   BOOST_REQUIRE_EQUAL(second.size(), 1u);
   BOOST_TEST(second[0].values[0] == 9.0);
@@ -231,7 +231,8 @@ BOOST_AUTO_TEST_CASE(a_snapshot_round_trips_first_last_and_weighted_sums) {
   auto random_trades = [&](size_t n) {
     std::vector<trade_event> xs;
     for (size_t i = 0; i < n; ++i)
-      xs.push_back({time(rng), price(rng) / 3.0, static_cast<double>(size(rng))});
+      xs.push_back(
+          {time(rng), price(rng) / 3.0, static_cast<double>(size(rng))});
     return xs;
   };
   auto before = random_trades(200);
@@ -328,7 +329,8 @@ BOOST_AUTO_TEST_CASE(a_snapshot_round_trips_first_last_and_weighted_sums) {
   BOOST_TEST(straight.snapshot() == restored.snapshot());
 }
 
-BOOST_AUTO_TEST_CASE(a_request_merger_snapshot_without_ordered_fields_restores) {
+BOOST_AUTO_TEST_CASE(
+    a_request_merger_snapshot_without_ordered_fields_restores) {
   window_merger m{settings(nullptr)};
   m.add_partition(0);
   m.apply(requests(0, "api", 1'000, {10, 20, 30, 45.5}), at(0));

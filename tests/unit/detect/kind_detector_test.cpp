@@ -91,9 +91,8 @@ std::vector<anomaly_row> feed(kind_detector& d, const std::string& key,
   std::vector<anomaly_row> out;
   for (size_t i = first; i < last; ++i) {
     double open = i == 0 ? closes[0] : closes[i - 1];
-    auto a = d.observe(candle(key, static_cast<int64_t>(i) * 60'000, open,
-                              closes[i]),
-                       now_ms);
+    auto a = d.observe(
+        candle(key, static_cast<int64_t>(i) * 60'000, open, closes[i]), now_ms);
     out.insert(out.end(), a.begin(), a.end());
   }
   return out;
@@ -122,9 +121,9 @@ BOOST_AUTO_TEST_CASE(sensor_windows_inside_the_healthy_band_are_fine) {
   kind_detector d{kind("sensor"), 100};
   for (int i = 0; i < 50; ++i) {
     // At the bounds themselves too (ge/le: inside).
-    auto a = d.observe(sensor_row("s-1|north", i * 60'000,
-                                  {6.5, 5.5, 7.5, 7.0}, {22, 15, 30, 20},
-                                  {60, 40, 80, 55}, {1.5, 0.8, 2.5, 2}),
+    auto a = d.observe(sensor_row("s-1|north", i * 60'000, {6.5, 5.5, 7.5, 7.0},
+                                  {22, 15, 30, 20}, {60, 40, 80, 55},
+                                  {1.5, 0.8, 2.5, 2}),
                        1);
     BOOST_TEST(a.empty());
   }
@@ -134,8 +133,8 @@ BOOST_AUTO_TEST_CASE(sensor_windows_inside_the_healthy_band_are_fine) {
 
 BOOST_AUTO_TEST_CASE(a_ph_above_the_band_is_one_band_anomaly) {
   kind_detector d{kind("sensor"), 100};
-  auto a = d.observe(sensor_row("s-1|north", 120'000, {7.0, 6.8, 8.2, 7.1}),
-                     777);
+  auto a
+      = d.observe(sensor_row("s-1|north", 120'000, {7.0, 6.8, 8.2, 7.1}), 777);
   BOOST_REQUIRE_EQUAL(a.size(), 1u);
   BOOST_TEST(a[0].detector == "band");
   BOOST_TEST(a[0].metric == "ph");
@@ -160,9 +159,8 @@ BOOST_AUTO_TEST_CASE(a_reading_below_the_band_is_an_anomaly_too) {
   BOOST_TEST(a[0].score == 0.75, boost::test_tools::tolerance(1e-9));
   BOOST_TEST(a[0].severity == "medium");
   // Far beyond: the score saturates at 1 (critical).
-  auto far = d.observe(sensor_row("s-2|north", 0, steady(6.5), steady(22),
-                                  {30, 5, 45, 30}),
-                       1);
+  auto far = d.observe(
+      sensor_row("s-2|north", 0, steady(6.5), steady(22), {30, 5, 45, 30}), 1);
   BOOST_REQUIRE_EQUAL(far.size(), 1u);
   BOOST_TEST(far[0].metric == "humidity_pct");
   BOOST_TEST(far[0].observed == 5.0);
@@ -222,9 +220,8 @@ BOOST_AUTO_TEST_CASE(an_eight_percent_close_is_a_jump_on_price) {
   BOOST_REQUIRE(feed(d, "ACME|XNYS", closes, 0, closes.size()).empty());
   double prev = closes.back();
   double jumped = prev * 1.08;
-  auto a = d.observe(candle("ACME|XNYS", 200 * 60'000, prev, jumped, jumped,
-                            prev),
-                     99);
+  auto a = d.observe(
+      candle("ACME|XNYS", 200 * 60'000, prev, jumped, jumped, prev), 99);
   BOOST_REQUIRE_EQUAL(a.size(), 1u);
   BOOST_TEST(a[0].detector == "jump");
   BOOST_TEST(a[0].metric == "price");
@@ -235,9 +232,9 @@ BOOST_AUTO_TEST_CASE(an_eight_percent_close_is_a_jump_on_price) {
   BOOST_TEST(a[0].score == 1.0);
   BOOST_TEST(a[0].severity == "critical");
   // A drop is a jump as well.
-  auto drop = d.observe(candle("ACME|XNYS", 201 * 60'000, jumped, prev * 0.9,
-                               jumped, prev * 0.9),
-                        99);
+  auto drop = d.observe(
+      candle("ACME|XNYS", 201 * 60'000, jumped, prev * 0.9, jumped, prev * 0.9),
+      99);
   BOOST_REQUIRE_EQUAL(drop.size(), 1u);
   BOOST_TEST(drop[0].observed == prev * 0.9);
   BOOST_TEST(drop[0].expected == jumped);
@@ -248,8 +245,7 @@ BOOST_AUTO_TEST_CASE(an_intra_window_spike_that_closes_flat_is_a_jump) {
   auto closes = random_walk(60, 7);
   BOOST_REQUIRE(feed(d, "K", closes, 0, closes.size()).empty());
   double prev = closes.back();
-  auto a = d.observe(candle("K", 60 * 60'000, prev, prev, prev * 1.1, prev),
-                     1);
+  auto a = d.observe(candle("K", 60 * 60'000, prev, prev, prev * 1.1, prev), 1);
   BOOST_REQUIRE_EQUAL(a.size(), 1u);
   BOOST_TEST(a[0].observed == prev * 1.1);
   BOOST_TEST(a[0].expected == prev);
@@ -315,7 +311,8 @@ BOOST_AUTO_TEST_CASE(windows_without_trades_are_not_judged) {
   BOOST_TEST(next.empty());
 }
 
-// -- scoring once, partial rows ---------------------------------------------------
+// -- scoring once, partial rows
+// ---------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(each_window_is_scored_once) {
   kind_detector d{kind("sensor"), 100};
@@ -378,7 +375,8 @@ BOOST_AUTO_TEST_CASE(partial_rows_are_ignored_and_not_counted_as_scored) {
   BOOST_TEST(jump[0].expected == prev);
 }
 
-// -- snapshots and the key cap ------------------------------------------------------
+// -- snapshots and the key cap
+// ------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(a_restored_detector_continues_identically) {
   auto closes = random_walk(200, 2026);

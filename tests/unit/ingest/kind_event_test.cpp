@@ -55,9 +55,8 @@ std::string sensor_event(const std::string& ts = "\"2026-01-01T00:00:01Z\"",
 std::string trade_event(const std::string& ts, const std::string& symbol,
                         const std::string& price, const std::string& size,
                         const std::string& exchange = "\"XNYS\"") {
-  return R"({"timestamp":)" + ts + R"(,"symbol":)" + symbol
-         + R"(,"exchange":)" + exchange + R"(,"price":)" + price
-         + R"(,"size":)" + size + "}";
+  return R"({"timestamp":)" + ts + R"(,"symbol":)" + symbol + R"(,"exchange":)"
+         + exchange + R"(,"price":)" + price + R"(,"size":)" + size + "}";
 }
 
 struct result {
@@ -125,15 +124,15 @@ BOOST_AUTO_TEST_CASE(a_valid_trade_with_an_epoch_ms_timestamp_is_parsed) {
   BOOST_TEST(r.event.values == (std::vector<double>{101.25, 300}),
              boost::test_tools::per_element());
   // An integral number written with a fraction or exponent is still ms.
-  auto d = parse(trade_event("1767225601234.0", "\"ACME\"", "1", "1e2"),
-                 trade());
+  auto d
+      = parse(trade_event("1767225601234.0", "\"ACME\"", "1", "1e2"), trade());
   BOOST_REQUIRE(d.outcome.ok);
   BOOST_TEST(d.event.time_ms == jan1 + 1234);
   BOOST_TEST(d.event.values[1] == 100.0);
   // RFC 3339 with the known-bad double zone marker: repaired.
-  auto rep = parse(trade_event("\"2026-01-01T00:00:02+00:00Z\"", "\"ACME\"",
-                               "1", "2"),
-                   trade());
+  auto rep = parse(
+      trade_event("\"2026-01-01T00:00:02+00:00Z\"", "\"ACME\"", "1", "2"),
+      trade());
   BOOST_REQUIRE(rep.outcome.ok);
   BOOST_TEST(rep.outcome.repaired);
   BOOST_TEST(rep.event.time_ms == jan1 + 2000);
@@ -144,10 +143,10 @@ BOOST_AUTO_TEST_CASE(the_event_is_reused_without_leftovers) {
   parse_limits limits;
   BOOST_REQUIRE(parse_kind_event(sensor_event(), sensor(), e, limits).ok);
   BOOST_TEST(e.key == "s-1|north");
-  BOOST_REQUIRE(parse_kind_event(trade_event("1767225601234", "\"B\"", "2", "3",
-                                             "\"X\""),
-                                 trade(), e, limits)
-                    .ok);
+  BOOST_REQUIRE(
+      parse_kind_event(trade_event("1767225601234", "\"B\"", "2", "3", "\"X\""),
+                       trade(), e, limits)
+          .ok);
   BOOST_TEST(e.key == "B|X");
   BOOST_TEST(e.values.size() == 2u);
 }
@@ -168,20 +167,19 @@ BOOST_AUTO_TEST_CASE(duplicate_fields_last_wins) {
   BOOST_TEST(r.event.values[0] == 6.5);
   BOOST_TEST(r.event.key == "s-1|south");
   // A wrong type overridden by a valid value is fine...
-  auto fixed
-      = parse(sensor_event("\"2026-01-01T00:00:01Z\"", "\"s-1\"", "\"high\"",
-                           R"(,"ph":6.0)"),
-              sensor());
+  auto fixed = parse(sensor_event("\"2026-01-01T00:00:01Z\"", "\"s-1\"",
+                                  "\"high\"", R"(,"ph":6.0)"),
+                     sensor());
   BOOST_REQUIRE(fixed.outcome.ok);
   BOOST_TEST(fixed.event.values[0] == 6.0);
   // ...and a valid value overridden by a wrong type is not.
-  check_rejected(sensor_event("\"2026-01-01T00:00:01Z\"", "\"s-1\"", "7",
-                              R"(,"ph":"x")"),
-                 sensor(), invalid_reason::wrong_type, "ph");
+  check_rejected(
+      sensor_event("\"2026-01-01T00:00:01Z\"", "\"s-1\"", "7", R"(,"ph":"x")"),
+      sensor(), invalid_reason::wrong_type, "ph");
   // An out-of-range value overridden by a valid one is fine.
-  auto range = parse(sensor_event("\"2026-01-01T00:00:01Z\"", "\"s-1\"", "15",
-                                  R"(,"ph":7)"),
-                     sensor());
+  auto range = parse(
+      sensor_event("\"2026-01-01T00:00:01Z\"", "\"s-1\"", "15", R"(,"ph":7)"),
+      sensor());
   BOOST_REQUIRE(range.outcome.ok);
   BOOST_TEST(range.event.values[0] == 7.0);
 }
@@ -195,9 +193,9 @@ BOOST_AUTO_TEST_CASE(bounds_of_the_valid_range_are_accepted) {
       BOOST_TEST(!std::signbit(r.event.values[0]));
     }
   }
-  auto big = parse(trade_event("1767225601234", "\"A\"", "1e-300",
-                               "9007199254740992"),
-                   trade());
+  auto big = parse(
+      trade_event("1767225601234", "\"A\"", "1e-300", "9007199254740992"),
+      trade());
   BOOST_REQUIRE(big.outcome.ok);
   BOOST_TEST(big.event.values[1] == 9007199254740992.0);
 }
@@ -215,7 +213,8 @@ BOOST_AUTO_TEST_CASE(keys_of_the_maximum_length_and_non_ascii_are_accepted) {
   BOOST_TEST(u.event.key == "caf\xc3\xa9|north");
 }
 
-// -- each reason with its field -------------------------------------------------
+// -- each reason with its field
+// -------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(truncated_or_broken_json_is_not_json) {
   auto full = sensor_event();
@@ -270,8 +269,9 @@ BOOST_AUTO_TEST_CASE(missing_fields_name_their_field) {
   check_rejected(
       R"({"timestamp":1767225601234,"site":"n","sensor_id":"s-1","ph":7,"temperature_c":20,"ec_ms_cm":1})",
       sensor(), invalid_reason::missing_field, "humidity_pct");
-  check_rejected(R"({"timestamp":1767225601234,"symbol":"A","exchange":"X","price":1})",
-                 trade(), invalid_reason::missing_field, "size");
+  check_rejected(
+      R"({"timestamp":1767225601234,"symbol":"A","exchange":"X","price":1})",
+      trade(), invalid_reason::missing_field, "size");
   check_rejected("{}", trade(), invalid_reason::missing_field, "timestamp");
   // Field names are case-sensitive.
   check_rejected(
@@ -280,9 +280,9 @@ BOOST_AUTO_TEST_CASE(missing_fields_name_their_field) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_timestamps_are_refused) {
-  for (auto ts : {"\"yesterday\"", "\"2026-13-01T00:00:00Z\"",
-                  "\"2026-01-01T00:00:00\"", "\"\"", "1767225601234.5",
-                  "1e300", "-1e300"})
+  for (auto ts :
+       {"\"yesterday\"", "\"2026-13-01T00:00:00Z\"", "\"2026-01-01T00:00:00\"",
+        "\"\"", "1767225601234.5", "1e300", "-1e300"})
     check_rejected(sensor_event(ts), sensor(), invalid_reason::bad_timestamp,
                    "timestamp");
 }
@@ -294,9 +294,8 @@ BOOST_AUTO_TEST_CASE(bad_keys_are_refused) {
                   "\"s\\u0000\"", "\"s\x7f\"", "\"123456789\""})
     check_rejected(sensor_event("\"2026-01-01T00:00:01Z\"", id), sensor(),
                    invalid_reason::bad_key, "sensor_id", limits);
-  check_rejected(
-      trade_event("1767225601234", "\"A\"", "1", "1", "\"X|Y\""), trade(),
-      invalid_reason::bad_key, "exchange");
+  check_rejected(trade_event("1767225601234", "\"A\"", "1", "1", "\"X|Y\""),
+                 trade(), invalid_reason::bad_key, "exchange");
   // The default limit is 128 bytes.
   check_rejected(sensor_event("\"2026-01-01T00:00:01Z\"",
                               "\"" + std::string(129, 'k') + "\""),
@@ -354,7 +353,8 @@ BOOST_AUTO_TEST_CASE(oversized_and_too_deep_events_are_refused) {
   BOOST_TEST(parse(sensor_event(), sensor()).outcome.ok);
 }
 
-// -- the order of reasons -------------------------------------------------------
+// -- the order of reasons
+// -------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(reasons_come_in_the_documented_order) {
   // wrong_type before missing_field, whatever the fields' order.
@@ -401,7 +401,8 @@ BOOST_AUTO_TEST_CASE(reasons_come_in_the_documented_order) {
   check_rejected("[1,", sensor(), invalid_reason::not_json, nullptr);
 }
 
-// -- partition processor with a kind --------------------------------------------
+// -- partition processor with a kind
+// --------------------------------------------
 
 namespace {
 
@@ -421,18 +422,19 @@ BOOST_AUTO_TEST_CASE(trades_become_partials_per_key_and_window) {
   partition_processor p{2, trade_settings()};
   auto out = p.process(
       test::make_batch(
-          500, {trade_event(at(3'000), "\"ACME\"", "101", "10"),
-                trade_event(at(1'000), "\"ACME\"", "100", "20"),
-                trade_event(at(5'000), "\"ACME\"", "104", "5"),
-                trade_event(at(2'000), "\"ACME\"", "99", "50", "\"XLON\""),
-                trade_event(at(9'999), "\"ACME\"", "102", "30"),
-                trade_event(at(10'000), "\"ACME\"", "103", "1"),
-                trade_event(at(4'000), "\"ACME\"", "0", "1"),
-                trade_event(at(4'000), "\"AC|ME\"", "1", "1"),
-                trade_event(at(4'000), "\"ACME\"", "1", "1.5"),
-                R"({"timestamp":1,"symbol":"ACME","exchange":"XNYS","price":1})",
-                trade_event(at(4'000), "\"ACME\"", "\"1\"", "1"),
-                "{\"timestamp\":", trade_event("\"later\"", "\"A\"", "1", "1")}),
+          500,
+          {trade_event(at(3'000), "\"ACME\"", "101", "10"),
+           trade_event(at(1'000), "\"ACME\"", "100", "20"),
+           trade_event(at(5'000), "\"ACME\"", "104", "5"),
+           trade_event(at(2'000), "\"ACME\"", "99", "50", "\"XLON\""),
+           trade_event(at(9'999), "\"ACME\"", "102", "30"),
+           trade_event(at(10'000), "\"ACME\"", "103", "1"),
+           trade_event(at(4'000), "\"ACME\"", "0", "1"),
+           trade_event(at(4'000), "\"AC|ME\"", "1", "1"),
+           trade_event(at(4'000), "\"ACME\"", "1", "1.5"),
+           R"({"timestamp":1,"symbol":"ACME","exchange":"XNYS","price":1})",
+           trade_event(at(4'000), "\"ACME\"", "\"1\"", "1"),
+           "{\"timestamp\":", trade_event("\"later\"", "\"A\"", "1", "1")}),
       INT64_MIN);
   const auto& pb = out.partials;
   BOOST_TEST(pb.partition == 2);
@@ -448,10 +450,9 @@ BOOST_AUTO_TEST_CASE(trades_become_partials_per_key_and_window) {
     BOOST_TEST(d.partition == 2);
   }
   BOOST_TEST(reasons
-                 == (std::vector<std::string>{"out_of_range", "bad_key",
-                                              "out_of_range", "missing_field",
-                                              "wrong_type", "not_json",
-                                              "bad_timestamp"}),
+                 == (std::vector<std::string>{
+                     "out_of_range", "bad_key", "out_of_range", "missing_field",
+                     "wrong_type", "not_json", "bad_timestamp"}),
              boost::test_tools::per_element());
   BOOST_TEST(offsets
                  == (std::vector<int64_t>{506, 507, 508, 509, 510, 511, 512}),
@@ -514,11 +515,11 @@ BOOST_AUTO_TEST_CASE(sensor_readings_are_aggregated_per_measure) {
   BOOST_REQUIRE_EQUAL(agg.measures.size(), 4u);
   auto v = window_values(sensor(), agg);
   BOOST_REQUIRE_EQUAL(v.size(), 16u);
-  BOOST_TEST(v[0] == 7.0);  // ph_mean
-  BOOST_TEST(v[1] == 6.0);  // ph_min
-  BOOST_TEST(v[2] == 8.0);  // ph_max
-  BOOST_TEST(v[3] == 6.0);  // ph_last (t = 3 s)
-  BOOST_TEST(v[4] == 21.5); // temperature_c_mean
+  BOOST_TEST(v[0] == 7.0);   // ph_mean
+  BOOST_TEST(v[1] == 6.0);   // ph_min
+  BOOST_TEST(v[2] == 8.0);   // ph_max
+  BOOST_TEST(v[3] == 6.0);   // ph_last (t = 3 s)
+  BOOST_TEST(v[4] == 21.5);  // temperature_c_mean
   BOOST_TEST(v[11] == 55.0); // humidity_pct_last
   BOOST_TEST(v[12] == 1.2, boost::test_tools::tolerance(1e-12)); // ec mean
 }
@@ -568,8 +569,8 @@ BOOST_AUTO_TEST_CASE(the_same_batch_parses_alike_with_and_without_padding) {
   auto y = b.process(padded, INT64_MIN);
   BOOST_REQUIRE_EQUAL(x.partials.partials.size(), 1u);
   BOOST_REQUIRE_EQUAL(y.partials.partials.size(), 1u);
-  BOOST_TEST((x.partials.partials[0].aggregate
-              == y.partials.partials[0].aggregate));
+  BOOST_TEST(
+      (x.partials.partials[0].aggregate == y.partials.partials[0].aggregate));
   BOOST_REQUIRE_EQUAL(x.dead_letters.size(), 1u);
   BOOST_REQUIRE_EQUAL(y.dead_letters.size(), 1u);
   BOOST_TEST(x.dead_letters[0].reason == "not_json");

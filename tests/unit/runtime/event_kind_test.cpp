@@ -263,10 +263,10 @@ BOOST_AUTO_TEST_CASE(a_minimal_declaration_gets_the_defaults) {
   BOOST_TEST(!k->has_bands());
   BOOST_TEST(k->measures[0].valid.empty());
   BOOST_TEST(!k->measures[0].integer);
-  BOOST_TEST(k->value_columns()
-                 == (std::vector<std::string>{"kwh_p99_9", "kwh_sum",
-                                              "kwh_first"}),
-             boost::test_tools::per_element());
+  BOOST_TEST(
+      k->value_columns()
+          == (std::vector<std::string>{"kwh_p99_9", "kwh_sum", "kwh_first"}),
+      boost::test_tools::per_element());
   BOOST_TEST(k->measures[0].aggregations[0].q == 0.999,
              boost::test_tools::tolerance(1e-12));
 }
@@ -330,9 +330,9 @@ BOOST_AUTO_TEST_CASE(a_syntax_error_names_line_and_column) {
   BOOST_REQUIRE(!k);
   BOOST_TEST_MESSAGE(k.error());
   // The offending ']' is on line 3, column 21.
-  BOOST_TEST(k.error().rfind("broken.json: line 3, column 21: not valid JSON",
-                             0)
-             == 0u);
+  BOOST_TEST(
+      k.error().rfind("broken.json: line 3, column 21: not valid JSON", 0)
+      == 0u);
   // An error on the first line, and an unterminated document.
   auto first = parse_kind_schema("{\"kind\" \"x\"}", "a.json");
   BOOST_REQUIRE(!first);
@@ -371,8 +371,7 @@ BOOST_AUTO_TEST_CASE(unknown_fields_are_refused_as_typos) {
 BOOST_AUTO_TEST_CASE(vwap_needs_a_weight_that_is_a_declared_measure) {
   auto doc = base_declaration();
   doc["measures"][0].erase("weight");
-  check_error(error_of(doc), "measures[0] (price).weight",
-              {"missing", "vwap"});
+  check_error(error_of(doc), "measures[0] (price).weight", {"missing", "vwap"});
   doc = base_declaration();
   doc["measures"][0]["weight"] = "volume";
   check_error(error_of(doc), "measures[0] (price).weight",
@@ -429,8 +428,8 @@ BOOST_AUTO_TEST_CASE(a_jump_rule_needs_a_measure_reporting_last) {
   doc["jump"]["history"] = "30";
   check_error(error_of(doc), "jump.history", {"number"});
   doc = base_declaration();
-  doc["jump"] = {{"measure", "price"}, {"sigma", 4}, {"history", 12},
-                 {"min_history", 3}};
+  doc["jump"] = {
+      {"measure", "price"}, {"sigma", 4}, {"history", 12}, {"min_history", 3}};
   auto k = parse_kind_schema(doc.dump(), "custom.json");
   BOOST_REQUIRE_MESSAGE(k, (k ? "" : k.error()));
   BOOST_TEST(k->jump->sigma == 4.0);
@@ -641,8 +640,8 @@ BOOST_AUTO_TEST_CASE(split_key_gives_n_values) {
              boost::test_tools::per_element());
   BOOST_TEST(split_key("a|b", 0).empty());
   // Round trip with the separator.
-  std::string joined = std::string{"x"} + key_separator + "y" + key_separator
-                       + "z";
+  std::string joined
+      = std::string{"x"} + key_separator + "y" + key_separator + "z";
   BOOST_TEST(split_key(joined, 3) == (v{"x", "y", "z"}),
              boost::test_tools::per_element());
 }
@@ -709,22 +708,25 @@ void check_table(const kind_schema& kind) {
   write(100.25, 20, 2000, "s-1");
   // Another key: a second row.
   write(7, 3, 3000, "s-2");
-  BOOST_TEST(query(db, "SELECT count(*) FROM " + kind.table)
+  // Names quoted: keys may be SQL keywords.
+  auto q = [](const std::string& name) { return '"' + name + '"'; };
+  BOOST_TEST(query(db, "SELECT count(*) FROM " + q(kind.table))
              == std::vector<std::string>{"2"});
   std::string select = "SELECT ";
   for (const auto& key : kind.keys)
-    select += key + ", ";
+    select += q(key) + ", ";
   select += "window_start, window_end, event_count, late_count";
   for (const auto& c : columns)
-    select += ", " + c;
-  select += ", updated_at FROM " + kind.table + " ORDER BY " + kind.keys[0];
+    select += ", " + q(c);
+  select
+      += ", updated_at FROM " + q(kind.table) + " ORDER BY " + q(kind.keys[0]);
   std::string row = "s-1|";
   for (size_t k = 1; k < kind.keys.size(); ++k)
     row += "north|";
   row += "60000|120000|20|2";
   for (size_t i = 0; i < columns.size(); ++i) {
-    auto rows = query(db, "SELECT CAST(" + std::to_string(100.25 + i)
-                              + " AS REAL)");
+    auto rows
+        = query(db, "SELECT CAST(" + std::to_string(100.25 + i) + " AS REAL)");
     row += "|" + rows.at(0);
   }
   row += "|2000";
@@ -803,12 +805,12 @@ BOOST_AUTO_TEST_CASE(trade_window_values_are_ohlc_vwap_and_volume) {
   }
   auto values = window_values(k, agg);
   BOOST_REQUIRE_EQUAL(values.size(), 6u);
-  BOOST_TEST(values[0] == 100.0);  // open
-  BOOST_TEST(values[1] == 103.5);  // high
-  BOOST_TEST(values[2] == 98.25);  // low
-  BOOST_TEST(values[3] == 99.75);  // close
+  BOOST_TEST(values[0] == 100.0); // open
+  BOOST_TEST(values[1] == 103.5); // high
+  BOOST_TEST(values[2] == 98.25); // low
+  BOOST_TEST(values[3] == 99.75); // close
   BOOST_TEST(values[4] == pv / v, boost::test_tools::tolerance(1e-12));
-  BOOST_TEST(values[5] == 500.0);  // size_sum
+  BOOST_TEST(values[5] == 500.0); // size_sum
   BOOST_TEST(agg.measures[0].count == trades.size());
   BOOST_TEST(agg.measures[1].count == trades.size());
 
@@ -908,7 +910,8 @@ BOOST_AUTO_TEST_CASE(accepted_declarations_always_give_a_working_table) {
        R"({"kind":"k","keys":["updated_at"],"time":"t","measures":[
            {"name":"v","aggregations":["mean"]}]})",
        "keys[0]"},
-      {"keys that are SQL keywords", R"({"kind":"k","keys":["group","order","user"],
+      {"keys that are SQL keywords",
+       R"({"kind":"k","keys":["group","order","user"],
            "time":"t","measures":[{"name":"v","aggregations":["mean"]}]})",
        nullptr},
       {"a table that is an SQL keyword",

@@ -54,8 +54,7 @@ direct compute(const std::vector<sample>& xs) {
       d.first_time = x.t;
       d.first = x.value;
     }
-    if (!any || x.t > d.last_time
-        || (x.t == d.last_time && x.value > d.last)) {
+    if (!any || x.t > d.last_time || (x.t == d.last_time && x.value > d.last)) {
       d.last_time = x.t;
       d.last = x.value;
     }
