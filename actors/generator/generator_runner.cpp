@@ -287,7 +287,9 @@ std::unique_ptr<message_sink> make_sink(const generate_options& opts,
   if (!opts.output.empty()) {
     auto writer = line_writer::create(opts.output);
     if (!writer) {
-      error = writer.error();
+      error = "cannot open --output " + opts.output + " for writing ("
+              + writer.error()
+              + "); check that its directory exists and is writable";
       return nullptr;
     }
     return std::make_unique<file_sink>(std::move(writer.value()));

@@ -133,8 +133,8 @@ void fill(checkpoint_begin& x) {
 }
 
 void fill(window_row& x) {
-  x = {"checkout", 60000, 120000, 10, 2, 0.2, 12.5,
-       10,         20,    30,     40, 1, 99,  true};
+  x = {"checkout", 60000, 120000, 10, 2,  0.2,  12.5,  10,
+       20,         30,    40,     1,  99, true, false, {1.5, -2.25}};
 }
 
 void fill(pipeline_stats& x) {

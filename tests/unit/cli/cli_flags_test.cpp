@@ -168,6 +168,6 @@ BOOST_AUTO_TEST_CASE(generate_writes_to_a_file_with_output) {
   BOOST_TEST(flags->options.output.empty() == false);
   auto empty = parse_generate_flags({"--output="}, now_ms);
   BOOST_REQUIRE(!empty.has_value());
-  BOOST_TEST(mentions(empty.error(), "--output needs a file name"));
+  BOOST_TEST(mentions(empty.error(), "--output needs a file path"));
   BOOST_TEST(mentions(generate_usage(), "--output PATH"));
 }
