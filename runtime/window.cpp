@@ -33,17 +33,11 @@ window_bounds tumbling_windows::assign(event_time t) const noexcept {
 // NaN carries no measurement: it is skipped entirely, so it can neither
 // poison the sum and mean nor make `count` disagree with the sketch.
 void measure_aggregate::add(double value) {
-  if (std::isnan(value))
-    return;
-  ++count;
-  sum += value;
-  min = std::min(min, value);
-  max = std::max(max, value);
-  sketch.add(value);
+  add_at(value, 0, 0, true, false);
 }
 
 void measure_aggregate::add_at(double value, event_time t, double weight,
-                               bool sketched) {
+                               bool sketched, bool ordered) {
   if (std::isnan(value))
     return;
   ++count;
@@ -52,6 +46,8 @@ void measure_aggregate::add_at(double value, event_time t, double weight,
   max = std::max(max, value);
   if (sketched)
     sketch.add(value);
+  if (!ordered)
+    return;
   weighted_sum += value * weight;
   if (t < first_time || (t == first_time && value < first)) {
     first_time = t;

@@ -63,8 +63,10 @@ struct measure_aggregate {
   /// Adds a value of an event at time `t`, also keeping first, last and the
   /// weighted sum; the sketch only if `sketched`. The order-dependent
   /// statistics break ties by value, so any merge order gives the same
-  /// result.
-  void add_at(double value, event_time t, double weight, bool sketched);
+  /// result. `ordered` false keeps only count, sum, min, max and the
+  /// sketch (what `add` does).
+  void add_at(double value, event_time t, double weight, bool sketched,
+              bool ordered = true);
 
   /// True if first and last are kept (some value came through `add_at`).
   bool ordered() const noexcept {

@@ -1,6 +1,9 @@
 // vigil dashboard: polls the node's JSON API, lists the incidents, and draws
 // one card per service (requests/s, errors %, p95 ms) with uPlot, anomalies
-// marked on the charts.
+// marked on the charts. A node of another event kind (GET /api/kind: sensor,
+// trade, a declared one) gets the kind view instead of the service cards:
+// its keys with their latest window, and the selected key charted (candles
+// for a measure reporting ohlc).
 // Everything is served by the node; no network access beyond it.
 'use strict';
 
@@ -37,6 +40,8 @@
 
   const state = {
     minutes: 30,
+    mode: null, // 'request' or 'kind' once GET /api/kind answered
+    again: false, // refresh once more when the running one ends
     cards: new Map(), // service -> card
     lastOk: 0,
     lastEvents: null, // {events, at} for the events/s tile
@@ -102,7 +107,10 @@
     if (metric === 'error_rate') return fmtPct(v * 100) + ' %';
     if (metric === 'request_rate') return fmtRate(v) + ' req/s';
     if (metric === 'p95_latency_ms') return fmtMs(v) + ' ms';
-    return String(v);
+    if (v == null || !isFinite(v)) return '–';
+    if (Number.isInteger(v) || Math.abs(v) >= 1000)
+      return v.toLocaleString('en-US', { maximumFractionDigits: 1 });
+    return Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3);
   }
 
   // -- data -------------------------------------------------------------------
@@ -557,7 +565,8 @@
     }
   }
 
-  function renderVerdict(cards, reachable) {
+  // `noun`: what `cards` are, e.g. SERVICES or SYMBOLS.
+  function renderVerdict(cards, reachable, noun) {
     const v = $('verdict');
     if (!reachable) {
       v.className = 'verdict bad';
@@ -573,7 +582,8 @@
     } else if (!alerting.length) {
       v.className = 'verdict ok';
       v.dataset.state = 'ok';
-      v.textContent = 'ALL ' + cards.length + ' SERVICES OK';
+      v.textContent = 'ALL ' + cards.length + ' ' + (noun || 'SERVICES')
+        + ' OK';
     } else {
       const bad = alerting.some((c) => c.worst >= 3);
       v.className = 'verdict ' + (bad ? 'bad' : 'warn');
@@ -596,84 +606,594 @@
     u.className = 'updated' + (age > STALE_MS ? ' stale' : '');
   }
 
+  // -- event kinds --------------------------------------------------------------
+
+  // A node of another event kind than request (sensor, trade, a declared
+  // one) stores its windows in the kind's own table; GET /api/kind names it,
+  // its key columns and value columns. The kind view lists every key with
+  // its latest window and charts the windows of the selected key: candles
+  // (open/high/low/close, volume bars, VWAP line) if a measure reports ohlc,
+  // else one line chart per measure with its min–max band and healthy band.
+  const kind = {
+    info: null, // GET /api/kind
+    candle: null, // candle columns, or null
+    headline: [], // value columns shown in the table
+    rows: new Map(), // key -> { tr, cells, row, worst, anomalies }
+    selected: null, // joined key
+    built: null, // key the detail charts were built for
+    charts: [], // { plot, host, height }
+    detail: { anomalies: [] }, // what the anomaly markers read
+    windowSec: 10,
+    xMin: 0,
+    xMax: 0,
+    model: null, // the test-facing model (window.vigilDashboard)
+  };
+
+  // Exposed for the browser tests and for the curious: what the page shows.
+  window.vigilDashboard = { kind: null };
+
+  function fmtValue(v) {
+    if (v == null || !isFinite(v)) return '–';
+    const a = Math.abs(v);
+    if (Number.isInteger(v)) return v.toLocaleString('en-US');
+    if (a >= 1000) return v.toLocaleString('en-US',
+      { maximumFractionDigits: 1 });
+    if (a >= 1) return v.toFixed(2);
+    return v.toPrecision(3);
+  }
+
+  function columnLabel(c) {
+    return c.replace(/_/g, ' ');
+  }
+
+  // "symbol" -> "symbols", "sensor_id" -> "sensors": what a key is called.
+  function keyNoun(info) {
+    const k = (info.keys && info.keys[0]) || 'key';
+    return k.replace(/_id$/, '').replace(/_/g, ' ') + 's';
+  }
+
+  // The measure reporting open/high/low/close, with its VWAP and the
+  // volume (a sum of another measure), or null.
+  function candleColumns(info) {
+    for (const m of info.measures || []) {
+      const has = (s) => m.columns.includes(m.name + '_' + s)
+        ? m.name + '_' + s : null;
+      const open = has('open'), high = has('high'), low = has('low'),
+        close = has('close');
+      if (!(open && high && low && close)) continue;
+      let volume = null;
+      for (const o of info.measures)
+        if (o !== m && !volume)
+          volume = o.columns.find((c) => c === o.name + '_sum') || null;
+      return { measure: m.name, open, high, low, close, vwap: has('vwap'),
+        volume };
+    }
+    return null;
+  }
+
+  // The value columns of the table: all if few, else one per measure (its
+  // mean, close, last or sum), as the console's `services` shows them.
+  function headlineColumns(info, n) {
+    if (info.columns.length <= n) return info.columns.slice();
+    const out = [];
+    for (const m of info.measures || []) {
+      if (out.length >= n) break;
+      const pick = ['mean', 'close', 'last', 'sum'].map((s) => m.name + '_' + s)
+        .find((c) => m.columns.includes(c));
+      out.push(pick || m.columns[0]);
+    }
+    return out;
+  }
+
+  // The columns of one measure's line chart: the headline, min and max.
+  function measureColumns(m) {
+    const has = (s) => m.columns.includes(m.name + '_' + s)
+      ? m.name + '_' + s : null;
+    return {
+      main: ['mean', 'close', 'last', 'sum'].map(has).find((c) => c)
+        || m.columns[0],
+      min: has('min') || has('low'),
+      max: has('max') || has('high'),
+    };
+  }
+
+  function setupKind(info) {
+    kind.info = info;
+    kind.candle = candleColumns(info);
+    kind.headline = headlineColumns(info, 6);
+    document.body.dataset.kind = info.kind;
+    window.vigilDashboard.kind = info.kind;
+    $('services-panel').hidden = true;
+    const panel = $('kind-panel');
+    panel.hidden = false;
+    panel.dataset.kind = info.kind;
+    const noun = keyNoun(info);
+    $('kind-name').textContent = noun.charAt(0).toUpperCase() + noun.slice(1);
+    $('kind-hint').textContent = info.kind + ' · ' + info.table + ' · '
+      + info.keys.join(' | ') + ' · alerting first · click a row for its '
+      + (kind.candle ? 'candles' : 'charts');
+    const head = $('kind-keys').tHead.rows[0];
+    const cells = info.keys.map((k) => el('th', '', columnLabel(k)));
+    cells.push(el('th', 'num', 'events'));
+    for (const c of kind.headline) cells.push(el('th', 'num', columnLabel(c)));
+    cells.push(el('th', 'num', 'anomalies'), el('th', 'num', 'window'));
+    head.replaceChildren(...cells);
+    const m = /(?:^#|&)key=([^&]*)/.exec(location.hash);
+    if (m) kind.selected = decodeURIComponent(m[1]);
+  }
+
+  function selectKey(key) {
+    if (kind.selected === key) return;
+    kind.selected = key;
+    history.replaceState(null, '', '#key=' + encodeURIComponent(key));
+    for (const [k, r] of kind.rows) r.tr.classList.toggle('selected', k === key);
+    refresh();
+  }
+
+  function kindRow(key) {
+    let r = kind.rows.get(key);
+    if (r) return r;
+    const tr = el('tr');
+    tr.dataset.key = key;
+    tr.tabIndex = 0;
+    tr.addEventListener('click', () => selectKey(key));
+    tr.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' || e.key === ' ') selectKey(key);
+    });
+    r = { tr, row: null, worst: 0, anomalies: [] };
+    kind.rows.set(key, r);
+    return r;
+  }
+
+  function renderKindRow(r, anomalies) {
+    const w = r.row;
+    const span = w.window_end - w.window_start || 10000;
+    const active = anomalies.filter((a) => a.window_start
+      >= w.window_start - (ACTIVE_WINDOWS - 1) * span);
+    r.anomalies = anomalies;
+    r.worst = 0;
+    for (const a of active)
+      r.worst = Math.max(r.worst, SEVERITY_RANK[a.severity] || 3);
+    r.rank = r.worst * 10 + (anomalies.length ? 1 : 0);
+    const level = r.worst >= 3 ? 'bad' : r.worst > 0 ? 'warn' : 'ok';
+    r.tr.className = level + (w.key === kind.selected ? ' selected' : '');
+    r.tr.dataset.anomalies = String(anomalies.length);
+    r.tr.dataset.latestWindow = String(w.window_start);
+    const cells = kind.info.keys.map((k) =>
+      el('td', 'key', w.key_values[k]));
+    cells.push(el('td', 'num', fmtCount(w.event_count)));
+    for (const c of kind.headline) {
+      const td = el('td', 'num', fmtValue(w.values[c]));
+      td.dataset.column = c;
+      cells.push(td);
+    }
+    cells.push(el('td', 'num' + (anomalies.length ? ' alarm' : ''),
+      anomalies.length ? String(anomalies.length) : ''));
+    cells.push(el('td', 'num', fmtClock(w.window_start)));
+    r.tr.replaceChildren(...cells);
+  }
+
+  const AXIS = {
+    stroke: '#9aa4b2',
+    grid: { stroke: 'rgba(255,255,255,0.07)', width: 1 },
+    ticks: { stroke: 'rgba(255,255,255,0.12)', width: 1 },
+    font: '11px system-ui, sans-serif',
+  };
+
+  // Ticks less than a minute apart show their seconds.
+  function timeAxis() {
+    return Object.assign({}, AXIS, { size: 22, space: 70,
+      values: (u, vals) => vals.map((v) => vals.length > 1
+        && vals[1] - vals[0] < 60 ? fmtClock(v * 1000)
+        : fmtHourMinute(v * 1000)) });
+  }
+
+  const UP = '#3ddc84', DOWN = '#ff3355';
+
+  // Draws the candles and volume bars under the series (the VWAP line goes
+  // on top): a wick from low to high and a body from open to close per
+  // window, green if it closed at or above its open, red below; volume bars
+  // in the lowest fifth. Counts the candles drawn for the tests.
+  function candlePlugin(host) {
+    return {
+      hooks: {
+        drawAxes: [
+          (u) => {
+            const [xs, o, h, l, c, , v] = u.data;
+            const ctx = u.ctx;
+            const { left, top, width, height } = u.bbox;
+            const ratio = window.devicePixelRatio || 1;
+            const x0 = u.valToPos(u.scales.x.min, 'x', true);
+            const slot = u.valToPos(u.scales.x.min + kind.windowSec, 'x', true)
+              - x0;
+            const body = Math.max(1, Math.round(slot * 0.7));
+            const half = Math.floor(body / 2);
+            const wick = Math.max(1, Math.round(ratio));
+            ctx.save();
+            ctx.beginPath();
+            ctx.rect(left, top, width, height);
+            ctx.clip();
+            let drawn = 0;
+            for (let i = 0; i < xs.length; i++) {
+              const cx = Math.round(u.valToPos(xs[i], 'x', true));
+              if (cx < left - body || cx > left + width + body) continue;
+              if (v && v[i] != null) {
+                const y0 = u.valToPos(0, 'vol', true);
+                const y1 = u.valToPos(v[i], 'vol', true);
+                ctx.fillStyle = c[i] != null && o[i] != null && c[i] < o[i]
+                  ? 'rgba(255,51,85,0.30)' : 'rgba(61,220,132,0.30)';
+                ctx.fillRect(cx - half, y1, body, Math.max(1, y0 - y1));
+              }
+              if (o[i] == null || h[i] == null || l[i] == null || c[i] == null)
+                continue;
+              const color = c[i] >= o[i] ? UP : DOWN;
+              ctx.fillStyle = color;
+              const yh = u.valToPos(h[i], 'y', true);
+              const yl = u.valToPos(l[i], 'y', true);
+              ctx.fillRect(cx - Math.floor(wick / 2), yh, wick,
+                Math.max(1, yl - yh));
+              const yo = u.valToPos(o[i], 'y', true);
+              const yc = u.valToPos(c[i], 'y', true);
+              ctx.fillRect(cx - half, Math.min(yo, yc), body,
+                Math.max(wick, Math.abs(yc - yo)));
+              drawn++;
+            }
+            ctx.restore();
+            host.dataset.candlesDrawn = String(drawn);
+            window.vigilDashboard.candlesDrawn = drawn;
+          },
+        ],
+      },
+    };
+  }
+
+  function makeCandleChart(host, width) {
+    const cc = kind.candle;
+    const hidden = { paths: () => null, points: { show: false } };
+    const opts = {
+      width: width,
+      height: 340,
+      legend: { show: false },
+      cursor: { drag: { x: false, y: false }, points: { show: false } },
+      padding: [12, 28, 0, 0],
+      scales: {
+        x: { time: true, range: () => [kind.xMin, kind.xMax] },
+        y: {
+          range: (u, min, max) => {
+            if (min == null || max == null) return [0, 1];
+            const pad = (max - min) * 0.08 || Math.abs(max) * 0.01 || 1;
+            return [min - pad, max + pad];
+          },
+        },
+        vol: { range: (u, min, max) => [0, Math.max(1, max || 0) * 5] },
+      },
+      axes: [
+        timeAxis(),
+        Object.assign({}, AXIS, { size: 60, space: 30,
+          values: (u, vals) => vals.map(fmtValue) }),
+      ],
+      series: [
+        {},
+        Object.assign({ label: 'open', scale: 'y' }, hidden),
+        Object.assign({ label: 'high', scale: 'y' }, hidden),
+        Object.assign({ label: 'low', scale: 'y' }, hidden),
+        Object.assign({ label: 'close', scale: 'y' }, hidden),
+        { label: 'vwap', scale: 'y', stroke: '#ffd23f', width: 1.5,
+          points: { show: false }, show: !!cc.vwap },
+        Object.assign({ label: 'volume', scale: 'vol' }, hidden),
+      ],
+      plugins: [candlePlugin(host),
+        anomalyPlugin(kind.detail, { metric: cc.measure })],
+    };
+    return new uPlot(opts, [[], [], [], [], [], [], []], host);
+  }
+
+  // Draws the healthy band's bounds as dashed lines.
+  function healthyPlugin(m) {
+    return {
+      hooks: {
+        draw: [
+          (u) => {
+            if (!m.healthy) return;
+            const ctx = u.ctx;
+            const { left, width } = u.bbox;
+            ctx.save();
+            ctx.strokeStyle = 'rgba(61,220,132,0.7)';
+            ctx.setLineDash([6, 4]);
+            ctx.lineWidth = window.devicePixelRatio || 1;
+            for (const b of [m.healthy.low, m.healthy.high]) {
+              if (b == null) continue;
+              const y = u.valToPos(b, 'y', true);
+              ctx.beginPath();
+              ctx.moveTo(left, y);
+              ctx.lineTo(left + width, y);
+              ctx.stroke();
+            }
+            ctx.restore();
+          },
+        ],
+      },
+    };
+  }
+
+  function makeMeasureChart(m, host, width) {
+    const cols = measureColumns(m);
+    const opts = {
+      width: width,
+      height: 120,
+      legend: { show: false },
+      cursor: { drag: { x: false, y: false }, points: { size: 6 } },
+      padding: [10, 28, 0, 0],
+      scales: {
+        x: { time: true, range: () => [kind.xMin, kind.xMax] },
+        y: {
+          range: (u, min, max) => {
+            if (min == null || max == null) return [0, 1];
+            const h = m.healthy || {};
+            const lo = Math.min(min, h.low != null ? h.low : min);
+            const hi = Math.max(max, h.high != null ? h.high : max);
+            const pad = (hi - lo) * 0.1 || Math.abs(hi) * 0.05 || 1;
+            return [lo - pad, hi + pad];
+          },
+        },
+      },
+      axes: [
+        timeAxis(),
+        Object.assign({}, AXIS, { size: 48, space: 28,
+          values: (u, vals) => vals.map(fmtValue) }),
+      ],
+      series: [
+        {},
+        { label: cols.min || 'min', stroke: 'rgba(79,209,255,0.35)', width: 1,
+          points: { show: false }, show: !!cols.min },
+        { label: cols.max || 'max', stroke: 'rgba(79,209,255,0.35)', width: 1,
+          points: { show: false }, show: !!cols.max },
+        { label: cols.main, stroke: '#4fd1ff', width: 2,
+          points: { show: false } },
+      ],
+      bands: cols.min && cols.max
+        ? [{ series: [2, 1], fill: 'rgba(79,209,255,0.10)' }] : [],
+      plugins: [healthyPlugin(m), anomalyPlugin(kind.detail,
+        { metric: m.name })],
+    };
+    return { plot: new uPlot(opts, [[], [], [], []], host), cols };
+  }
+
+  function detailWidth() {
+    return Math.max(260, $('kind-charts').clientWidth - 2);
+  }
+
+  function buildKindCharts() {
+    for (const c of kind.charts) c.plot.destroy();
+    kind.charts = [];
+    const host = $('kind-charts');
+    host.replaceChildren();
+    const width = detailWidth();
+    if (kind.candle) {
+      const wrap = el('div', 'chart chart-candles');
+      wrap.dataset.metric = kind.candle.measure;
+      wrap.append(el('div', 'chart-title', kind.candle.measure
+        + ' · candles' + (kind.candle.vwap ? ' · vwap' : '')
+        + (kind.candle.volume ? ' · volume' : '')));
+      host.append(wrap);
+      kind.charts.push({ kind: 'candles', wrap,
+        plot: makeCandleChart(wrap, width), height: 340 });
+      return;
+    }
+    for (const m of kind.info.measures || []) {
+      const wrap = el('div', 'chart chart-measure');
+      wrap.dataset.metric = m.name;
+      const c = makeMeasureChart(m, wrap, width);
+      wrap.prepend(el('div', 'chart-title', columnLabel(c.cols.main)
+        + (c.cols.min && c.cols.max ? ' · min–max' : '')
+        + (m.healthy ? ' · healthy band' : '')));
+      host.append(wrap);
+      kind.charts.push({ kind: 'measure', wrap, plot: c.plot, cols: c.cols,
+        height: 120 });
+    }
+  }
+
+  function resizeKindCharts() {
+    const width = detailWidth();
+    for (const c of kind.charts)
+      if (Math.abs(c.plot.width - width) > 1)
+        c.plot.setSize({ width, height: c.height });
+  }
+
+  function renderKindDetail(windows) {
+    const key = kind.selected;
+    const detail = $('kind-detail');
+    detail.dataset.key = key || '';
+    $('kind-selected').textContent = key || 'no data yet';
+    if (kind.built !== key || !kind.charts.length) {
+      buildKindCharts();
+      kind.built = key;
+    }
+    const r = key ? kind.rows.get(key) : null;
+    const anomalies = r ? r.anomalies : [];
+    const span = windows.length
+      ? windows[windows.length - 1].window_end
+        - windows[windows.length - 1].window_start : kind.windowSec * 1000;
+    kind.windowSec = span / 1000 || 10;
+    kind.detail.anomalies = anomalies.map((a) =>
+      Object.assign({}, a, { window_end: a.window_start + span }));
+    const worst = r ? r.worst : 0;
+    const level = worst >= 3 ? 'bad' : worst > 0 ? 'warn' : 'ok';
+    const pill = $('kind-pill');
+    pill.className = 'pill ' + level;
+    pill.textContent = level === 'ok' ? 'OK' : anomalies.filter((a, i, all) =>
+      all.findIndex((b) => b.metric === a.metric) === i)
+      .map((a) => a.metric).join(' · ').toUpperCase();
+
+    // The time axis: the range, or only the data if there is less of it,
+    // at least two minutes.
+    const last = windows.length ? windows[windows.length - 1] : null;
+    kind.xMax = (last ? last.window_end : Date.now()) / 1000;
+    kind.xMin = Math.max(kind.xMax - state.minutes * 60,
+      windows.length ? windows[0].window_start / 1000 : 0);
+    if (kind.xMax - kind.xMin < 120) kind.xMin = kind.xMax - 120;
+
+    const mid = windows.map((w) => (w.window_start + w.window_end) / 2000);
+    const col = (c) => windows.map((w) => c && w.values[c] != null
+      ? w.values[c] : null);
+    const stats = [];
+    const stat = (label, value, cls) => {
+      const box = el('div', 'stat' + (cls ? ' ' + cls : ''));
+      box.append(el('div', 'stat-value', value), el('div', 'stat-label', label));
+      stats.push(box);
+    };
+    const model = { kind: kind.info.kind, key, windows: windows.length };
+    if (kind.candle) {
+      const cc = kind.candle;
+      const o = col(cc.open), h = col(cc.high), l = col(cc.low),
+        c = col(cc.close), vw = col(cc.vwap), vol = col(cc.volume);
+      kind.charts[0].plot.setData([mid, o, h, l, c, vw, vol]);
+      model.candles = windows.map((w, i) => ({ t: w.window_start,
+        open: o[i], high: h[i], low: l[i], close: c[i], vwap: vw[i],
+        volume: vol[i], events: w.event_count }));
+      detail.dataset.candles = String(windows.length);
+      if (last) {
+        const first = windows[0].values[cc.open];
+        const close = last.values[cc.close];
+        const change = first ? (close - first) / first * 100 : null;
+        stat('close', fmtValue(close), close >= last.values[cc.open]
+          ? 'up' : 'down');
+        stat('change ' + fmtAge(last.window_end - windows[0].window_start),
+          change == null ? '–'
+          : (change >= 0 ? '+' : '') + change.toFixed(2) + ' %',
+        change >= 0 ? 'up' : 'down');
+        if (cc.vwap) stat('vwap', fmtValue(last.values[cc.vwap]));
+        if (cc.volume) stat('volume', fmtCount(last.values[cc.volume]));
+        stat('trades', fmtCount(last.event_count));
+      }
+    } else {
+      delete detail.dataset.candles;
+      model.series = {};
+      for (const chart of kind.charts) {
+        const cs = chart.cols;
+        chart.plot.setData([mid, col(cs.min), col(cs.max), col(cs.main)]);
+        model.series[cs.main] = col(cs.main);
+      }
+      if (last)
+        for (const chart of kind.charts)
+          stat(columnLabel(chart.cols.main), fmtValue(last.values[chart.cols.main]),
+            anomalies.some((a) => a.metric === chart.wrap.dataset.metric
+              && a.window_start >= last.window_start
+                - (ACTIVE_WINDOWS - 1) * span) ? 'alarm' : '');
+    }
+    $('kind-stats').replaceChildren(...stats);
+    const marks = $('kind-marks');
+    marks.replaceChildren();
+    for (const a of anomalies.slice(0, 3)) {
+      const li = el('li', 'mark sev-' + a.severity);
+      li.dataset.metric = a.metric;
+      li.dataset.severity = a.severity;
+      li.append(el('span', 'dot'), el('span', 'mark-text',
+        fmtClock(a.window_start) + ' ' + a.metric + ' ' + fmtValue(a.observed)
+        + ' (expected ' + fmtValue(a.expected) + ', ' + a.detector + ')'));
+      marks.append(li);
+    }
+    model.candlesDrawn = window.vigilDashboard.candlesDrawn;
+    Object.assign(window.vigilDashboard, model);
+  }
+
+  async function refreshKind(now) {
+    const m = state.minutes;
+    const [keys, anomalies, status, incidents] = await Promise.all([
+      getJSON('/api/kind/keys'),
+      getJSON('/api/anomalies?minutes=' + m),
+      getJSON('/api/status').catch(() => null),
+      getJSON('/api/incidents?minutes=' + m).catch(() => null),
+    ]);
+    if (!keys.ok || !anomalies.ok)
+      throw new Error('api answered ' + keys.status + '/' + anomalies.status);
+    const rows = keys.body.keys || [];
+    const anomalyList = (anomalies.body.anomalies || []).map((a) =>
+      Object.assign({ window_end: a.window_start + 10000 }, a));
+    const byKey = new Map();
+    for (const a of anomalyList) {
+      if (!byKey.has(a.service)) byKey.set(a.service, []);
+      byKey.get(a.service).push(a);
+    }
+    const seen = new Set();
+    for (const w of rows) {
+      const r = kindRow(w.key);
+      r.row = w;
+      renderKindRow(r, byKey.get(w.key) || []);
+      seen.add(w.key);
+    }
+    for (const [k, r] of kind.rows)
+      if (!seen.has(k)) {
+        r.tr.remove();
+        kind.rows.delete(k);
+      }
+    const ordered = [...kind.rows.values()].sort((a, b) =>
+      b.rank - a.rank || a.row.key.localeCompare(b.row.key));
+    const body = $('kind-keys').tBodies[0];
+    ordered.forEach((r, i) => {
+      if (body.children[i] !== r.tr) body.insertBefore(r.tr,
+        body.children[i] || null);
+    });
+    const panel = $('kind-panel');
+    panel.dataset.keys = String(ordered.length);
+    panel.dataset.latestWindow = String(Math.max(0,
+      ...ordered.map((r) => r.row.window_start)));
+    window.vigilDashboard.keys = ordered.map((r) => r.row.key);
+
+    // The selected key: the operator's choice (or the address's #key=),
+    // else the most alerting one.
+    if (!kind.selected || !kind.rows.has(kind.selected))
+      kind.selected = ordered.length ? ordered[0].row.key : null;
+    for (const [k, r] of kind.rows)
+      r.tr.classList.toggle('selected', k === kind.selected);
+    let windows = [];
+    if (kind.selected) {
+      const w = await getJSON('/api/kind/windows?minutes=' + m + '&key='
+        + encodeURIComponent(kind.selected));
+      if (w.ok) windows = w.body.windows || [];
+    }
+    renderKindDetail(windows);
+
+    const lastEnd = Math.max(0, ...rows.map((w) => w.window_end));
+    renderIncidents(incidents && incidents.ok
+      ? (incidents.body.incidents || []) : null, lastEnd || now);
+    renderAnomalies(anomalyList);
+    renderHealth(status && status.ok ? status.body : null, now);
+    renderVerdict(ordered.map((r) => ({ worst: r.worst, service: r.row.key })),
+      true, keyNoun(kind.info).toUpperCase());
+  }
+
   // -- refresh ----------------------------------------------------------------
 
+  // Which view the node gets: its kind, asked once (a node without
+  // /api/kind is a request node).
+  async function detectKind() {
+    const r = await getJSON('/api/kind');
+    if (r.ok && r.body && r.body.kind && r.body.kind !== 'request') {
+      setupKind(r.body);
+      state.mode = 'kind';
+    } else if (r.ok || r.status === 404) {
+      document.body.dataset.kind = 'request';
+      window.vigilDashboard.kind = 'request';
+      state.mode = 'request';
+    } else {
+      throw new Error('api answered ' + r.status);
+    }
+  }
+
   async function refresh() {
-    if (state.inFlight) return;
+    // A refresh asked for while one runs (a key clicked) follows it.
+    if (state.inFlight) {
+      state.again = true;
+      return;
+    }
     state.inFlight = true;
+    state.again = false;
     const now = Date.now();
-    const m = state.minutes;
     try {
-      const [services, anomalies, status, incidents] = await Promise.all([
-        getJSON('/api/services'),
-        getJSON('/api/anomalies?minutes=' + m),
-        getJSON('/api/status').catch(() => null),
-        getJSON('/api/incidents?minutes=' + m).catch(() => null),
-      ]);
-      if (!services.ok || !anomalies.ok)
-        throw new Error('api answered ' + services.status + '/'
-          + anomalies.status);
-      const names = (services.body.services || []).map((s) => s.service);
-      const series = await Promise.all(names.map((n) =>
-        getJSON('/api/windows?minutes=' + m + '&service='
-          + encodeURIComponent(n))));
-      const anomalyList = (anomalies.body.anomalies || []).map((a) =>
-        Object.assign({ window_end: a.window_start + 10000 }, a));
-
-      // A common time axis for all small multiples.
-      // It spans the range, or only the data if there is less of it.
-      let xMax = 0, xMin = Infinity;
-      const windowsOf = new Map();
-      names.forEach((n, i) => {
-        const rows = series[i].ok ? (series[i].body.windows || []) : [];
-        windowsOf.set(n, rows);
-        for (const r of rows) {
-          xMax = Math.max(xMax, r.window_end);
-          xMin = Math.min(xMin, r.window_start);
-        }
-      });
-      if (!xMax) xMax = now;
-      state.xMax = xMax / 1000;
-      state.xMin = Math.max(state.xMax - m * 60,
-        isFinite(xMin) ? xMin / 1000 : 0);
-      if (state.xMax - state.xMin < 120) state.xMin = state.xMax - 120;
-
-      const host = $('services');
-      for (const n of names) {
-        let card = state.cards.get(n);
-        if (!card) {
-          card = makeCard(n);
-          state.cards.set(n, card);
-          host.append(card.root);
-        }
-        const rows = windowsOf.get(n);
-        const span = rows.length
-          ? rows[rows.length - 1].window_end - rows[rows.length - 1].window_start
-          : 10000;
-        updateCard(card, rows, anomalyList.filter((a) => a.service === n)
-          .map((a) => Object.assign({}, a,
-            { window_end: a.window_start + span })));
-      }
-      for (const [n, card] of state.cards) {
-        if (!names.includes(n)) {
-          card.root.remove();
-          state.cards.delete(n);
-        }
-      }
-      const ordered = [...state.cards.values()].sort((a, b) =>
-        b.rank - a.rank || a.service.localeCompare(b.service));
-      ordered.forEach((c, i) => {
-        if (host.children[i] !== c.root) host.insertBefore(c.root,
-          host.children[i] || null);
-      });
-      host.dataset.latestWindow = String(Math.max(0,
-        ...ordered.map((c) => (c.latest ? c.latest.window_start : 0))));
-
-      renderIncidents(incidents && incidents.ok
-        ? (incidents.body.incidents || []) : null, xMax);
-      renderAnomalies(anomalyList);
-      renderHealth(status && status.ok ? status.body : null, now);
-      renderVerdict(ordered, true);
+      if (!state.mode) await detectKind();
+      if (state.mode === 'kind') await refreshKind(now);
+      else await refreshRequest(now);
       state.lastOk = Date.now();
       document.body.dataset.refreshes =
         String((Number(document.body.dataset.refreshes) || 0) + 1);
@@ -682,7 +1202,82 @@
     } finally {
       state.inFlight = false;
       renderUpdated(Date.now());
+      if (state.again) setTimeout(refresh, 0);
     }
+  }
+
+  async function refreshRequest(now) {
+    const m = state.minutes;
+    const [services, anomalies, status, incidents] = await Promise.all([
+      getJSON('/api/services'),
+      getJSON('/api/anomalies?minutes=' + m),
+      getJSON('/api/status').catch(() => null),
+      getJSON('/api/incidents?minutes=' + m).catch(() => null),
+    ]);
+    if (!services.ok || !anomalies.ok)
+      throw new Error('api answered ' + services.status + '/'
+        + anomalies.status);
+    const names = (services.body.services || []).map((s) => s.service);
+    const series = await Promise.all(names.map((n) =>
+      getJSON('/api/windows?minutes=' + m + '&service='
+        + encodeURIComponent(n))));
+    const anomalyList = (anomalies.body.anomalies || []).map((a) =>
+      Object.assign({ window_end: a.window_start + 10000 }, a));
+
+    // A common time axis for all small multiples.
+    // It spans the range, or only the data if there is less of it.
+    let xMax = 0, xMin = Infinity;
+    const windowsOf = new Map();
+    names.forEach((n, i) => {
+      const rows = series[i].ok ? (series[i].body.windows || []) : [];
+      windowsOf.set(n, rows);
+      for (const r of rows) {
+        xMax = Math.max(xMax, r.window_end);
+        xMin = Math.min(xMin, r.window_start);
+      }
+    });
+    if (!xMax) xMax = now;
+    state.xMax = xMax / 1000;
+    state.xMin = Math.max(state.xMax - m * 60,
+      isFinite(xMin) ? xMin / 1000 : 0);
+    if (state.xMax - state.xMin < 120) state.xMin = state.xMax - 120;
+
+    const host = $('services');
+    for (const n of names) {
+      let card = state.cards.get(n);
+      if (!card) {
+        card = makeCard(n);
+        state.cards.set(n, card);
+        host.append(card.root);
+      }
+      const rows = windowsOf.get(n);
+      const span = rows.length
+        ? rows[rows.length - 1].window_end - rows[rows.length - 1].window_start
+        : 10000;
+      updateCard(card, rows, anomalyList.filter((a) => a.service === n)
+        .map((a) => Object.assign({}, a,
+          { window_end: a.window_start + span })));
+    }
+    for (const [n, card] of state.cards) {
+      if (!names.includes(n)) {
+        card.root.remove();
+        state.cards.delete(n);
+      }
+    }
+    const ordered = [...state.cards.values()].sort((a, b) =>
+      b.rank - a.rank || a.service.localeCompare(b.service));
+    ordered.forEach((c, i) => {
+      if (host.children[i] !== c.root) host.insertBefore(c.root,
+        host.children[i] || null);
+    });
+    host.dataset.latestWindow = String(Math.max(0,
+      ...ordered.map((c) => (c.latest ? c.latest.window_start : 0))));
+
+    renderIncidents(incidents && incidents.ok
+      ? (incidents.body.incidents || []) : null, xMax);
+    renderAnomalies(anomalyList);
+    renderHealth(status && status.ok ? status.body : null, now);
+    renderVerdict(ordered, true);
   }
 
   function start() {
@@ -698,7 +1293,10 @@
     let resizeTimer = 0;
     window.addEventListener('resize', () => {
       clearTimeout(resizeTimer);
-      resizeTimer = setTimeout(() => state.cards.forEach(ensureCharts), 150);
+      resizeTimer = setTimeout(() => {
+        state.cards.forEach(ensureCharts);
+        resizeKindCharts();
+      }, 150);
     });
     refresh();
     setInterval(refresh, REFRESH_MS);

@@ -19,6 +19,7 @@
 #include "actors/doctor/doctor.hpp"
 #include "actors/ingest/kafka_source.hpp"
 #include "actors/messages.hpp"
+#include "actors/node/kind_view.hpp"
 #include "actors/node/node_http.hpp"
 #include "runtime/db_reader.hpp"
 #include "runtime/error.hpp"
@@ -93,6 +94,9 @@ struct console_state {
 
   console_context ctx;
 
+  /// The tables of the node's event kind (request: service_metrics).
+  kind_view view;
+
   /// `status` without the children (the caller adds them).
   console_status status() const {
     console_status st;
@@ -128,6 +132,14 @@ struct console_state {
       st.last_checkpoint = st.stats.last_checkpoint;
     if (ctx.db.empty()) // role ingest: the store holds the windows
       return st;
+    if (!view.is_request()) {
+      st.kind = view.kind;
+      if (auto rows = read_kind_latest(ctx.db, view))
+        st.services = rows->size();
+      else
+        st.problems = "keys (" + rows.error().message + ")";
+      return st;
+    }
     if (auto rows = read_latest_windows(ctx.db))
       st.services = rows->size();
     else
@@ -199,6 +211,12 @@ struct console_state {
     case console_command::partitions:
       return partitions();
     case console_command::services: {
+      if (!view.is_request()) {
+        auto rows = read_kind_latest(ctx.db, view);
+        if (!rows)
+          return failed("cannot read " + ctx.db, rows.error().message);
+        return ok(format_kind_services(view, *rows, wall_ms()));
+      }
       auto rows = read_latest_windows(ctx.db);
       if (!rows)
         return failed("cannot read " + ctx.db, rows.error().message);
@@ -242,6 +260,8 @@ using console_actor = caf::stateful_actor<console_state>;
 
 caf::behavior console_state::make_behavior(console_context ctx) {
   this->ctx = std::move(ctx);
+  view
+      = make_kind_view(this->ctx.node ? this->ctx.node->schema.get() : nullptr);
   return {
       [this](console_request& req) -> caf::result<console_reply> {
         auto cmd = parse_console_command(req.line);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 #include <utility>
@@ -117,7 +118,9 @@ std::string console_help() {
          "                           paused or reading, checkpointed offset\n"
          "  services                 latest window of each service: "
          "requests, rate,\n"
-         "                           error rate, p95 latency\n"
+         "                           error rate, p95 latency (another event "
+         "kind:\n"
+         "                           each key, its events and main values)\n"
          "  anomalies [SERVICE] [N]  the N newest anomalies (default 20), of "
          "SERVICE\n"
          "                           only if given\n"
@@ -333,8 +336,12 @@ std::string format_status(const console_status& st) {
       kv.add("overflow",
              num(s.key_overflow) + " events refused by --max-services");
   }
-  kv.add("services", std::to_string(st.services) + " with windows (cap "
-                         + num(st.max_services) + ")");
+  if (st.kind == "request")
+    kv.add("services", std::to_string(st.services) + " with windows (cap "
+                           + num(st.max_services) + ")");
+  else
+    kv.add("keys", std::to_string(st.services) + " with windows (kind "
+                       + st.kind + ", cap " + num(st.max_services) + ")");
   kv.add("partitions", std::to_string(st.assigned) + " assigned, total lag "
                            + num(st.total_lag));
   if (st.stalled > 0)
@@ -461,6 +468,63 @@ std::string format_services(const std::vector<window_row>& rows,
   }
   return t.render() + "\n" + std::to_string(rows.size())
          + " services, latest window each\n";
+}
+
+std::string format_kind_value(const std::optional<double>& x) {
+  if (!x || !std::isfinite(*x))
+    return "-";
+  if (std::fabs(*x) < 1e15 && *x == std::floor(*x))
+    return fixed(*x, 0);
+  return fixed(*x, std::fabs(*x) >= 1000 ? 2 : 4);
+}
+
+std::string format_kind_services(const kind_view& view,
+                                 const std::vector<kind_window_row>& rows,
+                                 int64_t now_ms) {
+  if (rows.empty())
+    return "no windows stored in " + view.table
+           + " yet (see 'status': are events consumed?)\n";
+  auto upper = [](std::string x) {
+    std::transform(x.begin(), x.end(), x.begin(), [](unsigned char c) {
+      return static_cast<char>(std::toupper(c));
+    });
+    return x;
+  };
+  auto shown = view.headline_columns(6);
+  std::vector<std::string> headers;
+  for (const auto& key : view.keys)
+    headers.push_back(upper(key));
+  for (const char* h : {"WINDOW", ">EVENTS", ">EV/S"})
+    headers.emplace_back(h);
+  for (auto i : shown)
+    headers.push_back(">" + upper(view.columns[i].name));
+  headers.emplace_back(">UPDATED");
+  text_table t{std::move(headers)};
+  for (const auto& r : rows) {
+    std::vector<std::string> cells;
+    for (size_t k = 0; k < view.keys.size(); ++k)
+      cells.push_back(k < r.key_values.size() ? r.key_values[k] : "");
+    auto secs = static_cast<double>(r.window_end - r.window_start) / 1000.0;
+    auto rate = secs > 0 ? static_cast<double>(r.event_count) / secs : 0.0;
+    cells.push_back(format_time(r.window_start));
+    cells.push_back(num(r.event_count));
+    cells.push_back(fixed(rate, 1));
+    for (auto i : shown)
+      cells.push_back(
+          format_kind_value(i < r.values.size() ? r.values[i] : std::nullopt));
+    cells.push_back(ago(r.updated_at, now_ms));
+    t.add(std::move(cells));
+  }
+  std::string keys;
+  for (const auto& key : view.keys)
+    keys += (keys.empty() ? "" : "|") + key;
+  auto out = t.render() + "\n" + std::to_string(rows.size()) + " keys (" + keys
+             + ") of kind " + view.kind + ", latest window each\n";
+  if (shown.size() < view.columns.size())
+    out += std::to_string(view.columns.size() - shown.size())
+           + " more value columns in " + view.table
+           + " (all of them: GET /api/kind/keys)\n";
+  return out;
 }
 
 std::string format_incidents(const std::vector<incident_row>& rows,

@@ -6,10 +6,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "actors/messages.hpp"
+#include "actors/node/kind_view.hpp"
 #include "runtime/expected.hpp"
 #include "runtime/supervisor_history.hpp"
 
@@ -94,8 +96,10 @@ struct console_status {
   bool stats_known = false;
   /// Pipeline counters (since the last restored checkpoint's totals).
   pipeline_stats stats;
-  /// Services with windows in the database.
+  /// Services with windows in the database (keys of `kind`'s table).
   size_t services = 0;
+  /// The node's event kind; not "request": `services` counts its keys.
+  std::string kind = "request";
   /// The cap on distinct services (`--max-services`).
   uint64_t max_services = 0;
   /// Partitions assigned to this node.
@@ -173,6 +177,18 @@ std::string format_nodes(const cluster_view& view, int64_t now_ms);
 /// `services`: the latest window of each service.
 std::string format_services(const std::vector<window_row>& rows,
                             int64_t now_ms);
+
+/// `services` of a node of another event kind than request (`view`): the
+/// latest window of each key with its event count, events per second and
+/// a few value columns (`kind_view::headline_columns`).
+std::string format_kind_services(const kind_view& view,
+                                 const std::vector<kind_window_row>& rows,
+                                 int64_t now_ms);
+
+/// A value of a kind's column for a narrow table: "-" if absent or not
+/// finite, integral values without decimals, else 4 decimals (2 from 1000
+/// on).
+std::string format_kind_value(const std::optional<double>& x);
 
 /// `incidents`: open ones first (as read by read_incidents), with their
 /// summaries; `now_ms` for the durations of open incidents.

@@ -5,6 +5,7 @@
 
 #include <simdjson.h>
 
+#include "actors/ingest/json_number.hpp"
 #include "runtime/event_kind.hpp"
 #include "runtime/timestamp.hpp"
 
@@ -16,23 +17,6 @@ namespace {
 simdjson::dom::parser& kind_parser() {
   thread_local simdjson::dom::parser parser;
   return parser;
-}
-
-bool number_of(simdjson::dom::element value, double& result) noexcept {
-  using simdjson::dom::element_type;
-  switch (value.type()) {
-  case element_type::INT64:
-    result = static_cast<double>(value.get_int64().value_unsafe());
-    return true;
-  case element_type::UINT64:
-    result = static_cast<double>(value.get_uint64().value_unsafe());
-    return true;
-  case element_type::DOUBLE:
-    result = value.get_double().value_unsafe();
-    return true;
-  default:
-    return false;
-  }
 }
 
 bool acceptable_key(std::string_view v, const parse_limits& limits) {
@@ -130,7 +114,7 @@ parse_outcome parse_kind_event(std::string_view json, const kind_schema& kind,
     result.repaired = ts->repaired;
   } else {
     double number = 0;
-    number_of(found[0], number);
+    json_number(found[0], number);
     auto ts = parse_epoch_ms(number);
     if (!ts)
       return rejected(invalid_reason::bad_timestamp, &name_of(0));
@@ -149,7 +133,7 @@ parse_outcome parse_kind_event(std::string_view json, const kind_schema& kind,
   for (size_t m = 0; m < kind.measures.size(); ++m) {
     const auto& spec = kind.measures[m];
     double v = 0;
-    number_of(found[1 + keys + m], v);
+    json_number(found[1 + keys + m], v);
     if (!std::isfinite(v) || !spec.valid.contains(v)
         || (spec.integer && std::trunc(v) != v))
       return rejected(invalid_reason::out_of_range, &spec.name);

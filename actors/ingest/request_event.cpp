@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <simdjson.h>
 
+#include "actors/ingest/json_number.hpp"
+
 #include "runtime/timestamp.hpp"
 
 // Validation of one event, streaming over nlohmann/json's SAX interface.
@@ -353,22 +355,9 @@ simdjson::dom::parser& thread_parser() {
 }
 
 /// Reads a JSON number as nlohmann does for the reference: integers are
-/// converted to double, floats are taken as they are. False if not a number.
+/// converted to double, floats are taken as they are.
 bool number_value(simdjson::dom::element value, double& result) noexcept {
-  using simdjson::dom::element_type;
-  switch (value.type()) {
-  case element_type::INT64:
-    result = static_cast<double>(value.get_int64().value_unsafe());
-    return true;
-  case element_type::UINT64:
-    result = static_cast<double>(value.get_uint64().value_unsafe());
-    return true;
-  case element_type::DOUBLE:
-    result = value.get_double().value_unsafe();
-    return true;
-  default:
-    return false;
-  }
+  return json_number(value, result);
 }
 
 /// Stores one field value into `out`; false unless it is clearly valid.

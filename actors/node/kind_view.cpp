@@ -18,6 +18,13 @@ constexpr const char* request_value_columns[]
     = {"error_count",    "error_rate",     "avg_latency_ms", "p50_latency_ms",
        "p95_latency_ms", "p99_latency_ms", "max_latency_ms"};
 
+/// `name` quoted as an SQL identifier, as kind_table_ddl creates it
+/// (declared names are lower-case identifiers: nothing to escape; keys such
+/// as "group" or "user" are keywords).
+std::string quoted(const std::string& name) {
+  return '"' + name + '"';
+}
+
 /// `ms` within the range PostgreSQL's timestamptz arithmetic takes.
 int64_t time_param(db_kind kind, int64_t ms) {
   constexpr int64_t bound = 100'000'000'000'000;
@@ -31,11 +38,11 @@ int64_t time_param(db_kind kind, int64_t ms) {
 std::string select_list(const kind_view& view, db_kind kind) {
   std::string out;
   for (const auto& key : view.keys)
-    out += key + ", ";
+    out += quoted(key) + ", ";
   out += sql_ms(kind, "window_start") + ", " + sql_ms(kind, "window_end") + ", "
-         + view.count_column + ", late_count, ";
+         + quoted(view.count_column) + ", late_count, ";
   for (const auto& c : view.columns)
-    out += c.name + ", ";
+    out += quoted(c.name) + ", ";
   out += sql_ms(kind, "updated_at");
   return out;
 }
@@ -43,7 +50,7 @@ std::string select_list(const kind_view& view, db_kind kind) {
 std::string key_order(const kind_view& view) {
   std::string out;
   for (const auto& key : view.keys)
-    out += (out.empty() ? "" : ", ") + key;
+    out += (out.empty() ? "" : ", ") + quoted(key);
   return out;
 }
 
@@ -91,11 +98,9 @@ std::vector<std::string> kind_view::column_names() const {
 
 std::vector<size_t> kind_view::headline_columns(size_t n) const {
   std::vector<size_t> out;
-  if (is_request()) {
-    for (size_t i = 0; i < columns.size() && out.size() < n; ++i)
-      if (columns[i].name == "error_rate"
-          || columns[i].name == "p95_latency_ms")
-        out.push_back(i);
+  if (columns.size() <= n) {
+    for (size_t i = 0; i < columns.size(); ++i)
+      out.push_back(i);
     return out;
   }
   // Columns of one measure are adjacent, in declaration order.
@@ -105,16 +110,10 @@ std::vector<size_t> kind_view::headline_columns(size_t n) const {
            && columns[end].measure == columns[begin].measure)
       ++end;
     auto pick = begin;
-    bool found = false;
-    for (const char* preferred : {"mean", "close", "last", "sum"}) {
-      for (auto i = begin; i < end && !found; ++i)
-        if (columns[i].aggregation == preferred) {
+    for (const char* preferred : {"sum", "last", "close", "mean"})
+      for (auto i = begin; i < end; ++i)
+        if (columns[i].aggregation == preferred)
           pick = i;
-          found = true;
-        }
-      if (found)
-        break;
-    }
     out.push_back(pick);
     begin = end;
   }
@@ -162,10 +161,12 @@ read_kind_latest(const std::string& db, const kind_view& view) {
   auto kind = db_kind_of(db);
   std::string match;
   for (const auto& key : view.keys)
-    match += (match.empty() ? "" : " AND ") + key + " = m." + key;
-  auto sql = "SELECT " + select_list(view, kind) + " FROM " + view.table
+    match
+        += (match.empty() ? "" : " AND ") + quoted(key) + " = m." + quoted(key);
+  auto sql = "SELECT " + select_list(view, kind) + " FROM " + quoted(view.table)
              + " AS m WHERE window_start = (SELECT max(window_start) FROM "
-             + view.table + " WHERE " + match + ") ORDER BY " + key_order(view);
+             + quoted(view.table) + " WHERE " + match + ") ORDER BY "
+             + key_order(view);
   return read(db, view, sql, {});
 }
 
@@ -178,12 +179,12 @@ read_kind_windows(const std::string& db, const kind_view& view,
   std::vector<db_value> params;
   for (size_t i = 0; i < view.keys.size(); ++i) {
     params.emplace_back(i < key_values.size() ? key_values[i] : std::string{});
-    where += view.keys[i] + " = ?" + std::to_string(i + 1) + " AND ";
+    where += quoted(view.keys[i]) + " = ?" + std::to_string(i + 1) + " AND ";
   }
   params.emplace_back(time_param(kind, since_ms));
   where += "window_start >= "
            + sql_time(kind, static_cast<int>(view.keys.size()) + 1);
-  auto sql = "SELECT " + select_list(view, kind) + " FROM " + view.table
+  auto sql = "SELECT " + select_list(view, kind) + " FROM " + quoted(view.table)
              + " WHERE " + where + " ORDER BY window_start";
   return read(db, view, sql, params);
 }

@@ -57,9 +57,10 @@ struct kind_view {
   /// The names of `columns`.
   std::vector<std::string> column_names() const;
 
-  /// Up to `n` columns to show in a narrow table: one per measure, its
-  /// headline aggregation (mean, else last/close, else sum, else its
-  /// first), in measure order.
+  /// Indexes of up to `n` columns to show in a narrow table: all of them if
+  /// there are at most `n`, else one per measure, its headline aggregation
+  /// (mean, else close, else last, else sum, else its first), in measure
+  /// order.
   std::vector<size_t> headline_columns(size_t n) const;
 };
 

@@ -1,12 +1,15 @@
 #define BOOST_TEST_MODULE console_commands
 #include <boost/test/unit_test.hpp>
 
+#include <limits>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "actors/console/console_commands.hpp"
 #include "actors/ingest/request_event.hpp"
+#include "runtime/event_kind.hpp"
 #include "runtime/supervisor.hpp"
 
 using namespace vigil;
@@ -309,6 +312,108 @@ BOOST_AUTO_TEST_CASE(services_show_rate_error_rate_and_p95) {
                 "     2.00%   123.5   8s ago");
   BOOST_TEST(out[4] == "1 services, latest window each");
   BOOST_TEST(contains(format_services({}, t0), "no windows stored yet"));
+}
+
+kind_view builtin_view(const std::string& name) {
+  auto kind = load_kind_schema(name);
+  BOOST_REQUIRE_MESSAGE(kind, (kind ? "" : kind.error()));
+  return make_kind_view(&*kind);
+}
+
+kind_window_row kind_row(std::vector<std::string> keys, int64_t n,
+                         std::vector<std::optional<double>> values) {
+  kind_window_row r;
+  for (const auto& k : keys)
+    r.key += (r.key.empty() ? "" : "|") + k;
+  r.key_values = std::move(keys);
+  r.window_start = t0;
+  r.window_end = t0 + 10'000;
+  r.event_count = n;
+  r.values = std::move(values);
+  r.updated_at = t0 + 12'000;
+  return r;
+}
+
+BOOST_AUTO_TEST_CASE(services_of_a_trade_node_show_each_candle) {
+  auto view = builtin_view("trade");
+  auto out = lines(format_kind_services(
+      view,
+      {kind_row({"SYM0001", "XNAS"}, 44,
+                {274.3801, 277.1925, 272.3417, 274.38, 274.55076838, 12773}),
+       kind_row({"SYM0002", "IEXG"}, 3,
+                {1500, 1512.25, 1499.5, 1510.126, 1505.0625, std::nullopt})},
+      t0 + 20'000));
+  BOOST_REQUIRE(out.size() == 6u);
+  BOOST_TEST(out[0]
+             == "SYMBOL   EXCHANGE  WINDOW                EVENTS  EV/S  "
+                "PRICE_OPEN  PRICE_HIGH  PRICE_LOW  PRICE_CLOSE  PRICE_VWAP  "
+                "SIZE_SUM  UPDATED");
+  BOOST_TEST(out[2]
+             == "SYM0001  XNAS      2024-05-01 12:00:00Z      44   4.4    "
+                "274.3801    277.1925   272.3417     274.3800    274.5508     "
+                "12773   8s ago");
+  BOOST_TEST(out[3]
+             == "SYM0002  IEXG      2024-05-01 12:00:00Z       3   0.3        "
+                "1500     1512.25    1499.50      1510.13     1505.06         "
+                "-   8s ago");
+  BOOST_TEST(out[5]
+             == "2 keys (symbol|exchange) of kind trade, latest window each");
+  // Every value column is shown: nothing more to mention.
+  BOOST_TEST(
+      !contains(format_kind_services(
+                    view, {kind_row({"A", "B"}, 1, {1, 1, 1, 1, 1, 1})}, t0),
+                "more value columns"));
+}
+
+BOOST_AUTO_TEST_CASE(services_of_a_sensor_node_show_one_column_per_measure) {
+  auto view = builtin_view("sensor");
+  BOOST_REQUIRE(view.columns.size() == 16u);
+  std::vector<std::optional<double>> values;
+  for (int i = 0; i < 16; ++i)
+    values.emplace_back(i + 0.5);
+  auto text = format_kind_services(
+      view, {kind_row({"sensor-0003", "north"}, 10, values)}, t0 + 20'000);
+  auto out = lines(text);
+  BOOST_REQUIRE(out.size() == 6u);
+  // The mean of each measure: columns 0, 4, 8 and 12.
+  BOOST_TEST(
+      out[0]
+      == "SENSOR_ID    SITE   WINDOW                EVENTS  EV/S  "
+         "PH_MEAN  TEMPERATURE_C_MEAN  HUMIDITY_PCT_MEAN  EC_MS_CM_MEAN  "
+         "UPDATED");
+  BOOST_TEST(out[2]
+             == "sensor-0003  north  2024-05-01 12:00:00Z      10   1.0   "
+                "0.5000              4.5000             8.5000        "
+                "12.5000   8s ago");
+  BOOST_TEST(out[4]
+             == "1 keys (sensor_id|site) of kind sensor, latest window each");
+  BOOST_TEST(out[5]
+             == "12 more value columns in sensor_metrics (all of them: GET "
+                "/api/kind/keys)");
+  BOOST_TEST(contains(format_kind_services(view, {}, t0),
+                      "no windows stored in sensor_metrics yet"));
+}
+
+BOOST_AUTO_TEST_CASE(kind_values_read_as_numbers) {
+  BOOST_TEST(format_kind_value(std::nullopt) == "-");
+  BOOST_TEST(format_kind_value(std::numeric_limits<double>::quiet_NaN())
+             == "-");
+  BOOST_TEST(format_kind_value(12773.0) == "12773");
+  BOOST_TEST(format_kind_value(-3.0) == "-3");
+  BOOST_TEST(format_kind_value(6.81234) == "6.8123");
+  BOOST_TEST(format_kind_value(1505.0625) == "1505.06");
+}
+
+BOOST_AUTO_TEST_CASE(status_of_a_kind_node_counts_keys) {
+  console_status st;
+  st.now_ms = t0;
+  st.started_ms = t0;
+  st.services = 100;
+  st.max_services = 10000;
+  st.kind = "trade";
+  auto out = format_status(st);
+  BOOST_TEST(contains(out, "100 with windows (kind trade, cap 10000)"), out);
+  BOOST_TEST(!contains(out, "services "), out);
 }
 
 BOOST_AUTO_TEST_CASE(anomalies_name_the_service_filter) {
