@@ -330,7 +330,8 @@ kind_schema validate(const json& doc) {
   if (auto j = doc.find("jump"); j != doc.end()) {
     if (!j->is_object())
       fail("jump", "must be an object with measure, sigma, history");
-    only_members(*j, "jump", {"measure", "sigma", "history", "min_history"});
+    only_members(*j, "jump",
+                 {"measure", "sigma", "history", "min_history", "min_move"});
     jump_rule rule;
     auto name = string_member(*j, "jump", "measure", true);
     auto m = index.find(name);
@@ -358,6 +359,7 @@ kind_schema validate(const json& doc) {
     number("sigma", 1, rule.sigma);
     number("history", 2, history);
     number("min_history", 2, min_history);
+    number("min_move", 0, rule.min_move);
     rule.history = static_cast<size_t>(history);
     rule.min_history = static_cast<size_t>(min_history);
     if (rule.min_history > rule.history)

@@ -96,6 +96,10 @@ struct jump_rule {
   size_t history = 30;
   /// Returns needed before the rule judges.
   size_t min_history = 10;
+  /// Smallest move reported, as a fraction (0.005: 0.5 %): a key whose
+  /// price barely moved for a while (few trades, one tick) has a tiny
+  /// deviation, and a one-tick move would otherwise be many of them.
+  double min_move = 0.005;
 };
 
 /// A validated event-kind declaration.

@@ -129,7 +129,7 @@ void kind_detector::judge_jump(const window_row& row, key_state& state,
           observed = v[i];
         }
       double z = move / sigma;
-      if (z > rule.sigma)
+      if (z > rule.sigma && move > std::log1p(rule.min_move))
         out.push_back(make_anomaly(
             row, kind_->measures[rule.measure].name, observed, prev,
             0.5 + 0.5 * std::min(1.0, (z - rule.sigma) / (2 * rule.sigma)),

@@ -21,7 +21,8 @@ struct kind_schema;
 ///   lies outside); observed is that reading, expected the crossed bound;
 /// - jump: the close of the jump rule's measure moved (close, high or low
 ///   against the previous close, log return) more than `sigma` standard
-///   deviations of the key's recent close-to-close returns.
+///   deviations of the key's recent close-to-close returns, and at least
+///   the rule's `min_move`.
 /// The score rises from 0.5 at the threshold to 1 at three times it (band:
 /// at half the band's width beyond it). Plain class: the detector actor
 /// drives it.

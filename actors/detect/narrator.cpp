@@ -257,9 +257,17 @@ std::string incident_narrator::summarize(const std::string& service,
         + format_value(metric, peak.observed) + " vs "
         + format_value(metric, peak.expected) + " expected ("
         + to_string(peak.level) + ")");
+  // The request metrics that stayed normal; incidents of other event kinds
+  // (their metrics are measures such as ph or price) list none.
   std::vector<std::string> normal;
+  bool request_metrics
+      = std::all_of(peaks.begin(), peaks.end(), [](const auto& peak) {
+          return std::find(std::begin(known_metrics), std::end(known_metrics),
+                           peak.first)
+                 != std::end(known_metrics);
+        });
   for (const auto* metric : known_metrics)
-    if (incident.metrics.count(metric) == 0)
+    if (request_metrics && incident.metrics.count(metric) == 0)
       normal.push_back(metric_label(metric));
   auto result = service + ": " + join_list(deviations);
   if (open)

@@ -439,3 +439,27 @@ BOOST_AUTO_TEST_CASE(keys_beyond_the_cap_are_counted_not_scored) {
   BOOST_TEST(d.observe(next, 1).size() == 1u);
   BOOST_TEST(d.overflow() == 2u);
 }
+
+BOOST_AUTO_TEST_CASE(a_one_tick_move_of_a_still_price_is_not_a_jump) {
+  // A thin key: its price moves by fractions of a tick for 20 windows, so its
+  // returns' deviation is tiny and one tick (0.02 %) is dozens of them; the
+  // rule's min_move (0.5 %) keeps it quiet, while 1 % still pages.
+  kind_detector d{kind("trade"), 100};
+  double price = 47.13;
+  for (int i = 0; i < 20; ++i) {
+    double close = price + (i % 2 == 0 ? 0.0001 : -0.0001);
+    BOOST_REQUIRE(
+        d.observe(candle("THIN|ARCX", i * 60'000, close, close, close, close),
+                  99)
+            .empty());
+  }
+  auto tick = d.observe(candle("THIN|ARCX", 20 * 60'000, price, price + 0.01,
+                               price + 0.01, price),
+                        99);
+  BOOST_TEST(tick.empty());
+  auto percent = d.observe(candle("THIN|ARCX", 21 * 60'000, price + 0.01,
+                                  price * 1.01, price * 1.01, price + 0.01),
+                           99);
+  BOOST_REQUIRE_EQUAL(percent.size(), 1u);
+  BOOST_TEST(percent[0].detector == "jump");
+}

@@ -271,6 +271,20 @@ BOOST_AUTO_TEST_CASE(a_traffic_drop_reads_down_to) {
                 "rate and p95 latency normal");
 }
 
+BOOST_AUTO_TEST_CASE(an_incident_of_another_kind_lists_no_request_metrics) {
+  // Metrics of a sensor or trade key are its measures: the summary names
+  // what deviated and claims nothing about request metrics it never had.
+  incident_narrator n;
+  auto got = feed(n, windows({"SYM0002|XNAS"}, 0, 1,
+                             {anomaly_of("SYM0002|XNAS", 0, "price", "high",
+                                         224.16, 205.4, 9)}));
+  BOOST_REQUIRE(got.size() == 1u);
+  BOOST_TEST(got[0].summary.find("normal") == std::string::npos,
+             got[0].summary);
+  BOOST_TEST(got[0].summary.find("SYM0002|XNAS: price up to 224.16") == 0u,
+             got[0].summary);
+}
+
 BOOST_AUTO_TEST_CASE(re_emitted_and_older_windows_count_once) {
   incident_narrator n;
   auto first
