@@ -8,48 +8,22 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include "runtime/event_kind.hpp"
 #include "runtime/sqlite.hpp"
 #include "runtime/window.hpp"
+#include "support/process.hpp"
 
 using namespace vigil;
 using json = nlohmann::json;
 
-namespace fs = std::filesystem;
-
 namespace {
-
-/// A unique scratch directory under /tmp, removed at the end of the test.
-struct temp_dir {
-  temp_dir() {
-    std::random_device rd;
-    path = fs::temp_directory_path()
-           / ("vigil-event-kind-test-" + std::to_string(::getpid()) + "-"
-              + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-
-  std::string file(const std::string& name) const {
-    return (path / name).string();
-  }
-
-  fs::path path;
-};
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
@@ -518,7 +492,7 @@ BOOST_AUTO_TEST_CASE(other_field_errors_name_their_field) {
 }
 
 BOOST_AUTO_TEST_CASE(a_declaration_file_with_an_error_names_its_path) {
-  temp_dir dir;
+  test::temp_dir dir;
   auto path = dir.file("my_kind.json");
   auto doc = base_declaration();
   doc["measures"][1]["aggregations"] = {"median"};
@@ -547,7 +521,7 @@ BOOST_AUTO_TEST_CASE(a_declaration_file_with_an_error_names_its_path) {
 }
 
 BOOST_AUTO_TEST_CASE(a_missing_file_is_a_clear_error) {
-  temp_dir dir;
+  test::temp_dir dir;
   auto path = dir.file("absent/kind.json");
   auto k = load_kind_schema(path);
   BOOST_REQUIRE(!k);
@@ -653,7 +627,7 @@ namespace {
 /// Runs the DDL of `kind` (twice: IF NOT EXISTS) in a new database and checks
 /// the columns and the primary key; then upserts the same window twice.
 void check_table(const kind_schema& kind) {
-  temp_dir dir;
+  test::temp_dir dir;
   auto db = open_db(dir.file("kind.db"));
   auto ddl = kind_table_ddl(kind, sql_dialect::sqlite);
   BOOST_REQUIRE_EQUAL(ddl.size(), 2u);

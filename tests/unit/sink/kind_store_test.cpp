@@ -6,45 +6,19 @@
 // split into its columns, in the same transaction as anomalies and the
 // checkpoint; a re-commit updates the row.
 
-#include <filesystem>
-#include <random>
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
 #include "actors/sink/store.hpp"
 #include "runtime/event_kind.hpp"
+#include "support/process.hpp"
 
 using namespace vigil;
 
-namespace fs = std::filesystem;
-
 namespace {
 
-struct temp_dir {
-  temp_dir() {
-    std::random_device rd;
-    path = fs::temp_directory_path()
-           / ("vigil-kind-store-test-" + std::to_string(::getpid()) + "-"
-              + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-
-  std::string file(const std::string& name) const {
-    return (path / name).string();
-  }
-
-  fs::path path;
-};
-
 struct fixture {
-  temp_dir dir;
+  test::temp_dir dir;
   std::string db_path = dir.file("data/vigil.db");
   std::string topic = "sensor_events";
 };

@@ -5,14 +5,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
 #include "actors/sink/store.hpp"
+#include "support/process.hpp"
 
 using namespace vigil;
 
@@ -20,30 +18,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// A unique scratch directory under /tmp, removed at the end of the test.
-struct temp_dir {
-  temp_dir() {
-    std::random_device rd;
-    path = fs::temp_directory_path()
-           / ("vigil-store-test-" + std::to_string(::getpid()) + "-"
-              + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-
-  std::string file(const std::string& name) const {
-    return (path / name).string();
-  }
-
-  fs::path path;
-};
-
 struct fixture {
-  temp_dir dir;
+  test::temp_dir dir;
   std::string db_path = dir.file("data/vigil.db");
   std::string topic = "raw_events";
 };
