@@ -135,6 +135,45 @@ struct generated_message {
   fault_kind fault = fault_kind::malformed;
 };
 
+/// The calls every sensor and trade generator offers, derived from its own
+/// `next(out, base_time_ms)`, `index()` and `settings()` (start_ms, rate).
+template <class Derived>
+class message_generator {
+public:
+  /// Nominal event time of event `i` (before jitter).
+  int64_t nominal_time_ms(uint64_t i) const noexcept {
+    const auto& s = self().settings();
+    return vigil::nominal_time_ms(s.start_ms, s.rate, i);
+  }
+
+  /// Returns event number index() at its nominal event time.
+  generated_message next() {
+    generated_message out;
+    next(out);
+    return out;
+  }
+
+  /// Fills `out` with event number index() at its nominal event time.
+  void next(generated_message& out) {
+    self().next(out, nominal_time_ms(self().index()));
+  }
+
+  /// Appends the next `n` events to `batch`.
+  void fill(std::vector<generated_message>& batch, size_t n) {
+    for (size_t i = 0; i < n; ++i)
+      batch.push_back(next());
+  }
+
+private:
+  Derived& self() noexcept {
+    return static_cast<Derived&>(*this);
+  }
+
+  const Derived& self() const noexcept {
+    return static_cast<const Derived&>(*this);
+  }
+};
+
 /// What is wrong with a malformed sensor or trade message, in cycle order.
 enum class malformed_variant : uint8_t {
   /// Text cut off in the middle: not JSON.

@@ -89,25 +89,6 @@ sensor_generator::sensor_generator(sensor_config settings)
   }
 }
 
-int64_t sensor_generator::nominal_time_ms(uint64_t i) const noexcept {
-  return vigil::nominal_time_ms(settings_.start_ms, settings_.rate, i);
-}
-
-generated_message sensor_generator::next() {
-  generated_message out;
-  next(out);
-  return out;
-}
-
-void sensor_generator::next(generated_message& out) {
-  next(out, nominal_time_ms(index_));
-}
-
-void sensor_generator::fill(std::vector<generated_message>& batch, size_t n) {
-  for (size_t i = 0; i < n; ++i)
-    batch.push_back(next());
-}
-
 void sensor_generator::next(generated_message& out, int64_t base_time_ms) {
   auto& s = sensors_[index_ % sensors_.size()];
   // Every reading draws the same random numbers whatever the faults, so a

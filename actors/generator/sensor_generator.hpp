@@ -69,29 +69,19 @@ struct sensor_config {
 };
 
 /// Deterministic generator of sensor readings.
-class sensor_generator {
+class sensor_generator : public message_generator<sensor_generator> {
 public:
+  using message_generator::next;
+
   explicit sensor_generator(sensor_config settings);
-
-  /// Returns event number index() at its nominal event time.
-  generated_message next();
-
-  /// Fills `out` with event number index() at its nominal event time.
-  void next(generated_message& out);
 
   /// Fills `out` with the next event at `base_time_ms` (before jitter).
   void next(generated_message& out, int64_t base_time_ms);
-
-  /// Appends the next `n` events to `batch`.
-  void fill(std::vector<generated_message>& batch, size_t n);
 
   /// Number of events generated so far.
   uint64_t index() const noexcept {
     return index_;
   }
-
-  /// Nominal event time of event `i` (before jitter).
-  int64_t nominal_time_ms(uint64_t i) const noexcept;
 
   /// The settings.
   const sensor_config& settings() const noexcept {

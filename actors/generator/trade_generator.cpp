@@ -61,25 +61,6 @@ trade_generator::trade_generator(trade_config settings)
   }
 }
 
-int64_t trade_generator::nominal_time_ms(uint64_t i) const noexcept {
-  return vigil::nominal_time_ms(settings_.start_ms, settings_.rate, i);
-}
-
-generated_message trade_generator::next() {
-  generated_message out;
-  next(out);
-  return out;
-}
-
-void trade_generator::next(generated_message& out) {
-  next(out, nominal_time_ms(index_));
-}
-
-void trade_generator::fill(std::vector<generated_message>& batch, size_t n) {
-  for (size_t i = 0; i < n; ++i)
-    batch.push_back(next());
-}
-
 void trade_generator::next(generated_message& out, int64_t base_time_ms) {
   // A fixed number of draws per trade, whatever the faults.
   double pick = unit_uniform(rng_) * cumulative_weight_.back();
